@@ -1,0 +1,309 @@
+"""The ``alexbench`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from . import leaderboard as lb
+from .data import load_dataset
+from .errors import AlexbenchError, RunError
+from .pluginmanager import PluginHost
+from .runner import RunOutcome, Runner
+from .spec import ComponentSpec, VariantCatalog, VariantSpec
+from .store import ResultsStore
+from .study import load_study
+from .tasks import TaskCatalog, load_task, validate_metric
+
+# Piped output (CI logs, files) gets a wide table rather than rich's 80-column default.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
+
+
+@dataclass
+class App:
+    """What every command needs, built lazily from the global options."""
+
+    data_root: Path | None
+    results: Path | None
+    _host: PluginHost | None = None
+
+    @property
+    def host(self) -> PluginHost:
+        if self._host is None:
+            self._host = PluginHost()
+            for broken in self._host.broken:
+                err.print(f"[yellow]warning:[/] plugin {broken.name!r} ({broken.distribution or '?'}) "
+                          f"left out: {broken.error}", highlight=False)
+        return self._host
+
+    @property
+    def catalog(self) -> TaskCatalog:
+        return TaskCatalog(self.host.task_dirs(), self.data_root)
+
+    def variants(self) -> VariantCatalog:
+        return VariantCatalog(self.catalog.variant_files)
+
+    def store(self) -> ResultsStore:
+        return ResultsStore(self.results)
+
+
+def _parse_seeds(text: str) -> list[int]:
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if "-" in part[1:]:
+            lo, hi = part.split("-", 1)
+            seeds.extend(range(int(lo), int(hi) + 1))
+        elif part:
+            seeds.append(int(part))
+    if not seeds:
+        raise click.BadParameter("give at least one seed, e.g. 1,2,3 or 1-5")
+    return seeds
+
+
+@click.group()
+@click.version_option(__version__, prog_name="alexbench")
+@click.option("--data-root", type=click.Path(path_type=Path), default=None,
+              help="Folder holding the tasks' data folders ({data_root} in task files). Env: ALEXBENCH_DATA_ROOT.")
+@click.option("--results", type=click.Path(path_type=Path), default=None,
+              help="Results store folder (default ./results). Env: ALEXBENCH_RESULTS.")
+@click.pass_context
+def cli(ctx: click.Context, data_root: Path | None, results: Path | None) -> None:
+    """Benchmark augmenters, classifiers and LLM explainers on SMM4H-style tasks."""
+    ctx.obj = App(data_root, results)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def plugins(app: App, as_json: bool) -> None:
+    """List plugins and the augmenters, classifiers, explainers and metrics they register."""
+    host = app.host
+    dist = {p.name: p for p in host.plugins()}
+    rows: list[dict[str, Any]] = []
+    for kind in ("augmenter", "classifier", "explainer", "metric"):
+        for entry in host.registry(kind):
+            info = dist.get(entry.plugin or "")
+            row: dict[str, Any] = {"kind": kind, "name": entry.name, "plugin": entry.plugin,
+                                   "distribution": info.distribution if info else None,
+                                   "description": entry.description}
+            if kind != "metric":
+                try:
+                    cls = host.component_class(kind, entry.name)
+                    row.update(version=cls.version, params=cls.param_defaults())
+                except AlexbenchError as exc:
+                    row.update(version=None, params=None, error=str(exc))
+            rows.append(row)
+    broken = [{"name": b.name, "distribution": b.distribution, "error": b.error} for b in host.broken]
+    if as_json:
+        click.echo(json.dumps({"entries": rows, "broken": broken,
+                               "plugins": [p.__dict__ for p in host.plugins()]}, indent=2, default=str))
+        return
+    table = Table(title="alexbench plugins")
+    for head in ("kind", "name", "version", "plugin (distribution)", "parameters"):
+        table.add_column(head)
+    for row in rows:
+        params = row.get("params")
+        ptext = ", ".join(f"{k}={v!r}" for k, v in params.items()) if params else ("" if "error" not in row else f"[red]{row['error']}[/]")
+        table.add_row(row["kind"], row["name"], row.get("version") or "", f"{row['plugin']} ({row['distribution'] or '-'})", ptext)
+    out.print(table)
+    for b in broken:
+        out.print(f"[red]broken plugin[/] {b['name']} ({b['distribution'] or '?'}): {b['error']}", highlight=False)
+
+
+@cli.command()
+@click.pass_obj
+def tasks(app: App) -> None:
+    """List the task definitions and whether their data is in place."""
+    catalog = app.catalog
+    table = Table(title="alexbench tasks")
+    for head in ("name", "title", "labels", "official metric", "data"):
+        table.add_column(head)
+    for name in catalog.names():
+        task = catalog.load(name)
+        missing = [s for s, spec in task.splits.items() if spec.file and not task.split_path(s).is_file()]
+        status = "[green]ready[/]" if not missing else f"[yellow]missing in {task.data_dir}[/]"
+        table.add_row(name, task.title, "/".join(task.labels), task.official_metric, status)
+    out.print(table)
+
+
+@cli.command()
+@click.pass_obj
+def variants(app: App) -> None:
+    """List the named variants."""
+    catalog = app.variants()
+    table = Table(title="alexbench variants")
+    for head in ("name", "augmenters", "classifier", "explainer", "description"):
+        table.add_column(head)
+    for name in catalog.names():
+        v = catalog.get(name)
+        table.add_row(name, " → ".join(a.name for a in v.augmenters) or "–", v.classifier.name,
+                      v.explainer.name if v.explainer else "–", v.description)
+    out.print(table)
+
+
+@cli.command()
+@click.argument("task_file", type=click.Path(path_type=Path))
+@click.option("--no-data", is_flag=True, help="Check the file only, not the data it points at.")
+@click.pass_obj
+def validate(app: App, task_file: Path, no_data: bool) -> None:
+    """Check a task file (and, unless --no-data, every row of its data)."""
+    task = load_task(task_file, app.data_root)
+    validate_metric(task, app.host.metrics.names())
+    out.print(f"[green]ok[/] {task_file}: task {task.name!r}, labels {list(task.labels)}, metric {task.official_metric}")
+    if not no_data:
+        data = load_dataset(task)
+        for name, split in data.splits.items():
+            r = split.report
+            fixes = [f for f, on in (("BOM stripped", r.bom_stripped), (f"{r.crlf_lines} CRLF lines", r.crlf_lines),
+                                     (f"{r.skipped_unlabeled} unlabelled rows skipped", r.skipped_unlabeled),
+                                     (f"{r.renamed_duplicate_ids} duplicate ids renamed", r.renamed_duplicate_ids)) if on]
+            out.print(f"  {name}: {r.rows} rows {r.label_counts} from {split.source}"
+                      + (f" ({'; '.join(fixes)})" if fixes else ""), highlight=False)
+
+
+def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSpec], seeds: Sequence[int],
+              *, force: bool, progress: bool, device: str, out_dir: Path) -> int:
+    catalog, store = app.catalog, app.store()
+    runner = Runner(app.host, store, console=err, show_progress=progress, device=device)
+    outcomes: list[RunOutcome] = []
+    failures = 0
+    tasks_ = [catalog.load(name) for name in task_names]
+    for task in tasks_:
+        validate_metric(task, app.host.metrics.names())
+        task.check_data()
+    total = len(tasks_) * len(variants_) * len(seeds)
+    done = 0
+    for task in tasks_:
+        for variant in variants_:
+            for seed in seeds:
+                done += 1
+                label = f"[{done}/{total}] {task.name} · {variant.name} · seed {seed}"
+                try:
+                    outcome = runner.run(task, variant, seed, force=force)
+                except RunError as exc:
+                    failures += 1
+                    err.print(f"[red]✗[/] {label}: {exc}", highlight=False)
+                    continue
+                outcomes.append(outcome)
+                metrics = outcome.run.metrics() if outcome.run else {}
+                value = metrics.get("test", {}).get("official", {}).get("value")
+                state = "reused" if outcome.reused else "done"
+                err.print(f"[green]✓[/] {label}: {state}, test {task.official_metric} = {value:.4f}  "
+                          f"[dim]{outcome.run.path if outcome.run else ''}[/]", highlight=False)
+    for board in lb.build(store):
+        if board.task in {t.name for t in tasks_}:
+            out.print(lb.to_rich(board))
+            paths = lb.write(board, out_dir)
+            err.print(f"written: {', '.join(str(p) for p in paths)}", highlight=False)
+    if failures:
+        err.print(f"[red]{failures} of {total} runs failed[/]; errors are in {store.root / 'failed'}")
+    return 1 if failures else 0
+
+
+@cli.command()
+@click.option("--task", "-t", "task_names", multiple=True, required=True, help="Task name or task file (repeatable).")
+@click.option("--variant", "-v", "variant_names", multiple=True, help="Named variant (repeatable).")
+@click.option("--classifier", help="Ad-hoc variant: classifier name (instead of --variant).")
+@click.option("--augmenter", "augmenter_names", multiple=True, help="Ad-hoc variant: augmenter chain (repeatable).")
+@click.option("--explainer", help="Ad-hoc variant: explainer name.")
+@click.option("--seeds", default="0", show_default=True, help="Seeds, e.g. 1,2,3 or 1-5.")
+@click.option("--device", default="auto", show_default=True, help="auto (CUDA when present), cpu or cuda[:N].")
+@click.option("--force", is_flag=True, help="Recompute even if a finished run exists.")
+@click.option("--no-progress", is_flag=True, help="No progress bars.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
+@click.pass_obj
+def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], classifier: str | None,
+        augmenter_names: tuple[str, ...], explainer: str | None, seeds: str, device: str, force: bool,
+        no_progress: bool, out_dir: Path) -> None:
+    """Run task × variant × seed and print the leaderboard."""
+    chosen = [app.variants().get(name) for name in variant_names]
+    if classifier:
+        adhoc_name = "+".join([*augmenter_names, classifier, *([explainer] if explainer else [])])
+        chosen.append(VariantSpec(adhoc_name, ComponentSpec(classifier), tuple(ComponentSpec(a) for a in augmenter_names),
+                                  ComponentSpec(explainer) if explainer else None, "ad-hoc variant from the command line"))
+    if not chosen:
+        raise click.UsageError("give --variant NAME (see 'alexbench variants') or --classifier NAME")
+    sys.exit(_run_grid(app, task_names, chosen, _parse_seeds(seeds), force=force, progress=not no_progress,
+                       device=device, out_dir=out_dir))
+
+
+@cli.command()
+@click.argument("study")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--force", is_flag=True)
+@click.option("--no-progress", is_flag=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
+@click.pass_obj
+def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_dir: Path) -> None:
+    """Run every task × variant × seed of a study (a name or a study file)."""
+    catalog = app.catalog
+    path = Path(study) if study.endswith(".toml") or Path(study).is_file() else catalog.study_files.get(study)
+    if path is None:
+        from .errors import UnknownNameError
+
+        raise UnknownNameError("study", study, catalog.study_files)
+    spec = load_study(path, app.variants())
+    sys.exit(_run_grid(app, spec.tasks, spec.variants, spec.seeds, force=force, progress=not no_progress,
+                       device=device, out_dir=out_dir))
+
+
+@cli.command()
+@click.option("--no-progress", is_flag=True)
+@click.pass_context
+def demo(ctx: click.Context, no_progress: bool) -> None:
+    """The default job: the 'demo' study on the demo task, then its leaderboard."""
+    ctx.invoke(grid, study="demo", no_progress=no_progress)
+
+
+@cli.command()
+@click.option("--task", "-t", "task_name", default=None, help="Only this task.")
+@click.option("--format", "fmt", type=click.Choice(["rich", "markdown", "json", "csv"]), default="rich", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True,
+              help="Also write Markdown, JSON and CSV here.")
+@click.pass_obj
+def leaderboard(app: App, task_name: str | None, fmt: str, out_dir: Path) -> None:
+    """Show the leaderboard(s) of finished runs: mean ± std over seeds."""
+    boards = lb.build(app.store(), task_name)
+    if not boards:
+        raise AlexbenchError(f"no finished runs under {app.store().root}" + (f" for task {task_name!r}" if task_name else ""))
+    for board in boards:
+        if fmt == "rich":
+            out.print(lb.to_rich(board))
+        elif fmt == "markdown":
+            click.echo(lb.to_markdown(board))
+        elif fmt == "json":
+            click.echo(json.dumps(board.to_dict(), indent=2, sort_keys=True))
+        else:
+            click.echo(lb.to_csv(board), nl=False)
+        lb.write(board, out_dir)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="alexbench", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except AlexbenchError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Exceptions raised by the host. Every message names the file, line or field at fault."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class AlexbenchError(Exception):
+    """Base class: an error the CLI reports as a one-line message, without a traceback."""
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """Return ``" Did you mean 'x'?"`` for the closest candidate, or ``""``."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+class UnknownNameError(AlexbenchError, KeyError):
+    """A registry or catalogue lookup by a name that is not there."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+        known = sorted(known)
+        self.kind, self.name, self.known = kind, name, known
+        listing = ", ".join(known) if known else "none registered"
+        super().__init__(f"unknown {kind} {name!r}.{did_you_mean(name, known)} Known: {listing}.")
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return self.args[0]
+
+
+class PluginError(AlexbenchError):
+    """A plugin could not be loaded or broke the hook contract."""
+
+
+class ParamError(AlexbenchError):
+    """A component was given a parameter it does not declare, or of the wrong type."""
+
+
+class TaskFileError(AlexbenchError):
+    """A task, variant or study file is malformed: names the file and the field."""
+
+    def __init__(self, path: Path | str, field: str, message: str) -> None:
+        self.path, self.field = Path(path), field
+        where = f"{path}: {field}" if field else f"{path}"
+        super().__init__(f"{where}: {message}")
+
+
+class DataMissingError(AlexbenchError):
+    """A task's data files are not where the task definition expects them."""
+
+
+class DataError(AlexbenchError):
+    """A data row is malformed: names the file, the line and the field."""
+
+    def __init__(self, path: Path | str, line: int | None, field: str, message: str) -> None:
+        self.path, self.line, self.field = Path(path), line, field
+        loc = f"{path}:{line}" if line is not None else f"{path}"
+        super().__init__(f"{loc}: {field}: {message}" if field else f"{loc}: {message}")
+
+
+class RunError(AlexbenchError):
+    """A run failed: its spec is kept and the error is recorded in the results store."""

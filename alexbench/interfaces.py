@@ -1,0 +1,221 @@
+"""The contracts between the host and its plugins: posts in, predictions and explanations out.
+
+A plugin component is a class with a ``name``, a ``version`` and a ``Params`` dataclass that
+declares every parameter with its default. The host builds components from data (variant
+files) through :meth:`Component.from_params`, records :meth:`Component.describe` in the run's
+provenance, and never calls a component with anything but the types below.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+
+from .errors import ParamError, did_you_mean
+
+if TYPE_CHECKING:
+    from .tasks import TaskSpec
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Post:
+    """One labelled (or unlabelled) post of a split.
+
+    ``extra`` holds the task's extra input columns (e.g. Task 2's ``therapy``); ``meta`` holds
+    provenance for rows an augmenter generated (``source_id``, ``augmenter``, ``params``).
+    """
+
+    id: str
+    text: str
+    label: str | None
+    extra: Mapping[str, str] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    line: int | None = None
+
+    def replace(self, **changes: Any) -> Post:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class NoParams:
+    """Params of a component that takes none."""
+
+
+@dataclass
+class Context:
+    """What the host hands to every component call: the task, the seed, where to cache, how to
+    report progress. Components must derive all randomness from ``seed``."""
+
+    task: TaskSpec
+    seed: int
+    device: str = "cpu"
+    cache_dir: Path | None = None
+    progress: Callable[..., Iterator[Any]] | None = None
+    log: Callable[[str], None] = lambda message: None
+
+    def track(self, items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+        """Iterate ``items`` with a progress bar when the host provides one."""
+        if self.progress is None:
+            yield from items
+        else:
+            yield from self.progress(items, description=description, total=total)
+
+
+def _check_type(component: str, key: str, value: Any, annotation: Any) -> Any:
+    """Coerce and check one parameter value against a (string) annotation of a Params field."""
+    if isinstance(annotation, str):
+        # Params classes use ``from __future__ import annotations``; resolve the common cases.
+        simple = {"int": int, "float": float, "str": str, "bool": bool}
+        annotation = simple.get(annotation.strip(), annotation)
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ParamError(f"{component}: parameter {key!r} expects true/false, got {value!r}")
+    elif annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParamError(f"{component}: parameter {key!r} expects an integer, got {value!r}")
+    elif annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamError(f"{component}: parameter {key!r} expects a number, got {value!r}")
+        value = float(value)
+    elif annotation is str:
+        if not isinstance(value, str):
+            raise ParamError(f"{component}: parameter {key!r} expects a string, got {value!r}")
+    return value
+
+
+class Component(abc.ABC):
+    """Base of augmenters, classifiers and explainers."""
+
+    kind: ClassVar[str]
+    name: ClassVar[str]
+    version: ClassVar[str]
+    Params: ClassVar[type] = NoParams
+
+    def __init__(self, params: Any | None = None) -> None:
+        self.params = params if params is not None else self.Params()
+
+    @classmethod
+    def param_defaults(cls) -> dict[str, Any]:
+        return dataclasses.asdict(cls.Params())
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any] | None = None) -> Component:
+        """Build from a mapping (a variant file's table), rejecting unknown keys and bad types."""
+        params = dict(params or {})
+        label = f"{cls.kind} {cls.name!r}"
+        fields = {f.name: f for f in dataclasses.fields(cls.Params)}
+        for key in params:
+            if key not in fields:
+                known = ", ".join(sorted(fields)) or "none"
+                raise ParamError(
+                    f"{label} has no parameter {key!r}.{did_you_mean(key, fields)} Known: {known}."
+                )
+        checked = {key: _check_type(label, key, value, fields[key].type) for key, value in params.items()}
+        try:
+            return cls(cls.Params(**checked))
+        except (TypeError, ValueError) as exc:
+            raise ParamError(f"{label}: {exc}") from exc
+
+    def describe(self) -> dict[str, Any]:
+        """Name, version and the full parameter set: recorded with every result."""
+        return {"kind": self.kind, "name": self.name, "version": self.version,
+                "params": _jsonable(dataclasses.asdict(self.params))}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+class Augmenter(Component):
+    """Turns the train split into a new train split (adds, drops or repeats rows).
+
+    Contract: only the train split is ever passed; every returned row keeps a label from the
+    task's label set; a generated row has a new unique id and sets ``meta["source_id"]`` (the
+    id of the post it came from), ``meta["augmenter"]`` and, for a verbatim resampling copy,
+    ``meta["copy"] = True``; the same input and seed give the same output.
+    """
+
+    kind: ClassVar[str] = "augmenter"
+
+    @abc.abstractmethod
+    def augment(self, train: Sequence[Post], ctx: Context) -> list[Post]:
+        ...
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Labels and class probabilities, one per input post and in input order.
+
+    ``probs[i][j]`` is the probability of ``ctx.task.labels[j]`` for post ``i``.
+    """
+
+    labels: list[str]
+    probs: list[list[float]]
+
+    def __post_init__(self) -> None:
+        if len(self.labels) != len(self.probs):
+            raise ValueError(f"{len(self.labels)} labels but {len(self.probs)} probability rows")
+
+
+class Classifier(Component):
+    """Fits on train (may use dev for model selection) and predicts in batches."""
+
+    kind: ClassVar[str] = "classifier"
+
+    @abc.abstractmethod
+    def fit(self, train: Sequence[Post], dev: Sequence[Post], ctx: Context) -> dict[str, Any]:
+        """Train; return a JSON-able report (e.g. dev metric per epoch) stored with the run."""
+
+    @abc.abstractmethod
+    def predict(self, posts: Sequence[Post], ctx: Context) -> Prediction:
+        ...
+
+
+Status = Literal["not_sent", "ok", "unparsable", "failed"]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """An explainer's answer about one post's predicted label.
+
+    ``verdict`` is True when the prediction holds, False when it does not, None when no verdict
+    could be parsed. The host rejects a changed label unless ``status == "ok"`` and
+    ``verdict is False``.
+    """
+
+    post_id: str
+    old_label: str
+    new_label: str
+    status: Status
+    verdict: bool | None = None
+    reason: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Explainer(Component):
+    """Checks the classifier's predictions and may flip them, with a reason."""
+
+    kind: ClassVar[str] = "explainer"
+
+    @abc.abstractmethod
+    def explain(self, posts: Sequence[Post], prediction: Prediction, ctx: Context) -> list[Explanation]:
+        """Return one Explanation per post, in input order (``not_sent`` for posts it skipped)."""
+
+
+COMPONENT_KINDS: dict[str, type[Component]] = {
+    "augmenter": Augmenter,
+    "classifier": Classifier,
+    "explainer": Explainer,
+}

@@ -1,0 +1,198 @@
+"""Leaderboards: stored runs grouped by (task, variant), mean ± std over seeds, rendered as a
+rich terminal table, Markdown, JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from .fsio import atomic_write_text
+from .store import ResultsStore, StoredRun
+
+EXPLAINER_COLUMNS = ("sent", "flips", "flip_precision", "unparsable_rate")
+
+
+@dataclass
+class Stat:
+    values: list[float]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.values)
+
+    @property
+    def std(self) -> float:
+        return statistics.stdev(self.values) if len(self.values) > 1 else 0.0
+
+    def text(self, digits: int = 3) -> str:
+        if len(self.values) == 1:
+            return f"{self.mean:.{digits}f}"
+        return f"{self.mean:.{digits}f}±{self.std:.{digits}f}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "std": self.std, "n": len(self.values), "values": self.values}
+
+
+@dataclass
+class Row:
+    task: str
+    variant: str
+    official_metric: str
+    seeds: list[int]
+    run_ids: list[str]
+    test_official: Stat
+    dev_official: Stat
+    scalars: dict[str, Stat]
+    per_class_f1: dict[str, Stat]
+    explainer: dict[str, Stat] = field(default_factory=dict)
+    components: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task, "variant": self.variant, "official_metric": self.official_metric,
+            "seeds": self.seeds, "run_ids": self.run_ids,
+            "test_official": self.test_official.to_dict(), "dev_official": self.dev_official.to_dict(),
+            "test": {k: v.to_dict() for k, v in self.scalars.items()},
+            "test_per_class_f1": {k: v.to_dict() for k, v in self.per_class_f1.items()},
+            "explainer": {k: v.to_dict() for k, v in self.explainer.items()},
+            "components": self.components,
+        }
+
+
+@dataclass
+class Leaderboard:
+    task: str
+    official_metric: str
+    labels: list[str]
+    rows: list[Row]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"task": self.task, "official_metric": self.official_metric, "labels": self.labels,
+                "rows": [r.to_dict() for r in self.rows]}
+
+
+def _latest_per_seed(runs: list[tuple[StoredRun, dict[str, Any], dict[str, Any]]]) -> list[tuple[StoredRun, dict[str, Any], dict[str, Any]]]:
+    """If a variant was changed and rerun, keep the newest finished run of each seed."""
+    by_seed: dict[int, tuple[float, Any]] = {}
+    for item in runs:
+        run, spec, _ = item
+        mtime = (run.path / "metrics.json").stat().st_mtime
+        if spec["seed"] not in by_seed or mtime > by_seed[spec["seed"]][0]:
+            by_seed[spec["seed"]] = (mtime, item)
+    return [by_seed[s][1] for s in sorted(by_seed)]
+
+
+def build(store: ResultsStore, task: str | None = None) -> list[Leaderboard]:
+    grouped: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for run in store.runs(task):
+        spec, metrics = run.spec(), run.metrics()
+        grouped[spec["task"]["name"]][spec["variant"]["name"]].append((run, spec, metrics))
+    boards = []
+    for task_name in sorted(grouped):
+        rows: list[Row] = []
+        labels: list[str] = []
+        official = ""
+        for variant, items in grouped[task_name].items():
+            items = _latest_per_seed(items)
+            first_spec, first_metrics = items[0][1], items[0][2]
+            official = first_spec["task"]["official_metric"]
+            labels = first_metrics["test"]["confusion"]["labels"]
+            tests = [m["test"] for _, _, m in items]
+            row = Row(
+                task=task_name, variant=variant, official_metric=official,
+                seeds=[s["seed"] for _, s, _ in items], run_ids=[m["run_id"] for _, _, m in items],
+                test_official=Stat([t["official"]["value"] for t in tests]),
+                dev_official=Stat([m["dev"]["official"]["value"] for _, _, m in items]),
+                scalars={k: Stat([t["scalars"][k] for t in tests]) for k in tests[0]["scalars"]
+                         if all(k in t["scalars"] for t in tests)},
+                per_class_f1={lab: Stat([t["per_class"][lab]["f1"] for t in tests]) for lab in labels},
+                components={k: first_spec["variant"][k] for k in ("augmenters", "classifier", "explainer")},
+            )
+            if all("explainer" in m for _, _, m in items):
+                for key in EXPLAINER_COLUMNS:
+                    values = [m["explainer"][key] for _, _, m in items if m["explainer"].get(key) is not None]
+                    if values:
+                        row.explainer[key] = Stat([float(v) for v in values])
+            rows.append(row)
+        rows.sort(key=lambda r: (-r.test_official.mean, r.variant))
+        boards.append(Leaderboard(task_name, official, labels, rows))
+    return boards
+
+
+def _headers(board: Leaderboard) -> list[str]:
+    heads = ["variant", "seeds", f"test {board.official_metric}", f"dev {board.official_metric}",
+             "macro_f1", "accuracy"]
+    heads += [f"F1[{label}]" for label in board.labels]
+    if any(r.explainer for r in board.rows):
+        heads += [f"llm {k}" for k in EXPLAINER_COLUMNS]
+    return heads
+
+
+def _cells(board: Leaderboard, row: Row) -> list[str]:
+    def stat(s: Stat | None) -> str:
+        return s.text() if s is not None else "–"
+
+    cells = [row.variant, str(len(row.seeds)), row.test_official.text(), row.dev_official.text(),
+             stat(row.scalars.get("macro_f1")), stat(row.scalars.get("accuracy"))]
+    cells += [row.per_class_f1[label].text() for label in board.labels]
+    if any(r.explainer for r in board.rows):
+        cells += [stat(row.explainer.get(k)) for k in EXPLAINER_COLUMNS]
+    return cells
+
+
+def to_rich(board: Leaderboard) -> Table:
+    table = Table(title=f"{board.task} — official metric: {board.official_metric} (test, mean ± std over seeds)")
+    for i, head in enumerate(_headers(board)):
+        table.add_column(head, justify="left" if i == 0 else "right", style="bold" if i == 2 else None)
+    for row in board.rows:
+        table.add_row(*_cells(board, row))
+    return table
+
+
+def to_markdown(board: Leaderboard) -> str:
+    heads = _headers(board)
+    lines = [f"## {board.task}", "",
+             f"Official metric: `{board.official_metric}` on test; mean ± std over seeds.", "",
+             "| " + " | ".join(heads) + " |", "|" + "|".join([":--"] + ["--:"] * (len(heads) - 1)) + "|"]
+    for row in board.rows:
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(board, row)) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(board: Leaderboard) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    stat_cols = ["test_official", "dev_official"] + [f"test_{k}" for k in ("macro_f1", "micro_f1", "accuracy")]
+    stat_cols += [f"test_f1_{label}" for label in board.labels] + [f"explainer_{k}" for k in EXPLAINER_COLUMNS]
+    writer.writerow(["task", "variant", "official_metric", "n_seeds"]
+                    + [f"{c}_{part}" for c in stat_cols for part in ("mean", "std")])
+    for row in board.rows:
+        stats: list[Stat | None] = [row.test_official, row.dev_official]
+        stats += [row.scalars.get(k) for k in ("macro_f1", "micro_f1", "accuracy")]
+        stats += [row.per_class_f1[label] for label in board.labels]
+        stats += [row.explainer.get(k) for k in EXPLAINER_COLUMNS]
+        values: list[str] = []
+        for s in stats:
+            values += ["", ""] if s is None else [f"{s.mean:.6f}", f"{s.std:.6f}"]
+        writer.writerow([row.task, row.variant, row.official_metric, len(row.seeds), *values])
+    return buf.getvalue()
+
+
+def write(board: Leaderboard, out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        out_dir / f"{board.task}.md": to_markdown(board),
+        out_dir / f"{board.task}.json": json.dumps(board.to_dict(), indent=2, sort_keys=True) + "\n",
+        out_dir / f"{board.task}.csv": to_csv(board),
+    }
+    for path, text in paths.items():
+        atomic_write_text(path, text)
+    return list(paths)

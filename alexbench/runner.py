@@ -1,0 +1,250 @@
+"""Executing one run: task → data → augment → train → predict → explain → score → store."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .augment import apply_chain
+from .data import Dataset, load_dataset, posts_fingerprint
+from .errors import AlexbenchError, PluginError, RunError
+from .fsio import sha256_file, sha256_obj
+from .interfaces import Augmenter, Classifier, Context, Explainer, Explanation, Post, Prediction
+from .metrics import explainer_stats, score
+from .pluginmanager import PluginHost
+from .provenance import environment, seed_everything
+from .spec import VariantSpec
+from .store import SCHEMA_VERSION, ResultsStore, StoredRun
+from .tasks import TaskSpec
+
+
+@dataclass(frozen=True)
+class Components:
+    augmenters: list[Augmenter]
+    classifier: Classifier
+    explainer: Explainer | None
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    task: str
+    variant: str
+    seed: int
+    run_id: str
+    run: StoredRun | None
+    reused: bool
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _check_prediction(clf: Classifier, posts: Sequence[Post], pred: Prediction, labels: Sequence[str]) -> None:
+    if not isinstance(pred, Prediction):
+        raise PluginError(f"classifier {clf.name!r} returned {type(pred).__name__}, not Prediction")
+    if len(pred.labels) != len(posts):
+        raise PluginError(f"classifier {clf.name!r} returned {len(pred.labels)} predictions for {len(posts)} posts")
+    for label, row in zip(pred.labels, pred.probs):
+        if label not in labels:
+            raise PluginError(f"classifier {clf.name!r} predicted {label!r}, not one of {list(labels)}")
+        if len(row) != len(labels):
+            raise PluginError(f"classifier {clf.name!r} gave {len(row)} probabilities, expected {len(labels)}")
+
+
+def _check_explanations(exp: Explainer, posts: Sequence[Post], pred: Prediction,
+                        out: Sequence[Explanation], labels: Sequence[str]) -> None:
+    if len(out) != len(posts):
+        raise PluginError(f"explainer {exp.name!r} returned {len(out)} explanations for {len(posts)} posts")
+    for post, old, e in zip(posts, pred.labels, out):
+        if e.post_id != post.id or e.old_label != old:
+            raise PluginError(f"explainer {exp.name!r}: explanation for {e.post_id!r} is out of line with post {post.id!r}")
+        if e.new_label not in labels:
+            raise PluginError(f"explainer {exp.name!r} gave label {e.new_label!r}, not one of {list(labels)}")
+        if e.new_label != e.old_label and not (e.status == "ok" and e.verdict is False):
+            raise PluginError(f"explainer {exp.name!r} changed the label of {post.id!r} without a parsed False verdict")
+
+
+class Runner:
+    """Runs (task, variant, seed) triples into a :class:`ResultsStore`, reusing finished runs."""
+
+    def __init__(self, host: PluginHost, store: ResultsStore, *, console: Console | None = None,
+                 show_progress: bool = True, device: str = "auto") -> None:
+        self.host, self.store = host, store
+        self.console = console or Console(stderr=True)
+        self.show_progress = show_progress
+        self.device = device
+        self._datasets: dict[tuple[str, str], Dataset] = {}
+        self._progress: Progress | None = None
+
+    # -- progress ---------------------------------------------------------------------------
+    @contextmanager
+    def _progress_display(self) -> Iterator[None]:
+        if not self.show_progress:
+            yield
+            return
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=self.console, transient=True) as progress:
+            self._progress = progress
+            try:
+                yield
+            finally:
+                self._progress = None
+
+    def _track(self, items: Iterable[Any], description: str, total: int | None = None) -> Iterator[Any]:
+        if self._progress is None:
+            yield from items
+            return
+        if total is None and hasattr(items, "__len__"):
+            total = len(items)  # type: ignore[arg-type]
+        bar = self._progress.add_task(description, total=total)
+        try:
+            for item in items:
+                yield item
+                self._progress.advance(bar)
+        finally:
+            self._progress.remove_task(bar)
+
+    # -- data -------------------------------------------------------------------------------
+    def dataset(self, task: TaskSpec) -> Dataset:
+        key = (str(task.path), str(task.data_dir))
+        if key not in self._datasets:
+            self._datasets[key] = load_dataset(task)
+        return self._datasets[key]
+
+    # -- one run ----------------------------------------------------------------------------
+    def build(self, variant: VariantSpec) -> Components:
+        """Instantiate a variant's components (validating their parameters)."""
+        host = self.host
+        clf = host.build("classifier", variant.classifier.name, variant.classifier.params)
+        exp = host.build("explainer", variant.explainer.name, variant.explainer.params) if variant.explainer else None
+        assert isinstance(clf, Classifier) and (exp is None or isinstance(exp, Explainer))
+        augs = [host.build("augmenter", a.name, a.params) for a in variant.augmenters]
+        assert all(isinstance(a, Augmenter) for a in augs)
+        return Components(augs, clf, exp)  # type: ignore[arg-type]
+
+    @staticmethod
+    def run_spec(task: TaskSpec, variant: VariantSpec, seed: int, data: Dataset, parts: Components) -> dict[str, Any]:
+        """The content that names the run: a change to any of it is a different run."""
+        return {
+            "schema": SCHEMA_VERSION,
+            "task": {"name": task.name, "version": task.version, "file_sha256": sha256_file(task.path),
+                     "official_metric": task.official_metric},
+            "data": {name: split.sha256 for name, split in data.splits.items()},
+            "variant": {
+                "name": variant.name,
+                "description": variant.description,
+                "augmenters": [a.describe() for a in parts.augmenters],
+                "classifier": parts.classifier.describe(),
+                "explainer": parts.explainer.describe() if parts.explainer else None,
+            },
+            "seed": seed,
+        }
+
+    def run(self, task: TaskSpec, variant: VariantSpec, seed: int, *, force: bool = False) -> RunOutcome:
+        data = self.dataset(task)
+        parts = self.build(variant)
+        spec = self.run_spec(task, variant, seed, data, parts)
+        run_id = sha256_obj(spec)[:16]
+        existing = self.store.find(task.name, variant.name, seed, run_id)
+        if existing is not None and not force:
+            return RunOutcome(task.name, variant.name, seed, run_id, existing, reused=True)
+        try:
+            with self._progress_display():
+                files = self._execute(task, parts, seed, data, spec, run_id)
+            stored = self.store.write_run(task.name, variant.name, seed, run_id, files)
+        except (Exception, KeyboardInterrupt) as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            self.store.record_failure(run_id, {
+                "run_id": run_id, "spec": spec, "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            })
+            if isinstance(exc, AlexbenchError):
+                raise RunError(f"run {task.name}/{variant.name}/seed {seed} failed: {exc}") from exc
+            raise RunError(f"run {task.name}/{variant.name}/seed {seed} failed: {type(exc).__name__}: {exc}") from exc
+        return RunOutcome(task.name, variant.name, seed, run_id, stored, reused=False)
+
+    def _execute(self, task: TaskSpec, parts: Components, seed: int, data: Dataset,
+                 spec: dict[str, Any], run_id: str) -> dict[str, Any]:
+        timings: dict[str, float] = {}
+        log_lines: list[str] = []
+        ctx = Context(task=task, seed=seed, device=self.device, cache_dir=self.store.cache_dir,
+                      progress=self._track, log=log_lines.append)
+        seed_everything(seed)
+
+        def timed(stage: str, fn: Callable[[], Any]) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn()
+            finally:
+                timings[stage] = round(time.perf_counter() - start, 4)
+
+        held_out = {"dev": posts_fingerprint(data.dev), "test": posts_fingerprint(data.test)}
+        held_out_texts = {p.text for p in data.dev} | {p.text for p in data.test}
+        train, aug_report = timed("augment", lambda: apply_chain(
+            parts.augmenters, data.train, held_out_texts, ctx, self.store.cache_dir))
+        for name, before in held_out.items():
+            if posts_fingerprint(getattr(data, name)) != before:
+                raise RunError(f"the {name} split changed during augmentation: augmenters may touch train only")
+
+        clf = parts.classifier
+        fit_report = timed("fit", lambda: clf.fit(train, data.dev, ctx))
+        dev_pred = timed("predict_dev", lambda: clf.predict(data.dev, ctx))
+        _check_prediction(clf, data.dev, dev_pred, task.labels)
+        test_pred = timed("predict_test", lambda: clf.predict(data.test, ctx))
+        _check_prediction(clf, data.test, test_pred, task.labels)
+
+        metrics: dict[str, Any] = {
+            "run_id": run_id,
+            "dev": self._score(task, data.dev, dev_pred.labels),
+            "test": self._score(task, data.test, test_pred.labels),
+        }
+        final_test = list(test_pred.labels)
+        explanations: list[dict[str, Any]] = []
+        exp = parts.explainer
+        if exp is not None:
+            out = timed("explain", lambda: exp.explain(data.test, test_pred, ctx))
+            _check_explanations(exp, data.test, test_pred, out, task.labels)
+            explanations = [dataclasses.asdict(e) for e in out]
+            final_test = [e.new_label for e in out]
+            metrics["test_before_explainer"] = metrics["test"]
+            metrics["test"] = self._score(task, data.test, final_test)
+            metrics["explainer"] = explainer_stats(explanations, {p.id: str(p.label) for p in data.test})
+
+        def rows(split: str, posts: Sequence[Post], pred: Prediction, final: Sequence[str]) -> list[dict[str, Any]]:
+            return [{"split": split, "id": p.id, "gold": p.label, "pred": f, "classifier_pred": c,
+                     "probs": [round(x, 6) for x in pr]}
+                    for p, c, f, pr in zip(posts, pred.labels, final, pred.probs)]
+
+        provenance = {
+            "run_id": run_id,
+            "environment": environment(),
+            "data": data.provenance(),
+            "augmentation": aug_report.to_dict(),
+            "fit": fit_report,
+            "timings_s": timings,
+            "log": log_lines,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        files: dict[str, Any] = {
+            "run_spec.json": spec,
+            "metrics.json": metrics,
+            "provenance.json": provenance,
+            "predictions.jsonl": rows("dev", data.dev, dev_pred, dev_pred.labels)
+            + rows("test", data.test, test_pred, final_test),
+        }
+        if explanations:
+            files["explanations.jsonl"] = explanations
+        return files
+
+    def _score(self, task: TaskSpec, posts: Sequence[Post], pred: Sequence[str]) -> dict[str, Any]:
+        return score(task, [str(p.label) for p in posts], pred, self.host.metrics, [p.extra for p in posts])

@@ -1,0 +1,127 @@
+"""Variants and run specs: what a run is, as data.
+
+A variant names an augmenter chain (possibly empty), a classifier and an optional explainer,
+each with parameters. Variants live in TOML files (``[variants.NAME]`` tables) found in the
+task folders; ``extends = "other"`` derives one from another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import TaskFileError, UnknownNameError
+from .tomlfile import Table, read_toml
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "params": dict(self.params)}
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    name: str
+    classifier: ComponentSpec
+    augmenters: tuple[ComponentSpec, ...] = ()
+    explainer: ComponentSpec | None = None
+    description: str = ""
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "augmenters": [a.to_dict() for a in self.augmenters],
+            "classifier": self.classifier.to_dict(),
+            "explainer": self.explainer.to_dict() if self.explainer else None,
+        }
+
+
+def _component(table: Table, key: str, base: ComponentSpec | None) -> ComponentSpec:
+    t = table.table(key)
+    t.reject_unknown({"name", "params"})
+    params = t.get("params", dict, {})
+    if "name" not in t.data:
+        if base is None:
+            raise t.error("name", "is required")
+        return ComponentSpec(base.name, {**base.params, **params})
+    name = t.get("name", str)
+    if base is not None and base.name == name:
+        params = {**base.params, **params}
+    return ComponentSpec(name, params)
+
+
+def _augmenters(table: Table) -> tuple[ComponentSpec, ...]:
+    items = table.get("augmenters", list)
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise table.error(f"augmenters[{i}]", f"expected a table {{name = ..., params = {{...}}}}, got {item!r}")
+        out.append(_component(Table(table.path, {"x": item}, table.field(f"augmenters[{i}]")), "x", None))
+    return tuple(out)
+
+
+def parse_variants(path: Path, data: dict[str, Any] | None = None) -> dict[str, VariantSpec]:
+    """All variants of one file, ``extends`` resolved within the file (cycles are errors)."""
+    root = Table(path, data if data is not None else read_toml(path))
+    raw = root.table("variants", required=True)
+    resolved: dict[str, VariantSpec] = {}
+
+    def resolve(name: str, chain: tuple[str, ...]) -> VariantSpec:
+        if name in resolved:
+            return resolved[name]
+        if name in chain:
+            raise raw.error(name, f"'extends' cycle: {' -> '.join((*chain, name))}")
+        if name not in raw.data:
+            raise UnknownNameError("variant", name, raw.data)
+        t = raw.table(name)
+        t.reject_unknown({"description", "extends", "augmenters", "classifier", "explainer"})
+        base = resolve(t.get("extends", str), (*chain, name)) if "extends" in t.data else None
+        if "classifier" in t.data:
+            classifier = _component(t, "classifier", base.classifier if base else None)
+        elif base is not None:
+            classifier = base.classifier
+        else:
+            raise t.error("classifier", "is required (or 'extends' a variant that has one)")
+        augmenters = _augmenters(t) if "augmenters" in t.data else (base.augmenters if base else ())
+        explainer = base.explainer if base else None
+        if "explainer" in t.data:
+            if t.data["explainer"] is False:
+                explainer = None
+            else:
+                explainer = _component(t, "explainer", explainer)
+        spec = VariantSpec(name, classifier, augmenters, explainer,
+                           t.get("description", str, base.description if base else ""), str(path))
+        resolved[name] = spec
+        return spec
+
+    for variant_name in raw.data:
+        resolve(variant_name, ())
+    return resolved
+
+
+@dataclass
+class VariantCatalog:
+    files: list[Path]
+    _variants: dict[str, VariantSpec] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        for file in self.files:
+            for name, spec in parse_variants(file).items():
+                if name in self._variants:
+                    raise TaskFileError(file, f"variants.{name}", f"already defined in {self._variants[name].source}")
+                self._variants[name] = spec
+
+    def names(self) -> list[str]:
+        return sorted(self._variants)
+
+    def get(self, name: str) -> VariantSpec:
+        if name not in self._variants:
+            raise UnknownNameError("variant", name, self._variants)
+        return self._variants[name]

@@ -1,0 +1,129 @@
+"""The results store: one folder per finished run, named by the content hash of its spec.
+
+Layout under the results root::
+
+    runs/<task>/<variant>/s<seed>-<hash>/   run_spec.json, metrics.json, predictions.jsonl,
+                                             provenance.json, [explanations.jsonl]
+    failed/<hash>.json                      the spec, error and traceback of a failed run
+    cache/                                  augmentation and model caches
+
+A run folder is written under a temporary name and renamed into place when complete, so a
+crash leaves either nothing or a finished run; a rerun of a finished spec is served as is.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import AlexbenchError
+from .fsio import atomic_write_json, atomic_write_jsonl, read_json, read_jsonl
+
+RESULTS_ENV = "ALEXBENCH_RESULTS"
+SCHEMA_VERSION = 1
+
+
+def default_results_root() -> Path:
+    return Path(os.environ.get(RESULTS_ENV) or "results")
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    path: Path
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name.rsplit("-", 1)[-1]
+
+    def spec(self) -> dict[str, Any]:
+        return read_json(self.path / "run_spec.json")
+
+    def metrics(self) -> dict[str, Any]:
+        return read_json(self.path / "metrics.json")
+
+    def provenance(self) -> dict[str, Any]:
+        return read_json(self.path / "provenance.json")
+
+    def predictions(self) -> list[dict[str, Any]]:
+        return read_jsonl(self.path / "predictions.jsonl")
+
+    def explanations(self) -> list[dict[str, Any]]:
+        path = self.path / "explanations.jsonl"
+        return read_jsonl(path) if path.exists() else []
+
+
+def _safe_part(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or "_"
+
+
+class ResultsStore:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_results_root()
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / "cache"
+
+    def run_dir(self, task: str, variant: str, seed: int, run_id: str) -> Path:
+        return self.root / "runs" / _safe_part(task) / _safe_part(variant) / f"s{seed}-{run_id}"
+
+    def find(self, task: str, variant: str, seed: int, run_id: str) -> StoredRun | None:
+        path = self.run_dir(task, variant, seed, run_id)
+        return StoredRun(path) if (path / "metrics.json").is_file() else None
+
+    def write_run(self, task: str, variant: str, seed: int, run_id: str, files: dict[str, Any]) -> StoredRun:
+        """Write every file of a run into a temporary folder, then rename it into place."""
+        final = self.run_dir(task, variant, seed, run_id)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+        except OSError as exc:
+            raise AlexbenchError(f"cannot write results under {final.parent}: {exc.strerror or exc}") from exc
+        try:
+            for name, content in files.items():
+                if name.endswith(".jsonl"):
+                    atomic_write_jsonl(tmp / name, content)
+                else:
+                    atomic_write_json(tmp / name, content)
+            if final.exists():  # a finished twin from a concurrent process: identical by construction
+                shutil.rmtree(tmp)
+            else:
+                os.replace(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        (self.root / "failed" / f"{run_id}.json").unlink(missing_ok=True)
+        return StoredRun(final)
+
+    def record_failure(self, run_id: str, info: dict[str, Any]) -> Path:
+        path = self.root / "failed" / f"{run_id}.json"
+        atomic_write_json(path, info)
+        return path
+
+    def failures(self) -> list[dict[str, Any]]:
+        folder = self.root / "failed"
+        return [read_json(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+
+    def runs(self, task: str | None = None) -> Iterator[StoredRun]:
+        base = self.root / "runs"
+        pattern = f"{_safe_part(task)}/*/*/metrics.json" if task else "*/*/*/metrics.json"
+        for metrics in sorted(base.glob(pattern)):
+            if not metrics.parent.name.startswith("."):
+                yield StoredRun(metrics.parent)
+
+    def get(self, ref: str) -> StoredRun:
+        """A run by its folder path or by (a prefix of) its hash."""
+        path = Path(ref)
+        if (path / "metrics.json").is_file():
+            return StoredRun(path)
+        matches = [run for run in self.runs() if run.run_id.startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise AlexbenchError(f"no finished run {ref!r} under {self.root / 'runs'}")
+        raise AlexbenchError(f"run {ref!r} is ambiguous: {', '.join(str(m.path) for m in matches)}")
