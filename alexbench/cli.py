@@ -71,6 +71,22 @@ def _parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def _store_options(fn: Any) -> Any:
+    """--data-root and --results accepted after the subcommand too (they override the group's)."""
+    def set_data_root(ctx: click.Context, _: Any, value: Path | None) -> None:
+        if value is not None:
+            ctx.find_object(App).data_root = value
+
+    def set_results(ctx: click.Context, _: Any, value: Path | None) -> None:
+        if value is not None:
+            ctx.find_object(App).results = value
+
+    fn = click.option("--data-root", type=click.Path(path_type=Path), default=None, expose_value=False,
+                      callback=set_data_root, help="As the global --data-root.")(fn)
+    return click.option("--results", type=click.Path(path_type=Path), default=None, expose_value=False,
+                        callback=set_results, help="As the global --results.")(fn)
+
+
 @click.group()
 @click.version_option(__version__, prog_name="alexbench")
 @click.option("--data-root", type=click.Path(path_type=Path), default=None,
@@ -122,6 +138,7 @@ def plugins(app: App, as_json: bool) -> None:
 
 
 @cli.command()
+@_store_options
 @click.pass_obj
 def tasks(app: App) -> None:
     """List the task definitions and whether their data is in place."""
@@ -153,6 +170,7 @@ def variants(app: App) -> None:
 
 
 @cli.command()
+@_store_options
 @click.argument("task_file", type=click.Path(path_type=Path))
 @click.option("--no-data", is_flag=True, help="Check the file only, not the data it points at.")
 @click.pass_obj
@@ -212,6 +230,7 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
 
 
 @cli.command()
+@_store_options
 @click.option("--task", "-t", "task_names", multiple=True, required=True, help="Task name or task file (repeatable).")
 @click.option("--variant", "-v", "variant_names", multiple=True, help="Named variant (repeatable).")
 @click.option("--classifier", help="Ad-hoc variant: classifier name (instead of --variant).")
@@ -239,6 +258,7 @@ def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], c
 
 
 @cli.command()
+@_store_options
 @click.argument("study")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--force", is_flag=True)
@@ -259,6 +279,7 @@ def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_
 
 
 @cli.command()
+@_store_options
 @click.option("--no-progress", is_flag=True)
 @click.pass_context
 def demo(ctx: click.Context, no_progress: bool) -> None:
@@ -267,6 +288,7 @@ def demo(ctx: click.Context, no_progress: bool) -> None:
 
 
 @cli.command()
+@_store_options
 @click.option("--task", "-t", "task_name", default=None, help="Only this task.")
 @click.option("--format", "fmt", type=click.Choice(["rich", "markdown", "json", "csv"]), default="rich", show_default=True)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True,

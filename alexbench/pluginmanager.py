@@ -82,7 +82,7 @@ class PluginHost:
     ) -> None:
         self.pm = pluggy.PluginManager(GROUP)
         self.pm.add_hookspecs(hookspecs)
-        self.broken: list[BrokenPlugin] = []
+        self._broken: list[BrokenPlugin] = []
         self.disabled = list(disabled) if disabled is not None else _env_list(os.environ.get(DISABLE_ENV))
         for name in self.disabled:
             self.pm.set_blocked(name)
@@ -146,7 +146,7 @@ class PluginHost:
 
     def _drop(self, name: str, distribution: str | None, message: str) -> None:
         self._unregister_quietly(name)
-        self.broken.append(BrokenPlugin(name, distribution, message))
+        self._broken.append(BrokenPlugin(name, distribution, message))
 
     def _unregister_quietly(self, name: str) -> None:
         plugin = self.pm.get_plugin(name)
@@ -154,6 +154,13 @@ class PluginHost:
             self.pm.unregister(name=name)
 
     # -- introspection ----------------------------------------------------------------------
+    @property
+    def broken(self) -> list[BrokenPlugin]:
+        """Plugins left out: import errors, unknown hooks, and registrars that raised (which
+        is why reading this builds the registries)."""
+        self._registries  # noqa: B018
+        return list(self._broken)
+
     @staticmethod
     def hook_names() -> list[str]:
         return sorted(name for name in vars(hookspecs) if name.startswith("alexbench_"))
@@ -168,6 +175,8 @@ class PluginHost:
         dists = {id(plugin): dist for plugin, dist in self.pm.list_plugin_distinfo()}
         infos = []
         for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:  # pluggy keeps blocked names with no plugin
+                continue
             dist = dists.get(id(plugin))
             module = getattr(plugin, "__name__", type(plugin).__module__)
             infos.append(PluginInfo(name, dist.project_name if dist else None, dist.version if dist else None, module))
@@ -189,13 +198,13 @@ class PluginHost:
         """Run a registrar hook plugin by plugin (registration order); a plugin that raises is
         reported in :attr:`broken` and its entries are withdrawn, the others stay."""
         caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
+        for impl in caller.get_hookimpls():  # registration order
             registry.current_plugin = impl.plugin_name
             try:
                 self._call_one(hook_name, impl, registry=registry)
             except PluginError as exc:
                 registry.discard_plugin(impl.plugin_name)
-                self.broken.append(BrokenPlugin(impl.plugin_name, self._dist_of(impl.plugin), str(exc)))
+                self._broken.append(BrokenPlugin(impl.plugin_name, self._dist_of(impl.plugin), str(exc)))
         registry.current_plugin = None
 
     @cached_property
@@ -253,7 +262,7 @@ class PluginHost:
         """Folders from ``ALEXBENCH_TASK_PATH`` first, then from plugins, de-duplicated."""
         dirs = [Path(p) for p in os.environ.get(TASK_PATH_ENV, "").split(os.pathsep) if p]
         caller = self.pm.hook.alexbench_task_dirs
-        for impl in reversed(caller.get_hookimpls()):
+        for impl in caller.get_hookimpls():  # registration order
             dirs.extend(Path(p) for p in (self._call_one("alexbench_task_dirs", impl) or []))
         unique: list[Path] = []
         for d in dirs:

@@ -157,6 +157,7 @@ class Runner:
         existing = self.store.find(task.name, variant.name, seed, run_id)
         if existing is not None and not force:
             return RunOutcome(task.name, variant.name, seed, run_id, existing, reused=True)
+        self.store.ensure_writable()
         try:
             with self._progress_display():
                 files = self._execute(task, parts, seed, data, spec, run_id)

@@ -76,14 +76,25 @@ class ResultsStore:
         path = self.run_dir(task, variant, seed, run_id)
         return StoredRun(path) if (path / "metrics.json").is_file() else None
 
+    def ensure_writable(self) -> None:
+        """Fail before any work is done if results cannot be written here."""
+        try:
+            for sub in ("runs", "failed", "cache"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+            probe = self.root / "runs" / f".probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise AlexbenchError(f"cannot write results under {self.root}: {exc.strerror or exc}") from exc
+
     def write_run(self, task: str, variant: str, seed: int, run_id: str, files: dict[str, Any]) -> StoredRun:
         """Write every file of a run into a temporary folder, then rename it into place."""
         final = self.run_dir(task, variant, seed, run_id)
-        final.parent.mkdir(parents=True, exist_ok=True)
         try:
+            final.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
         except OSError as exc:
-            raise AlexbenchError(f"cannot write results under {final.parent}: {exc.strerror or exc}") from exc
+            raise AlexbenchError(f"cannot write results under {self.root}: {exc.strerror or exc}") from exc
         try:
             for name, content in files.items():
                 if name.endswith(".jsonl"):
@@ -94,6 +105,9 @@ class ResultsStore:
                 shutil.rmtree(tmp)
             else:
                 os.replace(tmp, final)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise AlexbenchError(f"cannot write results under {self.root}: {exc.strerror or exc}") from exc
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -1,0 +1,87 @@
+"""The command line, as a user runs it: real processes, real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def alexbench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "alexbench.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=600, check=False)
+
+
+def test_demo_prints_and_writes_the_leaderboard(tmp_path: Path) -> None:
+    result = alexbench("demo", "--no-progress", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for variant in ("majority", "tfidf", "tfidf-balanced"):
+        assert variant in result.stdout
+    assert "test f1_positive" in result.stdout
+    board = json.loads((tmp_path / "leaderboards" / "demo.json").read_text())
+    rows = {r["variant"]: r for r in board["rows"]}
+    assert rows["majority"]["test_official"]["mean"] == 0.0  # the majority class is the negative one
+    assert rows["tfidf-balanced"]["test_official"]["mean"] > rows["majority"]["test_official"]["mean"]
+    assert all(r["seeds"] == [1, 2, 3] for r in rows.values())
+    assert (tmp_path / "leaderboards" / "demo.md").read_text().count("\n| ") == 4  # header + 3 rows
+    # A rerun reuses every finished run.
+    again = alexbench("demo", "--no-progress", cwd=tmp_path)
+    assert again.returncode == 0 and again.stderr.count("reused") == 9
+
+
+def test_leaderboard_formats(tmp_path: Path) -> None:
+    assert alexbench("run", "-t", "demo", "-v", "majority", "--no-progress", cwd=tmp_path).returncode == 0
+    md = alexbench("leaderboard", "--format", "markdown", cwd=tmp_path)
+    assert md.returncode == 0 and "| majority | 1 | 0.000 |" in md.stdout
+    csv_out = alexbench("leaderboard", "--format", "csv", cwd=tmp_path)
+    assert csv_out.stdout.splitlines()[0].startswith("task,variant,official_metric,n_seeds,test_official_mean")
+
+
+def test_errors_are_one_line_and_precise(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[task]\nname = "x"\ndata_dir = "d"\n[columns]\nid = "i"\ntext = "t"\nlabel = "l"\n')
+    result = alexbench("validate", str(bad), cwd=tmp_path)
+    assert result.returncode == 2 and f"{bad}: splits: is required" in result.stderr
+    assert "Traceback" not in result.stderr
+    typo = alexbench("run", "-t", "demo", "-v", "tfidf-balance", cwd=tmp_path)
+    assert typo.returncode == 2 and "Did you mean 'tfidf-balanced'" in typo.stderr
+    missing = alexbench("run", "-t", "smm4h23_task1", "-v", "tfidf", "--data-root", str(tmp_path), cwd=tmp_path)
+    assert missing.returncode == 2 and str(tmp_path / "smm4h23_task1" / "train.tsv") in missing.stderr
+
+
+def test_validate_reports_a_bad_row(tmp_path: Path, tiny_task_file: Path) -> None:
+    data = tiny_task_file.parent / "data" / "dev.tsv"
+    lines = data.read_text().splitlines()
+    lines[3] = lines[3].rsplit("\t", 1)[0] + "\tpositive"
+    data.write_text("\n".join(lines) + "\n")
+    result = alexbench("validate", str(tiny_task_file), cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"{data}:4: label: unknown label 'positive'; expected one of ['0', '1']" in result.stderr
+
+
+def test_plugins_json_lists_builtins(tmp_path: Path) -> None:
+    result = alexbench("plugins", "--json", cwd=tmp_path)
+    data = json.loads(result.stdout)
+    tfidf = next(e for e in data["entries"] if e["name"] == "tfidf_logreg")
+    assert tfidf["kind"] == "classifier" and tfidf["distribution"] == "alexbench" and tfidf["params"]["C"] == 4.0
+
+
+def test_standin_task_runs_end_to_end(tmp_path: Path, shared_data: Path) -> None:
+    result = alexbench("--data-root", str(shared_data), "run", "-t", "smm4h22_task2_stance", "-v", "tfidf",
+                       "--no-progress", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    board = json.loads((tmp_path / "leaderboards" / "smm4h22_task2_stance.json").read_text())
+    row = board["rows"][0]
+    assert board["official_metric"] == "grouped_macro_f1" and 0.2 < row["test_official"]["mean"] < 0.9
+    run_dir = next((tmp_path / "results" / "runs" / "smm4h22_task2_stance" / "tfidf").iterdir())
+    prov = json.loads((run_dir / "provenance.json").read_text())
+    assert prov["data"]["test"]["skipped_unlabeled"] == 507 and prov["data"]["train"]["renamed_duplicate_ids"] > 0
+
+
+@pytest.mark.parametrize("seeds", ["1,2", "3-4"])
+def test_seed_lists(tmp_path: Path, seeds: str) -> None:
+    result = alexbench("run", "-t", "demo", "-v", "majority", "--seeds", seeds, "--no-progress", cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr.count("done") == 2

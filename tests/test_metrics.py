@@ -1,0 +1,83 @@
+"""Golden tests: values computed by hand for small confusion matrices."""
+
+from __future__ import annotations
+
+import pytest
+
+from alexbench.metrics import (
+    ScoreInput,
+    accuracy,
+    confusion,
+    explainer_stats,
+    f1_positive,
+    grouped_macro_f1,
+    macro_f1,
+    micro_f1,
+    per_class,
+    weighted_f1,
+)
+
+# 3 classes. gold/pred pairs:  a→a ×3, a→b ×1, b→b ×2, b→c ×1, c→c ×1, c→a ×2
+GOLD = ["a"] * 4 + ["b"] * 3 + ["c"] * 3
+PRED = ["a", "a", "a", "b", "b", "b", "c", "c", "a", "a"]
+LABELS = ["a", "b", "c"]
+
+
+def test_confusion_matrix_by_hand() -> None:
+    assert confusion(GOLD, PRED, LABELS) == [[3, 1, 0], [0, 2, 1], [2, 0, 1]]
+
+
+def test_per_class_by_hand() -> None:
+    pc = per_class(GOLD, PRED, LABELS)
+    # a: tp 3, fp 2, fn 1 -> P 3/5, R 3/4, F1 = 2*.6*.75/1.35 = 2/3
+    assert pc["a"]["precision"] == pytest.approx(0.6)
+    assert pc["a"]["recall"] == pytest.approx(0.75)
+    assert pc["a"]["f1"] == pytest.approx(2 / 3)
+    # b: tp 2, fp 1, fn 1 -> P = R = F1 = 2/3
+    assert pc["b"]["f1"] == pytest.approx(2 / 3)
+    # c: tp 1, fp 1, fn 2 -> P 1/2, R 1/3, F1 = 2*(1/6)/(5/6) = 0.4
+    assert pc["c"]["f1"] == pytest.approx(0.4)
+    assert [pc[x]["support"] for x in LABELS] == [4, 3, 3]
+
+
+def test_averages_by_hand() -> None:
+    d = ScoreInput(GOLD, PRED, LABELS, positive="c")
+    assert accuracy(d) == pytest.approx(0.6)
+    assert micro_f1(d) == pytest.approx(0.6)  # single-label: micro-F1 == accuracy
+    assert macro_f1(d) == pytest.approx((2 / 3 + 2 / 3 + 0.4) / 3)
+    assert weighted_f1(d) == pytest.approx((4 * 2 / 3 + 3 * 2 / 3 + 3 * 0.4) / 10)
+    assert f1_positive(d) == pytest.approx(0.4)
+    assert f1_positive(ScoreInput(GOLD, PRED, LABELS)) is None
+    assert macro_f1(ScoreInput(GOLD, PRED, LABELS, params={"labels": ["a", "b"]})) == pytest.approx(2 / 3)
+
+
+def test_grouped_macro_f1_by_hand() -> None:
+    # group x: gold F,A pred F,F -> F: P 1/2 R 1 F1 2/3; A: 0 -> macro 1/3
+    # group y: gold F,A pred F,A -> 1.0 ; mean = 2/3
+    d = ScoreInput(["F", "A", "F", "A"], ["F", "F", "F", "A"], ["F", "A", "N"],
+                   extra=[{"g": "x"}, {"g": "x"}, {"g": "y"}, {"g": "y"}],
+                   params={"labels": ["F", "A"], "group_by": "g"})
+    assert grouped_macro_f1(d) == pytest.approx((1 / 3 + 1.0) / 2)
+
+
+def test_degenerate_cases() -> None:
+    d = ScoreInput(["0", "0"], ["0", "0"], ["0", "1"], positive="1")
+    assert f1_positive(d) == 0.0  # no positives at all: F1 defined as 0, not a crash
+    with pytest.raises(ValueError, match="'x' is not one of"):
+        confusion(["0"], ["x"], ["0", "1"])
+    with pytest.raises(ValueError, match="1 gold labels but 2 predictions"):
+        confusion(["0"], ["0", "1"], ["0", "1"])
+
+
+def test_explainer_stats() -> None:
+    exps = [
+        {"post_id": "1", "status": "not_sent", "old_label": "1", "new_label": "1", "details": {}},
+        {"post_id": "2", "status": "ok", "old_label": "1", "new_label": "0", "details": {"latency_s": 1.0}},
+        {"post_id": "3", "status": "ok", "old_label": "1", "new_label": "0", "details": {"latency_s": 3.0}},
+        {"post_id": "4", "status": "unparsable", "old_label": "1", "new_label": "1", "details": {}},
+    ]
+    stats = explainer_stats(exps, {"1": "1", "2": "0", "3": "1", "4": "0"})
+    assert (stats["sent"], stats["flips"], stats["flips_fixed"], stats["flips_broke"]) == (3, 2, 1, 1)
+    assert stats["flip_precision"] == pytest.approx(0.5)
+    assert stats["unparsable_rate"] == pytest.approx(1 / 3)
+    assert stats["mean_latency_s"] == pytest.approx(2.0)

@@ -1,0 +1,219 @@
+"""The runner end to end on real files: augment → train → predict → explain → score → store."""
+
+from __future__ import annotations
+
+import os
+import types
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pytest
+
+from alexbench import hookimpl
+from alexbench.errors import AlexbenchError, RunError
+from alexbench.interfaces import Augmenter, Classifier, Context, Explainer, Explanation, Post, Prediction
+from alexbench.metrics import Metric, score
+from alexbench.pluginmanager import PluginHost
+from alexbench.runner import Runner
+from alexbench.spec import ComponentSpec, VariantSpec
+from alexbench.tasks import load_task
+
+
+@dataclass(frozen=True)
+class GrowParams:
+    times: int = 2
+    leak: bool = False
+
+
+class GrowPositives(Augmenter):
+    """Adds `times` shouted copies of each positive post, plus one verbatim resampling copy."""
+
+    name = "grow_positives"
+    version = "1.0"
+    Params = GrowParams
+
+    def augment(self, train: Sequence[Post], ctx: Context) -> list[Post]:
+        out = list(train)
+        for post in train:
+            if post.label != ctx.task.positive:
+                continue
+            for k in range(self.params.times):
+                text = post.text.upper() if k == 0 else post.text.upper()  # k>0 repeats: exact duplicates
+                out.append(post.replace(id=f"{post.id}#g{k}", text=text,
+                                        meta={"source_id": post.id, "augmenter": self.name}))
+            out.append(post.replace(id=f"{post.id}#c", meta={"source_id": post.id, "augmenter": self.name, "copy": True}))
+        if self.params.leak:
+            out.append(Post("leak", "tested positive for covid today today", "1", {}, {"source_id": "p0", "augmenter": self.name}))
+        return out
+
+
+class BadLabelAugmenter(Augmenter):
+    name = "bad_label"
+    version = "1.0"
+
+    def augment(self, train, ctx):
+        return [*train, Post("x", "y", "maybe", {}, {"source_id": train[0].id})]
+
+
+class FlipTodayExplainer(Explainer):
+    """Says a positive prediction does not hold when the post mentions vaccines (rule-based)."""
+
+    name = "flip_rule"
+    version = "1.0"
+
+    def explain(self, posts, prediction, ctx):
+        out = []
+        for post, label in zip(posts, prediction.labels):
+            if label != ctx.task.positive:
+                out.append(Explanation(post.id, label, label, "not_sent"))
+            elif "vaccine" in post.text:
+                out.append(Explanation(post.id, label, "0", "ok", False, "a vaccine is not a diagnosis",
+                                       {"latency_s": 0.5}))
+            else:
+                out.append(Explanation(post.id, label, label, "ok", True, "reads as a self-report", {"latency_s": 0.25}))
+        return out
+
+
+class RogueExplainer(Explainer):
+    name = "rogue"
+    version = "1.0"
+
+    def explain(self, posts, prediction, ctx):
+        return [Explanation(p.id, lab, "1", "unparsable") for p, lab in zip(posts, prediction.labels)]
+
+
+class AllPositive(Classifier):
+    name = "all_positive"
+    version = "1.0"
+
+    def fit(self, train, dev, ctx):
+        return {}
+
+    def predict(self, posts, ctx):
+        return Prediction(["1"] * len(posts), [[0.0, 1.0]] * len(posts))
+
+
+class Crashing(Classifier):
+    name = "crashing"
+    version = "1.0"
+
+    def fit(self, train, dev, ctx):
+        raise MemoryError("simulated out-of-memory while training")
+
+    def predict(self, posts, ctx):  # pragma: no cover - never reached
+        raise AssertionError
+
+
+TEST_PLUGIN = types.SimpleNamespace(
+    alexbench_register_augmenters=hookimpl(lambda registry: [registry.add(GrowPositives), registry.add(BadLabelAugmenter)]),
+    alexbench_register_explainers=hookimpl(lambda registry: [registry.add(FlipTodayExplainer), registry.add(RogueExplainer)]),
+    alexbench_register_classifiers=hookimpl(lambda registry: [registry.add(AllPositive), registry.add(Crashing)]),
+)
+
+
+@pytest.fixture
+def runner(store) -> Runner:
+    return Runner(PluginHost(plugins=[("test-plugin", TEST_PLUGIN)]), store, show_progress=False)
+
+
+TFIDF = VariantSpec("tfidf", ComponentSpec("tfidf_logreg"))
+
+
+def test_run_writes_a_complete_reproducible_record(runner, tiny_task) -> None:
+    outcome = runner.run(tiny_task, TFIDF, seed=7)
+    run = outcome.run
+    assert not outcome.reused and run.path.name == f"s7-{outcome.run_id}"
+    assert {p.name for p in run.path.iterdir()} == {"run_spec.json", "metrics.json", "predictions.jsonl", "provenance.json"}
+    spec, metrics, prov = run.spec(), run.metrics(), run.provenance()
+    assert spec["seed"] == 7 and spec["variant"]["classifier"]["params"]["C"] == 4.0
+    assert set(spec["data"]) == {"train", "dev", "test"} and all(len(h) == 64 for h in spec["data"].values())
+    assert prov["environment"]["packages"]["scikit-learn"] and set(prov["timings_s"]) >= {"fit", "predict_test"}
+    # Scores can be recomputed from the stored predictions alone.
+    test_rows = [r for r in run.predictions() if r["split"] == "test"]
+    assert [r["id"] for r in test_rows] == [p.id for p in runner.dataset(tiny_task).test]
+    again = score(tiny_task, [r["gold"] for r in test_rows], [r["pred"] for r in test_rows], runner.host.metrics)
+    assert again == metrics["test"]
+    assert all(abs(sum(r["probs"]) - 1) < 1e-5 for r in test_rows)
+
+
+def test_finished_runs_are_reused_and_seeds_are_deterministic(runner, tiny_task, tmp_path) -> None:
+    first = runner.run(tiny_task, TFIDF, seed=1)
+    stamp = os.stat(first.run.path / "metrics.json").st_mtime_ns
+    second = runner.run(tiny_task, TFIDF, seed=1)
+    assert second.reused and second.run_id == first.run_id
+    assert os.stat(first.run.path / "metrics.json").st_mtime_ns == stamp
+    from alexbench.store import ResultsStore
+
+    elsewhere = Runner(runner.host, ResultsStore(tmp_path / "other"), show_progress=False).run(tiny_task, TFIDF, seed=1)
+    assert elsewhere.run.predictions() == first.run.predictions()
+    assert runner.run(tiny_task, TFIDF, seed=2).run_id != first.run_id
+
+
+def test_augmentation_is_recorded_deduplicated_and_cached(runner, tiny_task) -> None:
+    variant = VariantSpec("grow", ComponentSpec("tfidf_logreg"), (ComponentSpec("grow_positives", {"times": 2, "leak": True}),))
+    run = runner.run(tiny_task, variant, seed=0).run
+    aug = run.provenance()["augmentation"]
+    # 6 positives in train: +2 shouted (1 exact duplicate each) +1 copy each; the leak row is dropped.
+    assert aug["before"] == {"0": 12, "1": 6}
+    assert aug["dropped"] == {"exact_duplicate": 6, "same_text_as_dev_or_test": 1}
+    assert aug["after"] == {"0": 12, "1": 6 + 6 + 6}
+    assert aug["steps"][0]["cached"] is False
+    other = VariantSpec("grow-balanced", ComponentSpec("tfidf_logreg", {"class_weight": "balanced"}), variant.augmenters)
+    aug2 = runner.run(tiny_task, other, seed=0).run.provenance()["augmentation"]
+    assert aug2["steps"][0]["cached"] is True and aug2["after"] == aug["after"]
+
+
+def test_augmenter_breaking_the_contract_fails_the_run(runner, tiny_task, store) -> None:
+    with pytest.raises(RunError, match="produced label 'maybe'"):
+        runner.run(tiny_task, VariantSpec("bad", ComponentSpec("tfidf_logreg"), (ComponentSpec("bad_label"),)), 0)
+    assert not list(store.runs()) and "produced label" in store.failures()[0]["error"]
+
+
+def test_explainer_flips_are_scored(runner, tiny_task) -> None:
+    variant = VariantSpec("llm", ComponentSpec("all_positive"), (), ComponentSpec("flip_rule"))
+    run = runner.run(tiny_task, variant, seed=0).run
+    metrics, exps = run.metrics(), run.explanations()
+    flipped = [e for e in exps if e["new_label"] != e["old_label"]]
+    assert [e["post_id"] for e in flipped] == ["tn4"] and flipped[0]["reason"]
+    assert metrics["explainer"]["flips"] == 1 and metrics["explainer"]["flip_precision"] == 1.0
+    before, after = metrics["test_before_explainer"]["scalars"], metrics["test"]["scalars"]
+    assert after["accuracy"] > before["accuracy"]
+    preds = {r["id"]: r for r in run.predictions() if r["split"] == "test"}
+    assert preds["tn4"]["classifier_pred"] == "1" and preds["tn4"]["pred"] == "0"
+
+
+def test_explainer_cannot_flip_without_a_verdict(runner, tiny_task, store) -> None:
+    with pytest.raises(RunError, match="without a parsed False verdict"):
+        runner.run(tiny_task, VariantSpec("rogue", ComponentSpec("majority"), (), ComponentSpec("rogue")), 0)
+    assert not list(store.runs())
+
+
+def test_a_crash_records_the_failure_and_leaves_no_partial_run(runner, tiny_task, store) -> None:
+    with pytest.raises(RunError, match="MemoryError: simulated out-of-memory"):
+        runner.run(tiny_task, VariantSpec("crash", ComponentSpec("crashing")), 0)
+    failure = store.failures()[0]
+    assert "Traceback" in failure["traceback"] and failure["spec"]["variant"]["name"] == "crash"
+    assert not list((store.root / "runs").rglob("*.tmp"))
+    assert runner.run(tiny_task, TFIDF, 0).run is not None  # the next run is unaffected
+
+
+def test_unwritable_results_folder_is_a_clear_error(runner, tiny_task, store) -> None:
+    store.root.parent.mkdir(parents=True, exist_ok=True)
+    store.root.write_text("a file where the results folder should be")
+    with pytest.raises(AlexbenchError, match=f"cannot write results under {store.root}"):
+        runner.run(tiny_task, TFIDF, 0)
+
+
+def test_plugin_metric_can_be_the_official_metric(tiny_task_file, store) -> None:
+    """alexbench_register_metrics: a plugin's metric is reported by every run and can be official."""
+    def false_positives(d):
+        return float(sum(g != p and p == d.positive for g, p in zip(d.gold, d.pred)))
+
+    plugin = types.SimpleNamespace(alexbench_register_metrics=hookimpl(
+        lambda registry: registry.add(Metric("false_positives", false_positives, higher_is_better=False))))
+    host = PluginHost(plugins=[("fp-metric", plugin), ("test-plugin", TEST_PLUGIN)])
+    tiny_task_file.write_text(tiny_task_file.read_text().replace('official = "f1_positive"', 'official = "false_positives"'))
+    task = load_task(tiny_task_file)
+    metrics = Runner(host, store, show_progress=False).run(task, VariantSpec("all", ComponentSpec("all_positive")), 0).run.metrics()
+    assert metrics["test"]["official"] == {"name": "false_positives", "value": 4.0}  # 4 negatives in test
+    assert metrics["test"]["scalars"]["f1_positive"] == pytest.approx(2 * (2 / 6) / (2 / 6 + 1))
