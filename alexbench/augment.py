@@ -66,7 +66,7 @@ def apply_chain(
     report = AugmentReport(before=_counts(train))
     current = list(train)
     labels = set(ctx.task.labels)
-    for step, augmenter in enumerate(augmenters):
+    for augmenter in augmenters:
         key = sha256_obj({"augmenter": augmenter.describe(), "seed": ctx.seed,
                           "input": posts_fingerprint(current), "task": ctx.task.name})
         cache_file = cache_dir / "augment" / f"{key}.jsonl" if cache_dir else None

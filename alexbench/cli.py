@@ -18,7 +18,7 @@ from . import leaderboard as lb
 from .data import load_dataset
 from .errors import AlexbenchError, RunError
 from .pluginmanager import PluginHost
-from .runner import RunOutcome, Runner
+from .runner import Runner, RunOutcome
 from .spec import ComponentSpec, VariantCatalog, VariantSpec
 from .store import ResultsStore
 from .study import load_study
