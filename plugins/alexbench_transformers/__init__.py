@@ -1,0 +1,22 @@
+"""ALEX stage 2: balanced fine-tuning of a BERT-style sequence classifier (transformers + torch).
+
+Registered lazily: importing this plugin imports neither torch nor transformers; they are
+loaded the first time the ``transformer`` classifier is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alexbench import hookimpl
+
+__version__ = "0.1.0"
+
+
+@hookimpl
+def alexbench_register_classifiers(registry: Any) -> None:
+    registry.add_lazy(
+        "transformer", "alexbench_transformers.classifier:TransformerClassifier",
+        description="fine-tuned BERT-style classifier (transformers + torch): weighted/focal loss, "
+                    "best-epoch selection on dev, offline default all-MiniLM-L6-v2",
+    )

@@ -1,0 +1,85 @@
+"""The trained-model cache: ``<cache_dir>/models/<key>/`` holds safetensors weights, the
+tokenizer and the fit report. The key covers everything that determines the weights, so
+variants that differ only downstream (e.g. in the explainer) reuse one trained model."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from alexbench.data import posts_fingerprint
+from alexbench.fsio import atomic_write_json, sha256_obj
+from alexbench.interfaces import Post
+from alexbench.tasks import TaskSpec
+
+from . import __version__
+from .model_source import ModelSource
+from .params import TransformerParams
+
+REPORT = "fit_report.json"
+WEIGHTS = "model.safetensors"
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        return None
+
+
+def model_key(source: ModelSource, params: TransformerParams, seed: int, train: list[Post], dev: list[Post],
+              task: TaskSpec, device_kind: str) -> str:
+    """Hash of (model files, training params, seed, train and dev data, labels, selection metric,
+    device kind, software versions). ``device`` itself is replaced by the kind actually used."""
+    training = {k: v for k, v in dataclasses.asdict(params).items() if k not in ("device", "model")}
+    return sha256_obj({
+        "plugin": __version__,
+        "model_sha256": source.sha256,
+        "params": training,
+        "seed": seed,
+        "train": posts_fingerprint(train),
+        "dev": posts_fingerprint(dev),
+        "labels": list(task.labels),
+        "selection": [task.official_metric, task.metric_params, task.positive],
+        "device": device_kind,
+        "versions": {d: _version(d) for d in ("torch", "transformers", "tokenizers")},
+    })[:24]
+
+
+def cached_dir(cache_dir: Path | None, key: str) -> Path | None:
+    """The cached model folder for ``key`` when it is complete, else None."""
+    if cache_dir is None:
+        return None
+    folder = Path(cache_dir) / "models" / key
+    if (folder / WEIGHTS).is_file() and (folder / REPORT).is_file() and (folder / "config.json").is_file():
+        return folder
+    return None
+
+
+def read_report(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / REPORT).read_text(encoding="utf-8"))
+
+
+def save(cache_dir: Path, key: str, model: Any, tokenizer: Any, report: dict[str, Any]) -> Path:
+    """Write into a temporary folder then rename it into place (a crash leaves no half model)."""
+    root = Path(cache_dir) / "models"
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / key
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=root))
+    try:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        atomic_write_json(tmp / REPORT, report)
+        if final.exists():  # another process finished the same model first
+            shutil.rmtree(tmp)
+        else:
+            tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
