@@ -190,8 +190,38 @@ def validate(app: App, task_file: Path, no_data: bool) -> None:
                       + (f" ({'; '.join(fixes)})" if fixes else ""), highlight=False)
 
 
+def _show_boards(app: App, task_names: set[str] | None, out_dir: Path, *, baseline: str | None,
+                 variants_: list[str] | None, n_boot: int, fmt: str = "rich") -> list[lb.Leaderboard]:
+    boards = [b for b in lb.build(app.store(), baseline=baseline, variants=variants_, metrics=app.host.metrics,
+                                  n_boot=n_boot)
+              if task_names is None or b.task in task_names]
+    for board in boards:
+        if fmt == "rich":
+            out.print(lb.to_rich(board))
+            for note in board.notes:
+                err.print(f"[yellow]note:[/] {note}", highlight=False)
+        elif fmt == "markdown":
+            click.echo(lb.to_markdown(board))
+        elif fmt == "json":
+            click.echo(json.dumps(board.to_dict(), indent=2, sort_keys=True))
+        else:
+            click.echo(lb.to_csv(board), nl=False)
+        paths = lb.write(board, out_dir)
+        err.print(f"written: {', '.join(str(p) for p in paths)}", highlight=False)
+    ranks = lb.ranking(boards)
+    if ranks and fmt == "rich":
+        table = Table(title=f"ranking across {len(boards)} tasks")
+        for head in ("variant", "mean rank", "win rate"):
+            table.add_column(head)
+        for r in ranks:
+            table.add_row(r["variant"], f"{r['mean_rank']:.2f}", f"{r['win_rate']:.2f}")
+        out.print(table)
+    return boards
+
+
 def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSpec], seeds: Sequence[int],
-              *, force: bool, progress: bool, device: str, out_dir: Path) -> int:
+              *, force: bool, progress: bool, device: str, out_dir: Path, baseline: str | None = None,
+              n_boot: int = 1000) -> int:
     catalog, store = app.catalog, app.store()
     runner = Runner(app.host, store, console=err, show_progress=progress, device=device)
     outcomes: list[RunOutcome] = []
@@ -219,11 +249,8 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
                 state = "reused" if outcome.reused else "done"
                 err.print(f"[green]✓[/] {label}: {state}, test {task.official_metric} = {value:.4f}  "
                           f"[dim]{outcome.run.path if outcome.run else ''}[/]", highlight=False)
-    for board in lb.build(store):
-        if board.task in {t.name for t in tasks_}:
-            out.print(lb.to_rich(board))
-            paths = lb.write(board, out_dir)
-            err.print(f"written: {', '.join(str(p) for p in paths)}", highlight=False)
+    _show_boards(app, {t.name for t in tasks_}, out_dir, baseline=baseline, variants_=[v.name for v in variants_],
+                 n_boot=n_boot)
     if failures:
         err.print(f"[red]{failures} of {total} runs failed[/]; errors are in {store.root / 'failed'}")
     return 1 if failures else 0
@@ -264,8 +291,9 @@ def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], c
 @click.option("--force", is_flag=True)
 @click.option("--no-progress", is_flag=True)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
+@click.option("--bootstrap", "n_boot", default=1000, show_default=True, help="Bootstrap resamples for significance.")
 @click.pass_obj
-def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_dir: Path) -> None:
+def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_dir: Path, n_boot: int) -> None:
     """Run every task × variant × seed of a study (a name or a study file)."""
     catalog = app.catalog
     path = Path(study) if study.endswith(".toml") or Path(study).is_file() else catalog.study_files.get(study)
@@ -275,7 +303,7 @@ def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_
         raise UnknownNameError("study", study, catalog.study_files)
     spec = load_study(path, app.variants())
     sys.exit(_run_grid(app, spec.tasks, spec.variants, spec.seeds, force=force, progress=not no_progress,
-                       device=device, out_dir=out_dir))
+                       device=device, out_dir=out_dir, baseline=spec.baseline, n_boot=n_boot))
 
 
 @cli.command()
@@ -290,25 +318,18 @@ def demo(ctx: click.Context, no_progress: bool) -> None:
 @cli.command()
 @_store_options
 @click.option("--task", "-t", "task_name", default=None, help="Only this task.")
+@click.option("--baseline", "-b", default=None, help="Variant to compare every other variant with (Δ, significance).")
+@click.option("--bootstrap", "n_boot", default=1000, show_default=True, help="Bootstrap resamples for significance.")
 @click.option("--format", "fmt", type=click.Choice(["rich", "markdown", "json", "csv"]), default="rich", show_default=True)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True,
               help="Also write Markdown, JSON and CSV here.")
 @click.pass_obj
-def leaderboard(app: App, task_name: str | None, fmt: str, out_dir: Path) -> None:
-    """Show the leaderboard(s) of finished runs: mean ± std over seeds."""
-    boards = lb.build(app.store(), task_name)
+def leaderboard(app: App, task_name: str | None, baseline: str | None, n_boot: int, fmt: str, out_dir: Path) -> None:
+    """Show the leaderboard(s) of finished runs: mean ± std over seeds, Δ and significance vs a baseline."""
+    boards = _show_boards(app, {task_name} if task_name else None, out_dir, baseline=baseline, variants_=None,
+                          n_boot=n_boot, fmt=fmt)
     if not boards:
         raise AlexbenchError(f"no finished runs under {app.store().root}" + (f" for task {task_name!r}" if task_name else ""))
-    for board in boards:
-        if fmt == "rich":
-            out.print(lb.to_rich(board))
-        elif fmt == "markdown":
-            click.echo(lb.to_markdown(board))
-        elif fmt == "json":
-            click.echo(json.dumps(board.to_dict(), indent=2, sort_keys=True))
-        else:
-            click.echo(lb.to_csv(board), nl=False)
-        lb.write(board, out_dir)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

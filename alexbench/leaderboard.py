@@ -4,6 +4,7 @@ rich terminal table, Markdown, JSON and CSV."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import statistics
@@ -15,6 +16,9 @@ from typing import Any
 from rich.table import Table
 
 from .fsio import atomic_write_text
+from .metrics import Metric, ScoreInput, StoredScoring
+from .registry import Registry
+from .significance import Comparison, compare, holm
 from .store import ResultsStore, StoredRun
 
 EXPLAINER_COLUMNS = ("sent", "flips", "flip_precision", "unparsable_rate")
@@ -54,11 +58,16 @@ class Row:
     per_class_f1: dict[str, Stat]
     explainer: dict[str, Stat] = field(default_factory=dict)
     components: dict[str, Any] = field(default_factory=dict)
+    delta: float | None = None
+    comparison: Comparison | None = None
+    runs: list[StoredRun] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "task": self.task, "variant": self.variant, "official_metric": self.official_metric,
-            "seeds": self.seeds, "run_ids": self.run_ids,
+            "seeds": self.seeds, "run_ids": self.run_ids, "run_dirs": [str(r.path) for r in self.runs],
+            "delta_vs_baseline": self.delta,
+            "comparison": self.comparison.to_dict() if self.comparison else None,
             "test_official": self.test_official.to_dict(), "dev_official": self.dev_official.to_dict(),
             "test": {k: v.to_dict() for k, v in self.scalars.items()},
             "test_per_class_f1": {k: v.to_dict() for k, v in self.per_class_f1.items()},
@@ -73,10 +82,19 @@ class Leaderboard:
     official_metric: str
     labels: list[str]
     rows: list[Row]
+    baseline: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"task": self.task, "official_metric": self.official_metric, "labels": self.labels,
+                "baseline": self.baseline, "notes": self.notes, "significance": SIGNIFICANCE_NOTE,
                 "rows": [r.to_dict() for r in self.rows]}
+
+
+SIGNIFICANCE_NOTE = ("Δ = difference of the seed-averaged official test metric from the baseline; "
+                     "* p<0.05, ** p<0.01: paired bootstrap over test posts (all seeds of a post resampled "
+                     "together), Holm-corrected across variants; McNemar's exact test on seed-majority "
+                     "predictions is in the JSON.")
 
 
 def _latest_per_seed(runs: list[tuple[StoredRun, dict[str, Any], dict[str, Any]]]) -> list[tuple[StoredRun, dict[str, Any], dict[str, Any]]]:
@@ -90,11 +108,18 @@ def _latest_per_seed(runs: list[tuple[StoredRun, dict[str, Any], dict[str, Any]]
     return [by_seed[s][1] for s in sorted(by_seed)]
 
 
-def build(store: ResultsStore, task: str | None = None) -> list[Leaderboard]:
+def build(store: ResultsStore, task: str | None = None, *, baseline: str | None = None,
+          variants: list[str] | None = None, metrics: Registry[Metric] | None = None,
+          n_boot: int = 1000) -> list[Leaderboard]:
+    """Leaderboards of finished runs, one per task. ``variants`` restricts and orders nothing
+    (rows are sorted by the official metric) but filters; with ``baseline`` and ``metrics``, every
+    other row gets Δ and paired significance against the baseline."""
     grouped: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for run in store.runs(task):
-        spec, metrics = run.spec(), run.metrics()
-        grouped[spec["task"]["name"]][spec["variant"]["name"]].append((run, spec, metrics))
+        spec, metrics_json = run.spec(), run.metrics()
+        if variants is not None and spec["variant"]["name"] not in variants:
+            continue
+        grouped[spec["task"]["name"]][spec["variant"]["name"]].append((run, spec, metrics_json))
     boards = []
     for task_name in sorted(grouped):
         rows: list[Row] = []
@@ -115,6 +140,7 @@ def build(store: ResultsStore, task: str | None = None) -> list[Leaderboard]:
                          if all(k in t["scalars"] for t in tests)},
                 per_class_f1={lab: Stat([t["per_class"][lab]["f1"] for t in tests]) for lab in labels},
                 components={k: first_spec["variant"][k] for k in ("augmenters", "classifier", "explainer")},
+                runs=[r for r, _, _ in items],
             )
             if all("explainer" in m for _, _, m in items):
                 for key in EXPLAINER_COLUMNS:
@@ -123,13 +149,84 @@ def build(store: ResultsStore, task: str | None = None) -> list[Leaderboard]:
                         row.explainer[key] = Stat([float(v) for v in values])
             rows.append(row)
         rows.sort(key=lambda r: (-r.test_official.mean, r.variant))
-        boards.append(Leaderboard(task_name, official, labels, rows))
+        board = Leaderboard(task_name, official, labels, rows)
+        if baseline is not None:
+            _compare_to_baseline(board, baseline, metrics, n_boot)
+        boards.append(board)
     return boards
 
 
+def _test_predictions(run: StoredRun) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in run.predictions() if r["split"] == "test"}
+
+
+def _compare_to_baseline(board: Leaderboard, baseline: str, metrics: Registry[Metric] | None, n_boot: int) -> None:
+    base = next((r for r in board.rows if r.variant == baseline), None)
+    if base is None:
+        board.notes.append(f"baseline {baseline!r} has no finished runs for {board.task}: no Δ or significance")
+        return
+    board.baseline = baseline
+    for row in board.rows:
+        if row is not base:
+            row.delta = row.test_official.mean - base.test_official.mean
+    if metrics is None:
+        return
+    scoring = StoredScoring.from_run_spec(base.runs[0].spec())
+    metric = metrics.get(scoring.official_metric)
+
+    def official(gold: Any, pred: Any, extra: Any) -> float:
+        value = metric(ScoreInput(gold, pred, scoring.labels, scoring.positive, extra, scoring.metric_params))
+        return float(value if value is not None else 0.0)
+
+    base_preds = [_test_predictions(r) for r in base.runs]
+    ids = sorted(base_preds[0])
+    compared: list[Row] = []
+    for row in board.rows:
+        if row is base:
+            continue
+        preds = [_test_predictions(r) for r in row.runs]
+        if any(set(p) != set(ids) for p in (*preds, *base_preds)):
+            board.notes.append(f"{row.variant}: test posts differ from the baseline's; not compared")
+            continue
+        gold = [base_preds[0][i]["gold"] for i in ids]
+        extra = [base_preds[0][i].get("extra", {}) for i in ids]
+        row.comparison = compare(gold, [[p[i]["pred"] for i in ids] for p in preds],
+                                 [[p[i]["pred"] for i in ids] for p in base_preds], official, extra, n_boot=n_boot)
+        compared.append(row)
+    if compared:
+        p_boot = holm([r.comparison.p_bootstrap for r in compared if r.comparison])
+        p_mc = holm([r.comparison.p_mcnemar for r in compared if r.comparison])
+        for r, pb, pm in zip(compared, p_boot, p_mc):
+            assert r.comparison is not None
+            r.comparison = dataclasses.replace(r.comparison, p_bootstrap_holm=pb, p_mcnemar_holm=pm)
+
+
+def ranking(boards: list[Leaderboard]) -> list[dict[str, Any]]:
+    """Across tasks: mean rank of each variant present on every board, and its win rate (share
+    of (task, other variant) pairs where its official metric is higher)."""
+    if len(boards) < 2:
+        return []
+    common = set.intersection(*({r.variant for r in b.rows} for b in boards))
+    out = []
+    for variant in common:
+        ranks, wins, games = [], 0, 0
+        for board in boards:
+            scores = {r.variant: r.test_official.mean for r in board.rows if r.variant in common}
+            ranks.append(1 + sum(1 for v, s in scores.items() if s > scores[variant]))
+            for other, s in scores.items():
+                if other != variant:
+                    games += 1
+                    wins += scores[variant] > s
+        out.append({"variant": variant, "mean_rank": statistics.fmean(ranks), "win_rate": wins / games if games else 0.0,
+                    "tasks": len(boards)})
+    return sorted(out, key=lambda r: (r["mean_rank"], -r["win_rate"], r["variant"]))
+
+
 def _headers(board: Leaderboard) -> list[str]:
-    heads = ["variant", "seeds", f"test {board.official_metric}", f"dev {board.official_metric}",
-             "macro_f1", "accuracy"]
+    heads = ["variant", "seeds", f"test {board.official_metric}"]
+    if board.baseline:
+        heads.append(f"Δ vs {board.baseline}")
+    heads += [f"dev {board.official_metric}", "macro_f1", "accuracy"]
     heads += [f"F1[{label}]" for label in board.labels]
     if any(r.explainer for r in board.rows):
         heads += [f"llm {k}" for k in EXPLAINER_COLUMNS]
@@ -140,8 +237,17 @@ def _cells(board: Leaderboard, row: Row) -> list[str]:
     def stat(s: Stat | None) -> str:
         return s.text() if s is not None else "–"
 
-    cells = [row.variant, str(len(row.seeds)), row.test_official.text(), row.dev_official.text(),
-             stat(row.scalars.get("macro_f1")), stat(row.scalars.get("accuracy"))]
+    cells = [row.variant, str(len(row.seeds)), row.test_official.text()]
+    if board.baseline:
+        if row.variant == board.baseline:
+            cells.append("(baseline)")
+        elif row.delta is None:
+            cells.append("–")
+        else:
+            marker = row.comparison.marker() if row.comparison else ""
+            ci = f" [{row.comparison.ci_low:+.3f}, {row.comparison.ci_high:+.3f}]" if row.comparison else ""
+            cells.append(f"{row.delta:+.3f}{marker}{ci}")
+    cells += [row.dev_official.text(), stat(row.scalars.get("macro_f1")), stat(row.scalars.get("accuracy"))]
     cells += [row.per_class_f1[label].text() for label in board.labels]
     if any(r.explainer for r in board.rows):
         cells += [stat(row.explainer.get(k)) for k in EXPLAINER_COLUMNS]
@@ -149,7 +255,8 @@ def _cells(board: Leaderboard, row: Row) -> list[str]:
 
 
 def to_rich(board: Leaderboard) -> Table:
-    table = Table(title=f"{board.task} — official metric: {board.official_metric} (test, mean ± std over seeds)")
+    table = Table(title=f"{board.task} — official metric: {board.official_metric} (test, mean ± std over seeds)",
+                  caption=SIGNIFICANCE_NOTE if board.baseline else None)
     for i, head in enumerate(_headers(board)):
         table.add_column(head, justify="left" if i == 0 else "right", style="bold" if i == 2 else None)
     for row in board.rows:
@@ -160,10 +267,12 @@ def to_rich(board: Leaderboard) -> Table:
 def to_markdown(board: Leaderboard) -> str:
     heads = _headers(board)
     lines = [f"## {board.task}", "",
-             f"Official metric: `{board.official_metric}` on test; mean ± std over seeds.", "",
+             f"Official metric: `{board.official_metric}` on test; mean ± std over seeds."
+             + (f" {SIGNIFICANCE_NOTE}" if board.baseline else ""), "",
              "| " + " | ".join(heads) + " |", "|" + "|".join([":--"] + ["--:"] * (len(heads) - 1)) + "|"]
     for row in board.rows:
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(board, row)) + " |")
+    lines += [f"\n> {note}" for note in board.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -172,7 +281,8 @@ def to_csv(board: Leaderboard) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     stat_cols = ["test_official", "dev_official"] + [f"test_{k}" for k in ("macro_f1", "micro_f1", "accuracy")]
     stat_cols += [f"test_f1_{label}" for label in board.labels] + [f"explainer_{k}" for k in EXPLAINER_COLUMNS]
-    writer.writerow(["task", "variant", "official_metric", "n_seeds"]
+    writer.writerow(["task", "variant", "official_metric", "n_seeds", "baseline", "delta", "ci_low", "ci_high",
+                     "p_bootstrap_holm", "p_mcnemar_holm"]
                     + [f"{c}_{part}" for c in stat_cols for part in ("mean", "std")])
     for row in board.rows:
         stats: list[Stat | None] = [row.test_official, row.dev_official]
@@ -182,7 +292,11 @@ def to_csv(board: Leaderboard) -> str:
         values: list[str] = []
         for s in stats:
             values += ["", ""] if s is None else [f"{s.mean:.6f}", f"{s.std:.6f}"]
-        writer.writerow([row.task, row.variant, row.official_metric, len(row.seeds), *values])
+        c = row.comparison
+        sig = [f"{c.ci_low:.6f}", f"{c.ci_high:.6f}", f"{c.p_bootstrap_holm:.6g}", f"{c.p_mcnemar_holm:.6g}"] if c else [""] * 4
+        delta = "" if row.delta is None else f"{row.delta:.6f}"
+        writer.writerow([row.task, row.variant, row.official_metric, len(row.seeds), board.baseline or "", delta,
+                         *sig, *values])
     return buf.getvalue()
 
 

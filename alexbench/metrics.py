@@ -9,13 +9,40 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from .registry import Registry
-    from .tasks import TaskSpec
+
+
+class ScoringSpec(Protocol):
+    """What scoring needs of a task; a TaskSpec is one, and so is :class:`StoredScoring`."""
+
+    name: str
+    labels: tuple[str, ...]
+    positive: str | None
+    official_metric: str
+    metric_params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredScoring:
+    """The scoring part of a task as recorded in a run's ``run_spec.json``: enough to rescore a
+    run from its stored predictions alone."""
+
+    name: str
+    labels: tuple[str, ...]
+    positive: str | None
+    official_metric: str
+    metric_params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_run_spec(cls, spec: Mapping[str, Any]) -> StoredScoring:
+        task = spec["task"]
+        return cls(task["name"], tuple(task["labels"]), task.get("positive"), task["official_metric"],
+                   dict(task.get("metric_params") or {}))
 
 
 @dataclass(frozen=True)
@@ -146,7 +173,7 @@ def alexbench_register_metrics(registry: Registry[Metric]) -> None:
 
 
 def score(
-    task: TaskSpec,
+    task: ScoringSpec,
     gold: Sequence[str],
     pred: Sequence[str],
     metrics: Registry[Metric],

@@ -137,7 +137,8 @@ class Runner:
         return {
             "schema": SCHEMA_VERSION,
             "task": {"name": task.name, "version": task.version, "file_sha256": sha256_file(task.path),
-                     "official_metric": task.official_metric},
+                     "labels": list(task.labels), "positive": task.positive,
+                     "official_metric": task.official_metric, "metric_params": task.metric_params},
             "data": {name: split.sha256 for name, split in data.splits.items()},
             "variant": {
                 "name": variant.name,
@@ -223,7 +224,7 @@ class Runner:
 
         def rows(split: str, posts: Sequence[Post], pred: Prediction, final: Sequence[str]) -> list[dict[str, Any]]:
             return [{"split": split, "id": p.id, "gold": p.label, "pred": f, "classifier_pred": c,
-                     "probs": [round(x, 6) for x in pr]}
+                     "probs": [round(x, 6) for x in pr], **({"extra": dict(p.extra)} if p.extra else {})}
                     for p, c, f, pr in zip(posts, pred.labels, final, pred.probs)]
 
         provenance = {

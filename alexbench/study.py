@@ -23,6 +23,7 @@ class StudySpec:
     variants: tuple[VariantSpec, ...]
     seeds: tuple[int, ...]
     description: str = ""
+    baseline: str | None = None
 
 
 def load_study(path: Path, catalog: VariantCatalog) -> StudySpec:
@@ -30,7 +31,7 @@ def load_study(path: Path, catalog: VariantCatalog) -> StudySpec:
     root = Table(path, data)
     root.reject_unknown({"study", "variants"})
     study = root.table("study", required=True)
-    study.reject_unknown({"name", "description", "tasks", "variants", "seeds"})
+    study.reject_unknown({"name", "description", "tasks", "variants", "seeds", "baseline"})
     local: dict[str, VariantSpec] = {}
     if "variants" in data:
         # Local variants may extend built-in ones: resolve against a merged table.
@@ -46,8 +47,11 @@ def load_study(path: Path, catalog: VariantCatalog) -> StudySpec:
     for i, seed in enumerate(seeds):
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TaskFileError(path, f"study.seeds[{i}]", f"expected an integer, got {seed!r}")
+    baseline = study.get("baseline", str, None)
+    if baseline is not None and baseline not in names:
+        raise study.error("baseline", f"{baseline!r} is not one of the study's variants {names}")
     return StudySpec(study.get("name", str), path, tuple(study.str_list("tasks")), variants, tuple(seeds),
-                     study.get("description", str, ""))
+                     study.get("description", str, ""), baseline)
 
 
 def _as_table(spec: VariantSpec) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def test_leaderboard_formats(tmp_path: Path) -> None:
     md = alexbench("leaderboard", "--format", "markdown", cwd=tmp_path)
     assert md.returncode == 0 and "| majority | 1 | 0.000 |" in md.stdout
     csv_out = alexbench("leaderboard", "--format", "csv", cwd=tmp_path)
-    assert csv_out.stdout.splitlines()[0].startswith("task,variant,official_metric,n_seeds,test_official_mean")
+    assert csv_out.stdout.splitlines()[0].startswith("task,variant,official_metric,n_seeds,baseline,delta")
 
 
 def test_errors_are_one_line_and_precise(tmp_path: Path) -> None:

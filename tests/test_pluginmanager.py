@@ -41,7 +41,8 @@ def test_disable_switch_from_environment(monkeypatch) -> None:
     monkeypatch.setenv("ALEXBENCH_DISABLE_PLUGINS", "baselines, tasks")
     host = PluginHost()
     assert "majority" not in host.classifiers and host.task_dirs() == []
-    assert {p.name for p in host.plugins()} == {"metrics"}
+    names = {p.name for p in host.plugins()}
+    assert "metrics" in names and not names & {"baselines", "tasks"}
 
 
 def test_trace_switch_writes_hook_calls(monkeypatch, capsys) -> None:
