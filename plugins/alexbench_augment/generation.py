@@ -1,0 +1,248 @@
+"""Growing and balancing a train split: the logic every built-in augmenter shares.
+
+Nothing here imports nlpaug or TextAttack. A text augmenter supplies one function,
+``generate(text, n) -> list[str]``; this module calls it once per source post under a
+per-post seed (so the output depends on the seed and the post, never on the order of the
+posts, on caching or on the state of the global generators, which are restored afterwards),
+counts every failure instead of dropping it, builds each generated row from its own source
+post (so labels cannot drift), de-duplicates, and balances the classes by random over- and
+under-sampling. Resampling copies are never augmented again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from alexbench.interfaces import Context, Post
+
+#: What a user mention becomes while a text is augmented (protected as a stop word), then restored.
+MENTION_PLACEHOLDER = "xxuser"
+_MENTION = re.compile(r"@\w+")
+# nlpaug's tokenizer splits "@xxuser" and joins the pieces back with a space.
+_PLACEHOLDER = re.compile(r"@\s?" + MENTION_PLACEHOLDER, re.IGNORECASE)
+
+GROW_CHOICES = "'minority' (classes smaller than the mean class size), 'all', 'none' or comma-separated labels"
+
+
+def derived_seed(*parts: Any) -> int:
+    """A 63-bit seed from any parts (the run seed, a name, a post id…), stable across processes."""
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+@contextmanager
+def seeded_globals(seed: int) -> Iterator[None]:
+    """Seed Python's and NumPy's global generators (which nlpaug and TextAttack use) for one
+    call, and put back whatever state they had before."""
+    import numpy as np
+
+    py_state, np_state = random.getstate(), np.random.get_state()
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    try:
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+
+
+@dataclass(frozen=True)
+class Normalised:
+    text: str
+    mentions: tuple[str, ...]
+    had_amp: bool
+
+
+def normalise(text: str) -> Normalised:
+    """ALEX's pre-processing: ``&amp;`` → ``&``; each ``@name`` → a placeholder restored afterwards."""
+    had_amp = "&amp;" in text
+    text = text.replace("&amp;", "&")
+    mentions = tuple(_MENTION.findall(text))
+    return Normalised(_MENTION.sub("@" + MENTION_PLACEHOLDER, text), mentions, had_amp)
+
+
+def restore(text: str, norm: Normalised) -> str | None:
+    """Put the mentions back in order (None when the augmenter damaged a placeholder)."""
+    if len(_PLACEHOLDER.findall(text)) != len(norm.mentions):
+        return None
+    names = iter(norm.mentions)
+    text = _PLACEHOLDER.sub(lambda _: next(names), text)
+    return text.replace("&", "&amp;") if norm.had_amp else text
+
+
+@dataclass
+class GenerationStats:
+    """What happened to each source post: reported in the run log and by ``alexbench augment``."""
+
+    sources: int = 0
+    generated: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    error_examples: list[dict[str, str]] = field(default_factory=list)
+    short: int = 0  # source posts that yielded fewer than n new texts
+    rejected: Counter[str] = field(default_factory=Counter)
+
+    def error(self, post: Post, exc: BaseException) -> None:
+        self.errors[type(exc).__name__] += 1
+        if len(self.error_examples) < 5:
+            self.error_examples.append({"id": post.id, "error": f"{type(exc).__name__}: {exc}"[:300]})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sources": self.sources, "generated": self.generated,
+                "errors": sum(self.errors.values()), "errors_by_type": dict(sorted(self.errors.items())),
+                "error_examples": self.error_examples, "sources_short_of_n": self.short,
+                "rejected": dict(sorted(self.rejected.items()))}
+
+
+def grow_labels(grow: str, counts: Counter[str], labels: Sequence[str]) -> list[str]:
+    """Which classes to augment."""
+    spec = grow.strip()
+    if spec == "none":
+        return []
+    if spec == "all":
+        return list(labels)
+    if spec == "minority":
+        present = [counts[label] for label in labels if counts.get(label, 0) > 0]
+        mean = sum(present) / len(present) if present else 0
+        return [label for label in labels if 0 < counts.get(label, 0) < mean]
+    chosen = [part.strip() for part in spec.split(",") if part.strip()]
+    unknown = [c for c in chosen if c not in labels]
+    if unknown or not chosen:
+        raise ValueError(f"grow={grow!r}: {unknown or 'empty'} not among the task's labels {list(labels)}; "
+                         f"use {GROW_CHOICES}")
+    return chosen
+
+
+def check_grow(grow: str) -> None:
+    if not grow.strip():
+        raise ValueError(f"grow must be {GROW_CHOICES}")
+
+
+def generate_rows(
+    posts: Sequence[Post],
+    generate: Callable[[str, int], list[str]],
+    *,
+    n: int,
+    name: str,
+    operation: str,
+    params: dict[str, Any],
+    ctx: Context,
+    normalise_text: bool = True,
+) -> tuple[list[Post], GenerationStats]:
+    """Up to ``n`` new rows per post. A post whose augmentation raises is kept (by the caller)
+    and counted; its error never stops the others."""
+    stats = GenerationStats()
+    rows: list[Post] = []
+    for post in ctx.track(posts, f"augment ({name})", total=len(posts)):
+        stats.sources += 1
+        norm = normalise(post.text) if normalise_text else Normalised(post.text, (), False)
+        try:
+            with seeded_globals(derived_seed(ctx.seed, name, post.id, post.text)):
+                texts = list(generate(norm.text, n))
+        except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
+            stats.error(post, exc)
+            continue
+        made: list[str] = []
+        for text in texts:
+            if not isinstance(text, str) or not text.strip():
+                stats.rejected["empty"] += 1
+                continue
+            restored = restore(text, norm) if normalise_text else text
+            if restored is None:
+                stats.rejected["mention_placeholder_damaged"] += 1
+            elif restored == post.text:
+                stats.rejected["unchanged"] += 1
+            elif restored in made:
+                stats.rejected["repeat_of_same_source"] += 1
+            else:
+                made.append(restored)
+            if len(made) == n:
+                break
+        if len(made) < n:
+            stats.short += 1
+        for k, text in enumerate(made):
+            rows.append(post.replace(id=f"{post.id}#{name}-{k + 1}", text=text, line=None, meta={
+                "source_id": post.id, "augmenter": name, "operation": operation, "params": params}))
+        stats.generated += len(made)
+    return rows, stats
+
+
+@dataclass(frozen=True)
+class BalancePlan:
+    """After growing: ``oversample_to`` (copies up to this fraction of the largest class, 0 = off),
+    then ``balance``: ``ratio`` (cap each class at ``ratio`` × the smallest), ``count`` (cap each
+    class at ``target_count``) or ``none``. ``prefer_originals`` keeps original posts first when a
+    class is cut."""
+
+    balance: str = "none"
+    ratio: float = 1.0
+    target_count: int = 0
+    oversample_to: float = 0.0
+    prefer_originals: bool = True
+
+    def check(self) -> None:
+        if self.balance not in ("none", "ratio", "count"):
+            raise ValueError(f"balance must be 'none', 'ratio' or 'count', got {self.balance!r}")
+        if self.ratio < 1.0:
+            raise ValueError(f"ratio must be >= 1.0 (largest class : smallest class), got {self.ratio}")
+        if self.balance == "count" and self.target_count < 1:
+            raise ValueError("balance='count' needs target_count >= 1")
+        if self.oversample_to < 0:
+            raise ValueError(f"oversample_to must be >= 0, got {self.oversample_to}")
+
+
+def rebalance(pools: dict[str, list[Post]], plan: BalancePlan, rng: random.Random, name: str) -> tuple[
+        dict[str, list[Post]], dict[str, Any]]:
+    """Random over-sampling (verbatim copies, ``meta["copy"]``) then under-sampling, per class."""
+    report: dict[str, Any] = {"oversampled": {}, "undersampled": {}}
+    sizes = {label: len(rows) for label, rows in pools.items() if rows}
+    if not sizes:
+        return pools, report
+    out = {label: list(rows) for label, rows in pools.items()}
+    if plan.oversample_to > 0:
+        goal = math.ceil(plan.oversample_to * max(sizes.values()))
+        for label, rows in out.items():
+            if rows and len(rows) < goal:
+                extra = goal - len(rows)
+                picks = [rows[rng.randrange(len(rows))] for _ in range(extra)]
+                copies = [p.replace(id=f"{p.id}#copy-{k + 1}", line=None, meta={
+                    "source_id": p.meta.get("source_id", p.id), "copy_of": p.id, "augmenter": name, "copy": True})
+                    for k, p in enumerate(picks)]
+                out[label] = rows + copies
+                report["oversampled"][label] = extra
+    cap: int | None = None
+    if plan.balance == "ratio":
+        cap = math.ceil(plan.ratio * min(len(r) for r in out.values() if r))
+    elif plan.balance == "count":
+        cap = plan.target_count
+    if cap is not None:
+        for label, rows in out.items():
+            if len(rows) > cap:
+                if plan.prefer_originals:
+                    originals = [p for p in rows if "source_id" not in p.meta]
+                    others = [p for p in rows if "source_id" in p.meta]
+                    if len(originals) >= cap:
+                        keep_idx = set(rng.sample(range(len(originals)), cap))
+                        kept = [p for i, p in enumerate(originals) if i in keep_idx]
+                    else:
+                        keep_idx = set(rng.sample(range(len(others)), cap - len(originals)))
+                        kept = originals + [p for i, p in enumerate(others) if i in keep_idx]
+                else:
+                    keep_idx = set(rng.sample(range(len(rows)), cap))
+                    kept = [p for i, p in enumerate(rows) if i in keep_idx]
+                report["undersampled"][label] = len(rows) - len(kept)
+                out[label] = kept
+    return out, report
+
+
+def summary_line(name: str, report: dict[str, Any]) -> str:
+    """One log line (stored in provenance.json's "log") with the augmenter's own counts."""
+    return f"augmenter {name}: " + json.dumps(report, sort_keys=True)

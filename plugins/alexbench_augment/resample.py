@@ -1,0 +1,47 @@
+"""Pure resampling: random over-sampling (verbatim copies) and/or under-sampling, no new text."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from alexbench.interfaces import Augmenter, Context, Post
+
+from . import __version__
+from .base import GrowingAugmenter
+from .generation import BalancePlan, summary_line
+
+
+@dataclass(frozen=True)
+class ResampleParams:
+    """oversample_to: copy posts of smaller classes up to this fraction of the largest class
+    (1.0 = equal, 0 = no over-sampling). balance: then ``ratio`` (cap every class at ratio × the
+    smallest), ``count`` (cap at target_count) or ``none``. Default: random over-sampling to 1:1."""
+
+    oversample_to: float = 1.0
+    balance: str = "none"
+    ratio: float = 1.0
+    target_count: int = 0
+
+    def __post_init__(self) -> None:
+        self.plan().check()
+
+    def plan(self) -> BalancePlan:
+        return BalancePlan(self.balance, self.ratio, self.target_count, self.oversample_to, prefer_originals=False)
+
+
+class Resample(Augmenter):
+    """Random over-/under-sampling of the classes (copies marked meta['copy'])."""
+
+    name = "resample"
+    version = __version__
+    Params = ResampleParams
+    last_report = None
+
+    def augment(self, train: Sequence[Post], ctx: Context) -> list[Post]:
+        before = dict(sorted(Counter(str(p.label) for p in train).items()))
+        out = GrowingAugmenter.balance(self, list(train), list(ctx.task.labels), ctx)  # type: ignore[arg-type]
+        self.last_report = {"counts_before": before, **(self.last_report or {})}
+        ctx.log(summary_line(self.name, self.last_report))
+        return out
