@@ -69,17 +69,29 @@ def _augmenters(table: Table) -> tuple[ComponentSpec, ...]:
 
 def parse_variants(path: Path, data: dict[str, Any] | None = None) -> dict[str, VariantSpec]:
     """All variants of one file, ``extends`` resolved within the file (cycles are errors)."""
-    root = Table(path, data if data is not None else read_toml(path))
-    raw = root.table("variants", required=True)
+    return parse_variant_files([(path, data)])
+
+
+def parse_variant_files(files: list[tuple[Path, dict[str, Any] | None]]) -> dict[str, VariantSpec]:
+    """All variants of several files; ``extends`` may name a variant of any of them (cycles and
+    a name defined in two files are errors)."""
+    raws: dict[str, Table] = {}  # variant name -> the [variants] table of the file defining it
+    for path, data in files:
+        raw_table = Table(path, data if data is not None else read_toml(path)).table("variants", required=True)
+        for name in raw_table.data:
+            if name in raws:
+                raise TaskFileError(path, f"variants.{name}", f"already defined in {raws[name].path}")
+            raws[name] = raw_table
     resolved: dict[str, VariantSpec] = {}
 
     def resolve(name: str, chain: tuple[str, ...]) -> VariantSpec:
         if name in resolved:
             return resolved[name]
         if name in chain:
-            raise raw.error(name, f"'extends' cycle: {' -> '.join((*chain, name))}")
-        if name not in raw.data:
-            raise UnknownNameError("variant", name, raw.data)
+            raise raws[name].error(name, f"'extends' cycle: {' -> '.join((*chain, name))}")
+        if name not in raws:
+            raise UnknownNameError("variant", name, raws)
+        raw = raws[name]
         t = raw.table(name)
         t.reject_unknown({"description", "extends", "augmenters", "classifier", "explainer"})
         base = resolve(t.get("extends", str), (*chain, name)) if "extends" in t.data else None
@@ -97,11 +109,11 @@ def parse_variants(path: Path, data: dict[str, Any] | None = None) -> dict[str, 
             else:
                 explainer = _component(t, "explainer", explainer)
         spec = VariantSpec(name, classifier, augmenters, explainer,
-                           t.get("description", str, base.description if base else ""), str(path))
+                           t.get("description", str, base.description if base else ""), str(raw.path))
         resolved[name] = spec
         return spec
 
-    for variant_name in raw.data:
+    for variant_name in raws:
         resolve(variant_name, ())
     return resolved
 
@@ -112,11 +124,8 @@ class VariantCatalog:
     _variants: dict[str, VariantSpec] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        for file in self.files:
-            for name, spec in parse_variants(file).items():
-                if name in self._variants:
-                    raise TaskFileError(file, f"variants.{name}", f"already defined in {self._variants[name].source}")
-                self._variants[name] = spec
+        # One resolution over all files, so a variant may extend one defined in another file.
+        self._variants = parse_variant_files([(file, None) for file in self.files])
 
     def names(self) -> list[str]:
         return sorted(self._variants)

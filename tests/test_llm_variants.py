@@ -1,0 +1,47 @@
+"""Variant files of the LLM explainer: 'extends' across variant files (core change in spec.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from alexbench.errors import TaskFileError, UnknownNameError
+from alexbench.pluginmanager import PluginHost
+from alexbench.spec import VariantCatalog
+from alexbench.tasks import TaskCatalog
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_llm_variants_extend_builtin_variants_of_another_file() -> None:
+    catalog = VariantCatalog(TaskCatalog(PluginHost().task_dirs()).variant_files)
+    llm, base = catalog.get("tfidf-balanced+llm"), catalog.get("tfidf-balanced")
+    assert llm.classifier == base.classifier and llm.augmenters == base.augmenters
+    assert base.explainer is None and llm.explainer is not None and llm.explainer.name == "llm"
+    assert llm.explainer.params["model"] == "local/gemma-3-270m"
+    assert llm.source.endswith("llm_variants.toml") and base.source.endswith("variants.toml")
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_extends_across_files_resolves_chains_and_reports_errors(tmp_path: Path) -> None:
+    a = _write(tmp_path / "a.toml", '[variants.base]\nclassifier = { name = "majority" }\n'
+               '[variants.mid]\nextends = "top"\ndescription = "mid"\n')
+    b = _write(tmp_path / "b.toml", '[variants.top]\nextends = "base"\nexplainer = { name = "llm", params = { seed = 3 } }\n')
+    catalog = VariantCatalog([a, b])
+    assert catalog.get("mid").classifier.name == "majority" and catalog.get("mid").explainer.params == {"seed": 3}
+    assert catalog.get("mid").source == str(a) and catalog.get("top").source == str(b)
+    # A cycle through two files, a duplicate name and an unknown base are errors.
+    c = _write(tmp_path / "c.toml", '[variants.x]\nextends = "y"\n')
+    d = _write(tmp_path / "d.toml", '[variants.y]\nextends = "x"\n')
+    with pytest.raises(TaskFileError, match="'extends' cycle"):
+        VariantCatalog([c, d])
+    dup = _write(tmp_path / "dup.toml", '[variants.base]\nclassifier = { name = "majority" }\n')
+    with pytest.raises(TaskFileError, match=f"variants.base: already defined in {a}"):
+        VariantCatalog([a, b, dup])
+    with pytest.raises(UnknownNameError, match="unknown variant 'top'"):
+        VariantCatalog([a])
