@@ -1,0 +1,107 @@
+"""``alexbench explain --run RUN``: the explainer's verdicts and reasons of a stored run."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from .errors import AlexbenchError
+from .store import ResultsStore, StoredRun, default_results_root
+
+
+def explained_rows(run: StoredRun, *, only_flips: bool = False, include_not_sent: bool = False) -> list[dict[str, Any]]:
+    """Explanations of a run joined with its test predictions by post id."""
+    preds = {r["id"]: r for r in run.predictions() if r["split"] == "test"}
+    rows = []
+    for e in run.explanations():
+        if e["status"] == "not_sent" and not include_not_sent:
+            continue
+        flipped = e["new_label"] != e["old_label"]
+        if only_flips and not flipped:
+            continue
+        pred = preds.get(e["post_id"], {})
+        details = e.get("details") or {}
+        rows.append({
+            "id": e["post_id"], "gold": pred.get("gold"), "classifier": e["old_label"], "final": e["new_label"],
+            "status": e["status"], "verdict": e["verdict"], "reason": e["reason"], "flipped": flipped,
+            "fixed": flipped and pred.get("gold") == e["new_label"], "cached": details.get("cached"),
+            "latency_s": details.get("latency_s"), "error": details.get("error"),
+        })
+    return rows
+
+
+def post_texts(task_name: str, data_root: Path | None) -> dict[str, str]:
+    """Test-split texts of a task by post id ({} when the task or its data is not available here)."""
+    from .data import load_dataset
+    from .pluginmanager import PluginHost
+    from .tasks import TaskCatalog
+
+    try:
+        task = TaskCatalog(PluginHost().task_dirs(), data_root).load(task_name)
+        return {p.id: p.text for p in load_dataset(task).test}
+    except AlexbenchError:
+        return {}
+
+
+def _verdict_text(row: dict[str, Any]) -> str:
+    if row["status"] != "ok":
+        return f"[yellow]{row['status']}[/]"
+    return "[green]holds[/]" if row["verdict"] else "[red]rejected[/]"
+
+
+@click.command("explain")
+@click.option("--run", "run_ref", required=True, help="Run folder or (a prefix of) its hash.")
+@click.option("--results", type=click.Path(path_type=Path), default=None,
+              help="Results folder (default: $ALEXBENCH_RESULTS or ./results).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most N posts.")
+@click.option("--only-flips", is_flag=True, help="Only posts whose label the explainer changed.")
+@click.option("--all", "include_not_sent", is_flag=True, help="Also list posts that were not sent.")
+@click.option("--text/--no-text", "with_text", default=True, show_default=True,
+              help="Show each post's text (read from the task's data, when it is available here).")
+@click.option("--data-root", type=click.Path(path_type=Path), default=None, help="Data root for the post texts.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (JSON lines).")
+def explain(run_ref: str, results: Path | None, limit: int | None, only_flips: bool, include_not_sent: bool,
+            with_text: bool, data_root: Path | None, as_json: bool) -> None:
+    """Show the posts an explainer checked: prediction, verdict and reason."""
+    out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+    try:
+        run = ResultsStore(results if results is not None else default_results_root()).get(run_ref)
+    except AlexbenchError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not (run.path / "explanations.jsonl").is_file():
+        raise click.ClickException(f"run {run.path} has no explainer (no explanations.jsonl)")
+    rows = explained_rows(run, only_flips=only_flips, include_not_sent=include_not_sent)
+    shown = rows[:limit] if limit else rows
+    spec = run.spec()
+    texts = post_texts(spec["task"]["name"], data_root) if with_text else {}
+    for row in shown:
+        row["text"] = texts.get(row["id"])
+    if as_json:
+        for row in shown:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    stats = run.metrics().get("explainer", {})
+    table = Table(title=f"{spec['task']['name']} · {spec['variant']['name']} · seed {spec['seed']} — "
+                        f"{len(shown)} of {len(rows)} posts", title_justify="left")
+    heads = ["post", *(["text"] if texts else []), "gold", "predicted", "final", "verdict", "reason"]
+    for head in heads:
+        table.add_column(head, overflow="fold", ratio=3 if head in ("text", "reason") else None)
+    for row in shown:
+        final = f"[bold]{row['final']}[/]" if row["flipped"] else row["final"]
+        reason = row["reason"] or (row["error"] or "")
+        text = [row["text"] or ""] if texts else []
+        table.add_row(row["id"], *text, str(row["gold"]), row["classifier"], final, _verdict_text(row), reason)
+    out.print(table)
+    if stats:
+        precision = stats.get("flip_precision")
+        out.print(f"sent {stats.get('sent')} of {stats.get('posts')}, flips {stats.get('flips')} "
+                  f"(fixed {stats.get('flips_fixed')}, broke {stats.get('flips_broke')}"
+                  f"{f', precision {precision:.3f}' if precision is not None else ''}), "
+                  f"unparsable rate {stats.get('unparsable_rate')}, failed rate {stats.get('failed_rate')}",
+                  highlight=False)
