@@ -17,11 +17,14 @@ from . import __version__
 from . import leaderboard as lb
 from .data import load_dataset
 from .errors import AlexbenchError, RunError
+from .fsio import atomic_write_text
 from .pluginmanager import PluginHost
+from .rescore import rescore as rescore_run
 from .runner import Runner, RunOutcome
 from .spec import ComponentSpec, VariantCatalog, VariantSpec
 from .store import ResultsStore
 from .study import load_study
+from .submission import score_files, scores_txt, write_submission
 from .tasks import TaskCatalog, load_task, validate_metric
 
 # Piped output (CI logs, files) gets a wide table rather than rich's 80-column default.
@@ -230,6 +233,8 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
     for task in tasks_:
         validate_metric(task, app.host.metrics.names())
         task.check_data()
+    for variant in variants_:  # parameter errors are configuration errors: report them before any work
+        runner.build(variant)
     total = len(tasks_) * len(variants_) * len(seeds)
     done = 0
     for task in tasks_:
@@ -330,6 +335,78 @@ def leaderboard(app: App, task_name: str | None, baseline: str | None, n_boot: i
                           n_boot=n_boot, fmt=fmt)
     if not boards:
         raise AlexbenchError(f"no finished runs under {app.store().root}" + (f" for task {task_name!r}" if task_name else ""))
+
+
+@cli.command()
+@_store_options
+@click.option("--run", "run_ref", required=True, help="Run folder or (a prefix of) its hash.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("submissions"), show_default=True)
+@click.pass_obj
+def submit(app: App, run_ref: str, out_dir: Path) -> None:
+    """Write a run's test predictions as the task's SMM4H submission file (zipped, no folder)."""
+    run_ = app.store().get(run_ref)
+    task = app.catalog.load(run_.spec()["task"]["name"])
+    path = write_submission(run_, task, out_dir / run_.spec()["task"]["name"] / run_.path.name)
+    out.print(f"written: {path}", highlight=False)
+
+
+@cli.command()
+@_store_options
+@click.argument("codalab_dirs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--task", "-t", "task_name", required=True, help="Task name or task file.")
+@click.option("--gold", type=click.Path(path_type=Path), help="Gold file in the task's test-split format.")
+@click.option("--pred", type=click.Path(path_type=Path), help="Submission file (or zip).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def score(app: App, codalab_dirs: tuple[Path, ...], task_name: str, gold: Path | None, pred: Path | None,
+          as_json: bool) -> None:
+    """Score a submission: --gold GOLD --pred PRED, or CodaLab style: score INPUT_DIR OUTPUT_DIR
+    (INPUT_DIR/ref holds the gold file, INPUT_DIR/res the submission; writes OUTPUT_DIR/scores.txt)."""
+    task = app.catalog.load(task_name)
+    output_dir = None
+    if codalab_dirs:
+        if len(codalab_dirs) != 2 or gold or pred:
+            raise click.UsageError("give either INPUT_DIR OUTPUT_DIR, or --gold and --pred")
+        input_dir, output_dir = codalab_dirs
+        gold = _single_file(input_dir / "ref", task.splits["test"].file)
+        pred = _single_file(input_dir / "res", task.submission.file if task.submission else None)
+    if gold is None or pred is None:
+        raise click.UsageError("give --gold and --pred (or INPUT_DIR OUTPUT_DIR)")
+    result = score_files(task, gold, pred, app.host.metrics)
+    text = scores_txt(result)
+    if output_dir is not None:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(output_dir / "scores.txt", text)
+    click.echo(json.dumps(result, indent=2, sort_keys=True) if as_json else text, nl=False)
+
+
+def _single_file(folder: Path, preferred: str | None) -> Path:
+    if preferred and (folder / preferred).is_file():
+        return folder / preferred
+    files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+    if len(files) != 1:
+        raise AlexbenchError(f"{folder}: expected {preferred or 'one file'}, found {[f.name for f in files]}")
+    return files[0]
+
+
+@cli.command()
+@_store_options
+@click.option("--run", "run_ref", default=None, help="Only this run (folder or hash prefix).")
+@click.option("--write", is_flag=True, help="Replace metrics.json where the recomputed metrics differ.")
+@click.pass_obj
+def rescore(app: App, run_ref: str | None, write: bool) -> None:
+    """Recompute every run's metrics from its stored predictions alone, and report differences."""
+    store = app.store()
+    runs = [store.get(run_ref)] if run_ref else list(store.runs())
+    changed = 0
+    for run_ in runs:
+        unchanged, new = rescore_run(run_, app.host.metrics, write=write)
+        if not unchanged:
+            changed += 1
+            verb = "rewritten" if write else "differs"
+            err.print(f"[yellow]{verb}[/] {run_.path}: test {new['test']['official']['name']} = "
+                      f"{new['test']['official']['value']:.4f}", highlight=False)
+    out.print(f"{len(runs)} runs rescored, {changed} differ from their stored metrics" + (" (rewritten)" if write and changed else ""))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

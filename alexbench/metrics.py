@@ -41,6 +41,11 @@ class StoredScoring:
     @classmethod
     def from_run_spec(cls, spec: Mapping[str, Any]) -> StoredScoring:
         task = spec["task"]
+        if "labels" not in task:
+            from .errors import AlexbenchError
+
+            raise AlexbenchError(f"run of {task.get('name')!r} was stored by an older alexbench (schema "
+                                 f"{spec.get('schema')}) without its label set: rerun it to rescore it")
         return cls(task["name"], tuple(task["labels"]), task.get("positive"), task["official_metric"],
                    dict(task.get("metric_params") or {}))
 

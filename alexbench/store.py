@@ -25,7 +25,7 @@ from .errors import AlexbenchError
 from .fsio import atomic_write_json, atomic_write_jsonl, read_json, read_jsonl
 
 RESULTS_ENV = "ALEXBENCH_RESULTS"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: run_spec.task records labels, positive and metric params
 
 
 def default_results_root() -> Path:
@@ -92,6 +92,8 @@ class ResultsStore:
         final = self.run_dir(task, variant, seed, run_id)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
+            for stale in final.parent.glob(f".{final.name}.*.tmp"):  # left by a killed process
+                shutil.rmtree(stale, ignore_errors=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
         except OSError as exc:
             raise AlexbenchError(f"cannot write results under {self.root}: {exc.strerror or exc}") from exc

@@ -1,0 +1,47 @@
+"""Recomputing a run's metrics from its stored predictions (and explanations) alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .fsio import atomic_write_json
+from .metrics import Metric, StoredScoring, explainer_stats, score
+from .registry import Registry
+from .store import StoredRun
+
+
+def recompute(run: StoredRun, metrics: Registry[Metric]) -> dict[str, Any]:
+    spec = run.spec()
+    scoring = StoredScoring.from_run_spec(spec)
+    rows = run.predictions()
+    out: dict[str, Any] = {"run_id": run.metrics()["run_id"]}
+    for split in ("dev", "test"):
+        part = [r for r in rows if r["split"] == split]
+        out[split] = score(scoring, [r["gold"] for r in part], [r["pred"] for r in part], metrics,
+                           [r.get("extra", {}) for r in part])
+    explanations = run.explanations()
+    if explanations:
+        test = [r for r in rows if r["split"] == "test"]
+        out["test_before_explainer"] = score(scoring, [r["gold"] for r in test], [r["classifier_pred"] for r in test],
+                                             metrics, [r.get("extra", {}) for r in test])
+        out["explainer"] = explainer_stats(explanations, {r["id"]: r["gold"] for r in test})
+    return out
+
+
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and abs(float(a) - float(b)) <= 1e-9
+    return a == b
+
+
+def rescore(run: StoredRun, metrics: Registry[Metric], write: bool = False) -> tuple[bool, dict[str, Any]]:
+    """Returns (unchanged, recomputed); with ``write``, replaces metrics.json atomically."""
+    new = recompute(run, metrics)
+    unchanged = _close(new, run.metrics())
+    if write and not unchanged:
+        atomic_write_json(run.path / "metrics.json", new)
+    return unchanged, new
