@@ -61,6 +61,8 @@ class Row:
     delta: float | None = None
     comparison: Comparison | None = None
     runs: list[StoredRun] = field(default_factory=list, repr=False)
+    confusion: list[list[int]] = field(default_factory=list)  # test, summed over seeds
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +75,8 @@ class Row:
             "test_per_class_f1": {k: v.to_dict() for k, v in self.per_class_f1.items()},
             "explainer": {k: v.to_dict() for k, v in self.explainer.items()},
             "components": self.components,
+            "test_confusion_summed": self.confusion,
+            "provenance": self.provenance,
         }
 
 
@@ -141,6 +145,9 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
                 per_class_f1={lab: Stat([t["per_class"][lab]["f1"] for t in tests]) for lab in labels},
                 components={k: first_spec["variant"][k] for k in ("augmenters", "classifier", "explainer")},
                 runs=[r for r, _, _ in items],
+                confusion=[[sum(t["confusion"]["matrix"][i][j] for t in tests) for j in range(len(labels))]
+                           for i in range(len(labels))],
+                provenance=_provenance_summary(items[0][0], first_spec),
             )
             if all("explainer" in m for _, _, m in items):
                 for key in EXPLAINER_COLUMNS:
@@ -154,6 +161,13 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
             _compare_to_baseline(board, baseline, metrics, n_boot)
         boards.append(board)
     return boards
+
+
+def _provenance_summary(run: StoredRun, spec: dict[str, Any]) -> dict[str, Any]:
+    env = run.provenance().get("environment", {})
+    return {"alexbench": env.get("alexbench"), "git": env.get("git"), "python": env.get("python"),
+            "task_version": spec["task"]["version"], "task_file_sha256": spec["task"]["file_sha256"],
+            "data_sha256": spec["data"], "schema": spec.get("schema")}
 
 
 def _test_predictions(run: StoredRun) -> dict[str, dict[str, Any]]:
