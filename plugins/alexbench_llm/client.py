@@ -22,6 +22,9 @@ from alexbench.errors import AlexbenchError
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
 #: Statuses worth another try: timeout, conflict, rate limit, any server error.
 _RETRY_STATUS = {408, 409, 429}
+#: Errors litellm reports as server errors that are really configuration errors.
+_CONFIG_MESSAGES = ("Missing credentials", "api_key client option must be set")
+NO_KEY = "sk-no-key-required"
 
 
 class LLMConfigError(AlexbenchError):
@@ -36,6 +39,7 @@ def load_litellm() -> Any:
 
     # litellm's own response objects trip a harmless pydantic serializer warning on every call.
     warnings.filterwarnings("ignore", message="Pydantic serializer warnings", category=UserWarning)
+    litellm.suppress_debug_info = True  # no "Give Feedback" banner on stdout for every handled error
     return litellm
 
 
@@ -93,6 +97,8 @@ def classify(exc: BaseException, litellm: Any) -> str:
     ex = litellm.exceptions
     if isinstance(exc, (ex.AuthenticationError, ex.PermissionDeniedError, ex.NotFoundError)):
         return "fatal"
+    if any(text in str(exc) for text in _CONFIG_MESSAGES):
+        return "fatal"
     if isinstance(exc, (ex.Timeout, ex.APIConnectionError, ex.RateLimitError, ex.InternalServerError,
                         ex.ServiceUnavailableError, ex.BadGatewayError)):
         return "retry"
@@ -139,8 +145,11 @@ def complete(settings: CallSettings, messages: list[dict[str, str]], *,
         kwargs["seed"] = settings.seed
     if settings.api_base:
         kwargs["api_base"] = settings.api_base
-    if key or settings.api_key_literal:
-        kwargs["api_key"] = key or settings.api_key_literal
+    literal = settings.api_key_literal
+    if not literal and settings.model.startswith("openai/") and settings.api_base and not os.environ.get("OPENAI_API_KEY"):
+        literal = NO_KEY  # a self-hosted OpenAI-compatible server (vLLM, llama.cpp) needs no key; the SDK wants one
+    if key or literal:
+        kwargs["api_key"] = key or literal
     if settings.response_format is not None:
         kwargs["response_format"] = dict(settings.response_format)
     start = time.perf_counter()
