@@ -17,15 +17,16 @@ from . import __version__
 from . import leaderboard as lb
 from .data import load_dataset
 from .errors import AlexbenchError, RunError
+from .executors import Job, make_executor
 from .fsio import atomic_write_text
 from .pluginmanager import PluginHost
 from .rescore import rescore as rescore_run
-from .runner import Runner, RunOutcome
+from .runner import Runner
 from .spec import ComponentSpec, VariantCatalog, VariantSpec
 from .store import ResultsStore
 from .study import load_study
 from .submission import score_files, scores_txt, write_submission
-from .tasks import TaskCatalog, load_task, validate_metric
+from .tasks import TaskCatalog, TaskSpec, default_data_root, load_task, validate_metric
 
 # Piped output (CI logs, files) gets a wide table rather than rich's 80-column default.
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
@@ -224,11 +225,9 @@ def _show_boards(app: App, task_names: set[str] | None, out_dir: Path, *, baseli
 
 def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSpec], seeds: Sequence[int],
               *, force: bool, progress: bool, device: str, out_dir: Path, baseline: str | None = None,
-              n_boot: int = 1000) -> int:
+              n_boot: int = 1000, executor: str = "local", workers: int = 1, address: str | None = None) -> int:
     catalog, store = app.catalog, app.store()
     runner = Runner(app.host, store, console=err, show_progress=progress, device=device)
-    outcomes: list[RunOutcome] = []
-    failures = 0
     tasks_ = [catalog.load(name) for name in task_names]
     for task in tasks_:
         validate_metric(task, app.host.metrics.names())
@@ -236,7 +235,43 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
     for variant in variants_:  # parameter errors are configuration errors: report them before any work
         runner.build(variant)
     total = len(tasks_) * len(variants_) * len(seeds)
-    done = 0
+    if executor != "local" or workers > 1:
+        failures = _run_jobs(app, tasks_, variants_, seeds, force=force, device=device, executor=executor,
+                             workers=workers, address=address)
+    else:
+        failures = _run_in_process(runner, tasks_, variants_, seeds, force=force)
+    _show_boards(app, {t.name for t in tasks_}, out_dir, baseline=baseline, variants_=[v.name for v in variants_],
+                 n_boot=n_boot)
+    if failures:
+        err.print(f"[red]{failures} of {total} runs failed[/]; errors are in {store.root / 'failed'}")
+    return 1 if failures else 0
+
+
+def _run_jobs(app: App, tasks_: Sequence[TaskSpec], variants_: Sequence[VariantSpec], seeds: Sequence[int], *,
+              force: bool, device: str, executor: str, workers: int, address: str | None) -> int:
+    """Fan the grid out through an executor (a process pool or Ray); every worker writes to the
+    same results store, so the leaderboard afterwards reads them all."""
+    data_root = str((app.data_root or default_data_root()).resolve())
+    results = str(app.store().root.resolve())
+    jobs = [Job(str(task.path), data_root, variant.to_dict(), seed, results, device, force)
+            for task in tasks_ for variant in variants_ for seed in seeds]
+    failures = 0
+    for done, result in enumerate(make_executor(executor, workers, address).map(jobs), start=1):
+        label = f"[{done}/{len(jobs)}] {result.task} · {result.job.variant['name']} · seed {result.job.seed}"
+        if result.ok:
+            state = "reused" if result.reused else "done"
+            err.print(f"[green]✓[/] {label}: {state}, test = {result.official:.4f}  [dim]{result.run_path}[/]",
+                      highlight=False)
+        else:
+            failures += 1
+            err.print(f"[red]✗[/] {label}: {(result.error or '').splitlines()[0]}", highlight=False)
+    return failures
+
+
+def _run_in_process(runner: Runner, tasks_: Sequence[TaskSpec], variants_: Sequence[VariantSpec],
+                    seeds: Sequence[int], *, force: bool) -> int:
+    total = len(tasks_) * len(variants_) * len(seeds)
+    done = failures = 0
     for task in tasks_:
         for variant in variants_:
             for seed in seeds:
@@ -248,17 +283,12 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
                     failures += 1
                     err.print(f"[red]✗[/] {label}: {exc}", highlight=False)
                     continue
-                outcomes.append(outcome)
                 metrics = outcome.run.metrics() if outcome.run else {}
                 value = metrics.get("test", {}).get("official", {}).get("value")
                 state = "reused" if outcome.reused else "done"
                 err.print(f"[green]✓[/] {label}: {state}, test {task.official_metric} = {value:.4f}  "
                           f"[dim]{outcome.run.path if outcome.run else ''}[/]", highlight=False)
-    _show_boards(app, {t.name for t in tasks_}, out_dir, baseline=baseline, variants_=[v.name for v in variants_],
-                 n_boot=n_boot)
-    if failures:
-        err.print(f"[red]{failures} of {total} runs failed[/]; errors are in {store.root / 'failed'}")
-    return 1 if failures else 0
+    return failures
 
 
 @cli.command()
@@ -297,8 +327,13 @@ def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], c
 @click.option("--no-progress", is_flag=True)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
 @click.option("--bootstrap", "n_boot", default=1000, show_default=True, help="Bootstrap resamples for significance.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this process (or a process pool with --workers); ray: a Ray cluster.")
+@click.option("--workers", default=1, show_default=True, help="Parallel runs (local pool size / Ray CPUs).")
+@click.option("--ray-address", "address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.pass_obj
-def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_dir: Path, n_boot: int) -> None:
+def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_dir: Path, n_boot: int,
+         executor: str, workers: int, address: str | None) -> None:
     """Run every task × variant × seed of a study (a name or a study file)."""
     catalog = app.catalog
     path = Path(study) if study.endswith(".toml") or Path(study).is_file() else catalog.study_files.get(study)
@@ -308,7 +343,8 @@ def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_
         raise UnknownNameError("study", study, catalog.study_files)
     spec = load_study(path, app.variants())
     sys.exit(_run_grid(app, spec.tasks, spec.variants, spec.seeds, force=force, progress=not no_progress,
-                       device=device, out_dir=out_dir, baseline=spec.baseline, n_boot=n_boot))
+                       device=device, out_dir=out_dir, baseline=spec.baseline, n_boot=n_boot, executor=executor,
+                       workers=workers, address=address))
 
 
 @cli.command()

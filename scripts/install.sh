@@ -32,6 +32,7 @@ PY_PACKAGES=(
   scikit-learn scipy numpy pandas
   rich click pluggy tomli-w matplotlib
   pytest pytest-benchmark hypothesis tox ruff selenium
+  ray
 )
 # Debian packages: WordNet 3.0 database files (/usr/share/wordnet); the sense
 # index (index.sense) is a separate package and nltk>=3.9's WordNet reader needs it.
