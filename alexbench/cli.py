@@ -189,7 +189,8 @@ def validate(app: App, task_file: Path, no_data: bool) -> None:
             r = split.report
             fixes = [f for f, on in (("BOM stripped", r.bom_stripped), (f"{r.crlf_lines} CRLF lines", r.crlf_lines),
                                      (f"{r.skipped_unlabeled} unlabelled rows skipped", r.skipped_unlabeled),
-                                     (f"{r.renamed_duplicate_ids} duplicate ids renamed", r.renamed_duplicate_ids)) if on]
+                                     (f"{r.renamed_duplicate_ids} duplicate ids renamed", r.renamed_duplicate_ids),
+                                     (f"{r.truncated_long_posts} long posts truncated", r.truncated_long_posts)) if on]
             out.print(f"  {name}: {r.rows} rows {r.label_counts} from {split.source}"
                       + (f" ({'; '.join(fixes)})" if fixes else ""), highlight=False)
 

@@ -34,6 +34,7 @@ class LoadReport:
     crlf_lines: int = 0
     skipped_unlabeled: int = 0
     renamed_duplicate_ids: int = 0
+    truncated_long_posts: int = 0
     label_counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -68,7 +69,8 @@ class Dataset:
             name: {"source": s.source, "sha256": s.sha256, "rows": s.report.rows,
                    "label_counts": s.report.label_counts, "bom_stripped": s.report.bom_stripped,
                    "crlf_lines": s.report.crlf_lines, "skipped_unlabeled": s.report.skipped_unlabeled,
-                   "renamed_duplicate_ids": s.report.renamed_duplicate_ids}
+                   "renamed_duplicate_ids": s.report.renamed_duplicate_ids,
+                   "truncated_long_posts": s.report.truncated_long_posts}
             for name, s in self.splits.items()
         }
 
@@ -140,6 +142,9 @@ def read_split_file(path: Path, spec: SplitSpec, labels: Sequence[str]) -> tuple
             body = row[index[cols.text]].strip()
             if not body:
                 raise DataError(path, line, cols.text, "empty post")
+            if len(body) > fmt.max_chars:
+                body = body[: fmt.max_chars]
+                report.truncated_long_posts += 1
             label = row[index[cols.label]].strip()
             if not label:
                 if spec.unlabeled == "skip":

@@ -31,6 +31,7 @@ class FileFormat:
     quoting: str = "none"  # none | minimal
     encoding: str = "utf-8"
     header: bool = True
+    max_chars: int = 20000  # longer posts are truncated to this many characters and counted
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class TaskSpec:
 
 
 def _format(table: Table, base: FileFormat | None = None) -> FileFormat:
-    table.reject_unknown({"type", "delimiter", "quoting", "encoding", "header"})
+    table.reject_unknown({"type", "delimiter", "quoting", "encoding", "header", "max_chars"})
     base = base or FileFormat()
     kind = table.choice("type", ("tsv", "csv"), base.kind)
     default_delim = base.delimiter if "type" not in table.data else ("\t" if kind == "tsv" else ",")
@@ -137,7 +138,10 @@ def _format(table: Table, base: FileFormat | None = None) -> FileFormat:
         "".encode(encoding)
     except LookupError:
         raise table.error("encoding", f"unknown encoding {encoding!r}") from None
-    return FileFormat(kind, delimiter, quoting, encoding, table.get("header", bool, base.header))
+    max_chars = table.get("max_chars", int, base.max_chars)
+    if max_chars < 1:
+        raise table.error("max_chars", f"must be a positive number of characters, got {max_chars}")
+    return FileFormat(kind, delimiter, quoting, encoding, table.get("header", bool, base.header), max_chars)
 
 
 def _extra(table: Table, base: Columns | None) -> tuple[tuple[str, str], ...]:

@@ -118,3 +118,13 @@ def test_any_text_round_trips_through_a_tsv(tmp_path_factory, texts: list[str]) 
     path = _split(task, HEADER + rows)
     posts, report = read_split_file(path, task.splits["train"], task.labels)
     assert [p.text for p in posts] == texts and report.rows == len(texts)
+
+
+def test_very_long_posts_are_truncated_and_counted(tiny_task_file: Path) -> None:
+    text = tiny_task_file.read_text().replace("[columns]", "[format]\nmax_chars = 50\n\n[columns]")
+    tiny_task_file.write_text(text)
+    task = load_task(tiny_task_file)
+    path = _split(task, HEADER + b"1\t" + b"word " * 40 + b"\t0\n2\tshort post\t1\n")
+    posts, report = read_split_file(path, task.splits["train"], task.labels)
+    assert len(posts[0].text) == 50 and posts[1].text == "short post"
+    assert report.truncated_long_posts == 1 and report.rows == 2
