@@ -96,7 +96,7 @@ def components_summary(row: Row) -> str:
 def _f1_bar(s: Stat | None) -> tuple[str, float | None]:
     if s is None or not s.values:
         return '<span class="missing">–</span>', None
-    w, h = 80, 12
+    w, h = 56, 12
     mean, std = min(max(s.mean, 0.0), 1.0), s.std
     lo, hi = max(mean - std, 0.0), min(mean + std, 1.0)
     x = lambda v: round(v * w, 2)  # noqa: E731
@@ -159,7 +159,8 @@ def _columns(board: Leaderboard) -> list[Column]:
         for key in EXPLAINER_COLUMNS:
             head, tip = EXPLAINER_HEADS[key]
             cols.append(Column(f"llm_{key}", head, tip,
-                               cell=lambda r, k=key: (_stat(r.explainer.get(k)), _mean(r.explainer.get(k)))))
+                               cell=lambda r, k=key: (_stat(r.explainer.get(k), 1 if k in ("sent", "flips") else 3),
+                                                      _mean(r.explainer.get(k)))))
     return cols
 
 
@@ -237,7 +238,7 @@ def _confusion(board: Leaderboard, row: Row) -> str:
         cells = []
         for j, n in enumerate(counts):
             share = n / total
-            kind = "diag" if labels[j] == lab else "off"
+            kind = ("diag" if labels[j] == lab else "off") + (" dark" if share > 0.5 else "")
             cells.append(f'<td class="{kind}" style="--a:{share:.3f}" title="{e(f"gold {lab} → predicted {labels[j]}: {n} ({share:.1%} of gold {lab})")}">{n}</td>')
         body.append(f"<tr><th>{e(lab)}</th>{''.join(cells)}</tr>")
     return (f'<figure class="cm"><figcaption>{e(row.variant)}</figcaption>'
@@ -316,7 +317,7 @@ def _ranking_html(boards: Sequence[Leaderboard]) -> str:
 def render_html(boards: Sequence[Leaderboard], *, generated_at: dt.datetime | None = None,
                 title: str = "alexbench leaderboards") -> str:
     """The whole page as a string. ``generated_at`` (default: now, UTC) is printed in the header."""
-    when = (generated_at or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    when = (generated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     stamp = when.strftime("%Y-%m-%d %H:%M:%S UTC")
     nav = ""
     if len(boards) > 1:
@@ -356,7 +357,7 @@ CSS = """
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
 color:var(--fg);background:var(--bg)}
-header,main,footer{max-width:1400px;margin:0 auto;padding:0 20px}
+header,main,footer{max-width:1800px;margin:0 auto;padding:0 20px}
 header{padding-top:18px;border-bottom:1px solid var(--line);padding-bottom:10px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:26px 0 4px}h3{font-size:14px;margin:18px 0 6px}
 h4{font-size:13px;margin:0 0 6px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
@@ -364,28 +365,28 @@ h4{font-size:13px;margin:0 0 6px;color:var(--muted);text-transform:uppercase;let
 .note{background:#fff1e5;border-left:3px solid #bc4c00;padding:6px 10px;margin:6px 0}
 .scroll{overflow-x:auto;border:1px solid var(--line);border-radius:6px}
 table.lb{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-table.lb th,table.lb td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap;
+table.lb th,table.lb td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap;
 vertical-align:middle}
-table.lb thead th{background:var(--head);position:sticky;top:0;cursor:pointer;user-select:none;font-weight:600}
+table.lb thead th{white-space:normal;vertical-align:bottom;background:var(--head);position:sticky;top:0;cursor:pointer;user-select:none;font-weight:600}
 table.lb thead th:hover{background:#eaeef2}
 table.lb thead th::after{content:"\\2195";color:#afb8c1;margin-left:4px;font-size:11px}
 table.lb thead th[aria-sort=ascending]::after{content:"\\25B2";color:var(--accent)}
 table.lb thead th[aria-sort=descending]::after{content:"\\25BC";color:var(--accent)}
 table.lb th:first-child,table.lb td:first-child{text-align:left}
-table.lb tbody th{font-weight:600}
+table.lb tbody th{font-weight:600}table.lb th.variant{white-space:normal;max-width:20em;overflow-wrap:anywhere}
 td.official{font-weight:600}td.best{background:var(--best)}
-.pm{color:var(--muted);font-weight:400;font-size:12px}.missing{color:#afb8c1}
+.pm{display:block;color:var(--muted);font-weight:400;font-size:11px;line-height:1.1}.val{display:inline-block;vertical-align:middle;text-align:right;min-width:3.2em}dd .pm{display:inline}.missing{color:#afb8c1}
 .delta.pos{color:var(--pos)}.delta.neg{color:var(--neg)}.delta.zero{color:var(--muted)}
 .sig{font-weight:700;margin-left:1px}.ci{display:block;color:var(--muted);font-size:11px}
 .baseline-tag{font-size:11px;border:1px solid var(--line);border-radius:10px;padding:1px 7px;color:var(--muted)}
 svg.bar{vertical-align:middle;margin-right:6px}svg.bar .track{fill:var(--track)}svg.bar .fill{fill:var(--bar)}
 svg.bar .err{stroke:var(--fg);stroke-width:1.2;fill:none}
-details.toggle summary{cursor:pointer;color:var(--accent)}details.toggle summary:hover{text-decoration:underline}
+details.toggle summary{cursor:pointer;color:var(--accent);min-width:10em}details.toggle summary:hover{text-decoration:underline}
 tr.detail{display:none}tbody.entry:has(details.toggle[open]) tr.detail{display:table-row}
 tr.detail td{text-align:left;background:#fbfcfd;white-space:normal}
 .detail-grid{display:flex;flex-wrap:wrap;gap:18px 32px}.detail-grid section{min-width:260px;flex:1}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:3px 12px;margin:0}dt{color:var(--muted)}dd{margin:0}
-dd ol{margin:0;padding-left:18px}code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+dd ol{margin:0;padding-left:18px}dd code{overflow-wrap:anywhere}code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .ver{color:var(--muted);font-size:12px}table.params{border-collapse:collapse;margin-top:3px}
 table.params th,table.params td{text-align:left;padding:1px 8px 1px 0;font-weight:400;border:0}
 table.params th{color:var(--muted)}
@@ -395,7 +396,7 @@ figure.cm figcaption{font-weight:600;margin-bottom:4px}
 figure.cm table{border-collapse:collapse;font-variant-numeric:tabular-nums}
 figure.cm th,figure.cm td{padding:3px 9px;text-align:right;font-size:12px}
 figure.cm th{color:var(--muted);font-weight:500}figure.cm th.corner{font-size:10px}
-figure.cm td.diag{background:rgba(26,127,55,var(--a))}figure.cm td.off{background:rgba(207,34,46,var(--a))}
+figure.cm td.dark{color:#fff}figure.cm td.diag{background:rgba(26,127,55,var(--a))}figure.cm td.off{background:rgba(207,34,46,var(--a))}
 footer{border-top:1px solid var(--line);margin-top:28px;padding-bottom:30px;color:var(--muted);font-size:13px}
 @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#8d96a0;--line:#30363d;--bg:#0d1117;--head:#161b22;
 --track:#21262d;--best:#3b2e00}table.lb thead th:hover{background:#21262d}tr.detail td{background:#161b22}
