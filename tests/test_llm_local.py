@@ -1,0 +1,104 @@
+"""The LLM explainer with the real local model (Gemma-3-270M GGUF through llama-cpp-python):
+through the runner on the demo task, from the response cache on a rerun, and behind an
+OpenAI-compatible server on 127.0.0.1 reached by litellm model name. Kept to a handful of posts."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from alexbench import hookimpl
+from alexbench.interfaces import Classifier, Context, Prediction
+from alexbench.pluginmanager import PluginHost
+from alexbench.runner import Runner
+from alexbench.spec import ComponentSpec, VariantSpec
+from alexbench.tasks import load_task
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
+from alexbench_llm.explainer import LLMExplainer  # noqa: E402
+from alexbench_llm.server import LocalServer  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class FirstParams:
+    n: int = 4
+
+
+class FirstN(Classifier):
+    """Predicts the positive label for the first ``n`` posts of each call: a tiny classifier that
+    sends exactly ``n`` real demo posts to the LLM."""
+
+    name = "first_n"
+    version = "1.0"
+    Params = FirstParams
+
+    def fit(self, train, dev, ctx):
+        return {}
+
+    def predict(self, posts, ctx):
+        labels = ["1" if i < self.params.n else "0" for i in range(len(posts))]
+        return Prediction(labels, [[0.0, 1.0] if label == "1" else [1.0, 0.0] for label in labels])
+
+
+PLUGIN = types.SimpleNamespace(alexbench_register_classifiers=hookimpl(lambda registry: registry.add(FirstN)))
+
+
+def test_local_gemma_explains_demo_posts_and_a_rerun_comes_from_the_cache(store) -> None:
+    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    runner = Runner(PluginHost(plugins=[("first-n", PLUGIN)]), store, show_progress=False)
+    variant = VariantSpec("first4+llm", ComponentSpec("first_n", {"n": 4}), (),
+                          ComponentSpec("llm", {"model": "local/gemma-3-270m", "concurrency": 1}))
+    run = runner.run(task, variant, seed=0).run
+    exps = run.explanations()
+    sent = [e for e in exps if e["status"] != "not_sent"]
+    assert len(exps) == 120 and len(sent) == 4
+    for e in sent:
+        assert e["status"] in ("ok", "unparsable", "failed") and e["details"]["cached"] is False
+        if e["status"] == "ok":  # grammar-constrained: the raw reply is exactly the JSON object
+            reply = json.loads(e["details"]["raw"])
+            assert reply["verdict"] is e["verdict"] and reply["reason"] == e["reason"]
+            assert e["new_label"] == ("1" if e["verdict"] else "0")
+            assert e["details"]["prompt_tokens"] > 100 and e["details"]["completion_tokens"] > 5
+    assert sum(e["status"] == "ok" for e in sent) >= 3, [e["details"] for e in sent]
+    stats = run.metrics()["explainer"]
+    assert stats["sent"] == 4 and stats["mean_latency_s"] > 0 and stats["cost_per_1000_posts_usd"] == 0.0
+    assert "4 from the model" in " ".join(run.provenance()["log"])
+
+    # A second variant with the same prompts and generation parameters: every reply from the cache,
+    # the local server is not even started.
+    again = runner.run(task, VariantSpec("first4+llm-c2", variant.classifier, (), ComponentSpec(
+        "llm", {"model": "local/gemma-3-270m", "concurrency": 2})), seed=0).run
+    cached = [e for e in again.explanations() if e["status"] != "not_sent"]
+    assert all(e["details"]["cached"] for e in cached)
+    assert [(e["status"], e["verdict"], e["reason"], e["new_label"]) for e in cached] == \
+        [(e["status"], e["verdict"], e["reason"], e["new_label"]) for e in sent]
+    assert "4 replies from the cache, 0 from the model" in " ".join(again.provenance()["log"])
+
+
+def test_openai_compatible_server_on_localhost_is_reached_by_model_name() -> None:
+    """The provider path by name: ``openai/<model>`` + ``api_base`` of a server this test starts."""
+    with LocalServer(name="gemma-3-270m") as server:
+        assert server.api_base.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(server.api_base + "/models", timeout=10) as resp:
+            assert json.load(resp)["data"][0]["id"] == "gemma-3-270m"
+        explainer = LLMExplainer.from_params({
+            "model": "openai/gemma-3-270m", "api_base": server.api_base, "cache": False, "concurrency": 1,
+            "prompts": str(REPO / "tasks" / "demo" / "prompts" / "demo.toml")})
+        task = load_task(REPO / "tasks" / "demo" / "task.toml")
+        from alexbench.data import load_dataset
+
+        posts = load_dataset(task).test[:3]
+        out = explainer.explain(posts, Prediction(["1"] * 3, [[0.0, 1.0]] * 3), Context(task=task, seed=0))
+    assert [e.post_id for e in out] == [p.id for p in posts]
+    assert all(e.status == "ok" and isinstance(e.verdict, bool) and e.reason for e in out), [e.details for e in out]
+    assert all(e.details["attempts"] == 1 and e.details["completion_tokens"] > 0 for e in out)
+    assert server.api_base == ""  # stopped
