@@ -9,6 +9,7 @@ examples side by side.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import sys
@@ -42,6 +43,18 @@ def parse_param(text: str) -> tuple[str, Any]:
     except tomllib.TOMLDecodeError:
         value = raw
     return key.strip(), value
+
+
+def _typed(cls: Any, params: tuple[str, ...]) -> dict[str, Any]:
+    """Parse ``key=value`` pairs; a string parameter takes the raw text (``grow=1`` is the label "1")."""
+    fields = {f.name: f.type for f in dataclasses.fields(cls.Params)}
+    out: dict[str, Any] = {}
+    for text in params:
+        key, value = parse_param(text)
+        if fields.get(key) in ("str", str) and not isinstance(value, str):
+            value = text.partition("=")[2]
+        out[key] = value
+    return out
 
 
 def _data_root(option: Path | None) -> Path | None:
@@ -92,7 +105,8 @@ def augment(task_name: str, augmenter_name: str, params: tuple[str, ...], seed: 
         host = PluginHost()
         task = TaskCatalog(host.task_dirs(), _data_root(data_root)).load(task_name)
         data = load_dataset(task)
-        augmenter = host.build("augmenter", augmenter_name, dict(parse_param(p) for p in params))
+        augmenter = host.build("augmenter", augmenter_name,
+                               _typed(host.component_class("augmenter", augmenter_name), params))
         ctx = Context(task=task, seed=seed)
         held_out = {p.text for p in data.dev} | {p.text for p in data.test}
         rows, report = apply_chain([augmenter], data.train, held_out, ctx, None)

@@ -30,7 +30,7 @@ def test_setup_data_error_names_the_package(tmp_path: Path) -> None:
 
 def test_augment_preview_shows_counts_examples_and_drops(tiny_task_file: Path) -> None:
     result = CliRunner().invoke(augment, ["-t", str(tiny_task_file), "-a", "nlpaug_keyboard", "-p", "n=3",
-                                          "-p", 'balance="ratio"', "--seed", "2", "--examples", "3"])
+                                          "-p", "balance=ratio", "-p", "grow=1", "--seed", "2", "--examples", "3"])
     assert result.exit_code == 0, result.output
     out = result.output
     assert "train class counts" in out and "before" in out and "after" in out

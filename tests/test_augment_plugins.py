@@ -10,16 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from alexbench_augment.base import GrowingAugmenter
+from alexbench_augment.generation import normalise, restore
+from alexbench_augment.nlpaug_aug import NlpaugKeyboard
+from alexbench_augment.textattack_aug import AlexParams
 
 from alexbench.interfaces import Context, Post
 from alexbench.pluginmanager import PluginHost
 from alexbench.runner import Runner
 from alexbench.spec import ComponentSpec, VariantSpec
 from alexbench.tasks import TaskSpec, load_task
-from alexbench_augment.base import GrowingAugmenter
-from alexbench_augment.generation import normalise, restore
-from alexbench_augment.nlpaug_aug import NlpaugKeyboard
-from alexbench_augment.textattack_aug import AlexParams
 
 REPO = Path(__file__).resolve().parents[1]
 
