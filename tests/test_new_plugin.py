@@ -100,7 +100,7 @@ def test_generated_plugins_install_pass_the_kit_unmodified_and_run(tmp_path: Pat
     packages = {kind: generate(tmp_path / "src", f"made_{kind}", kind) for kind in KINDS}
     venv = Venv(tmp_path / "venv")
     venv.install(*packages.values())
-    for kind, root in packages.items():
+    for root in packages.values():
         result = venv.run("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=root)
         assert result.returncode == 0, result.stdout + result.stderr
         summary = result.stdout.strip().splitlines()[-1]

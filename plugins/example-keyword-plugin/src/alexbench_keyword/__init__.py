@@ -1,0 +1,26 @@
+"""alexbench-keyword: an example third-party plugin (keyword rules + a negation back-off).
+
+Only this module is imported when alexbench lists plugins; the components are registered lazily
+("module:Class") and imported when a run uses them — the pattern to follow when a component
+needs heavy libraries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alexbench import hookimpl
+
+__version__ = "0.2.0"
+
+
+@hookimpl
+def alexbench_register_classifiers(registry: Any) -> None:
+    registry.add_lazy("keyword_rules", "alexbench_keyword.rules:KeywordRules",
+                      description="Keyword rules: given and learned words per label; most hits wins")
+
+
+@hookimpl
+def alexbench_register_explainers(registry: Any) -> None:
+    registry.add_lazy("negation_backoff", "alexbench_keyword.backoff:NegationBackoff",
+                      description="Backs a prediction off to the negative label when a negation cue occurs")

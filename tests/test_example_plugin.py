@@ -1,0 +1,99 @@
+"""The example external plugin (plugins/example-keyword-plugin): not part of the main install,
+discovered, listed and run once installed; a plugin with a bad hook signature next to it is
+reported by name and breaks nothing."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from alexbench.pluginmanager import GROUP
+from alexbench.testing import write_tiny_task
+
+from .conftest import REPO
+from .venvs import Venv
+
+EXAMPLE = REPO / "plugins" / "example-keyword-plugin"
+
+BAD_SIGNATURE_PYPROJECT = """
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+[project]
+name = "alexbench-badsig"
+version = "0.0.1"
+[project.entry-points.alexbench]
+badsig = "alexbench_badsig"
+[tool.setuptools]
+py-modules = ["alexbench_badsig"]
+"""
+
+BAD_SIGNATURE_MODULE = '''
+from alexbench import hookimpl
+
+@hookimpl
+def alexbench_register_classifiers(registry, options):  # 'options' is not in the hook spec
+    pass
+'''
+
+
+def test_example_is_not_installed_with_the_main_project() -> None:
+    """Its package lives under src/, outside `[tool.setuptools.packages.find] where = [".", "plugins"]`."""
+    from setuptools import find_namespace_packages
+
+    assert (EXAMPLE / "src" / "alexbench_keyword" / "__init__.py").is_file()
+    found = find_namespace_packages(str(REPO / "plugins"), include=["alexbench*"])
+    assert "alexbench_baselines" in found and not any(p.startswith("alexbench_keyword") for p in found)
+    assert importlib.util.find_spec("alexbench_keyword") is None
+    assert "keyword" not in {ep.name for ep in importlib.metadata.entry_points(group=GROUP)}
+
+
+@pytest.mark.slow
+def test_example_plugin_is_discovered_listed_and_run_next_to_a_broken_one(tmp_path: Path) -> None:
+    bad = tmp_path / "badsig"
+    bad.mkdir()
+    (bad / "pyproject.toml").write_text(BAD_SIGNATURE_PYPROJECT)
+    (bad / "alexbench_badsig.py").write_text(BAD_SIGNATURE_MODULE)
+    # A copy: building in place would leave build/ and *.egg-info in the repository.
+    example = shutil.copytree(EXAMPLE, tmp_path / "example", ignore=shutil.ignore_patterns(
+        "build", "*.egg-info", "__pycache__", ".pytest_cache"))
+    venv = Venv(tmp_path / "venv")
+    venv.install(example, bad)
+
+    # Its own tests (the conformance kit) pass where it is installed.
+    own = venv.run("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=example)
+    assert own.returncode == 0, own.stdout + own.stderr
+
+    listing = venv.alexbench("plugins", "--json", cwd=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    data = json.loads(listing.stdout)
+    entries = {e["name"]: e for e in data["entries"]}
+    for name, kind in (("keyword_rules", "classifier"), ("negation_backoff", "explainer")):
+        assert (entries[name]["kind"], entries[name]["plugin"], entries[name]["distribution"],
+                entries[name]["version"]) == (kind, "keyword", "alexbench-keyword", "0.2.0")
+    assert entries["keyword_rules"]["params"]["learn_top_k"] == 10
+    assert [b["name"] for b in data["broken"]] == ["badsig"]
+    assert "options" in data["broken"][0]["error"] and data["broken"][0]["distribution"] == "alexbench-badsig"
+    assert "badsig" not in {p["name"] for p in data["plugins"]}
+
+    table = venv.alexbench("plugins", cwd=tmp_path)
+    assert table.returncode == 0 and "keyword_rules" in table.stdout
+    assert "broken plugin badsig (alexbench-badsig)" in " ".join((table.stdout + table.stderr).split())
+
+    task_file = write_tiny_task(tmp_path / "tasks", "binary")
+    run = venv.alexbench("--results", str(tmp_path / "results"), "run", "-t", str(task_file),
+                         "--classifier", "keyword_rules", "--explainer", "negation_backoff", "--no-progress",
+                         "--out", str(tmp_path / "lb"), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    run_dir = next((tmp_path / "results" / "runs" / "kit_binary").glob("*/s0-*"))
+    spec = json.loads((run_dir / "run_spec.json").read_text())["variant"]
+    assert spec["classifier"] == {"kind": "classifier", "name": "keyword_rules", "version": "0.2.0",
+                                  "params": {"keywords": "", "learn_top_k": 10, "min_count": 2, "confidence": 0.8}}
+    assert spec["explainer"]["name"] == "negation_backoff"
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["test"]["n"] == len((task_file.parent / "data" / "test.tsv").read_text().splitlines()) - 1
