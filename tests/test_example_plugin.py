@@ -97,3 +97,26 @@ def test_example_plugin_is_discovered_listed_and_run_next_to_a_broken_one(tmp_pa
     assert spec["explainer"]["name"] == "negation_backoff"
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["test"]["n"] == len((task_file.parent / "data" / "test.tsv").read_text().splitlines()) - 1
+
+
+def test_plugins_json_shape() -> None:
+    """`alexbench plugins --json` is for tools: its keys are a contract too."""
+    from click.testing import CliRunner
+
+    from alexbench.cli import cli
+
+    result = CliRunner().invoke(cli, ["plugins", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"entries", "broken", "plugins"} and data["broken"] == []
+    kinds = {e["kind"] for e in data["entries"]}
+    assert kinds == {"augmenter", "classifier", "explainer", "metric"}
+    for entry in data["entries"]:
+        common = {"kind", "name", "plugin", "distribution", "description"}
+        assert set(entry) == (common if entry["kind"] == "metric" else common | {"version", "params"}), entry
+        if entry["kind"] != "metric":
+            assert isinstance(entry["version"], str) and isinstance(entry["params"], dict)
+    plugins = {p["name"]: p for p in data["plugins"]}
+    assert plugins["baselines"] == {"name": "baselines", "distribution": "alexbench",
+                                    "version": importlib.metadata.version("alexbench"), "module": "alexbench_baselines"}
+    assert all(e["plugin"] in plugins for e in data["entries"])
