@@ -389,3 +389,43 @@ def test_contract_runs_use_their_seed(tmp_path: Path) -> None:
     task = load_task(write_tiny_task(tmp_path, "binary"))
     run = contract.run(task, tmp_path / "results").run
     assert run.spec()["seed"] == 7 and run.spec()["variant"]["classifier"]["name"] == "majority"
+
+
+# -- documentation stays in step ---------------------------------------------------------------
+
+def test_docs_name_every_fixture_and_contract_option() -> None:
+    import alexbench.testing as kit
+    from alexbench.testing import _Contract
+
+    from .conftest import REPO
+
+    docs = (REPO / "docs" / "plugins.md").read_text()
+    fixtures = [name for name, obj in vars(kit).items()
+                if hasattr(obj, "_fixture_function_marker") or type(obj).__name__ == "FixtureFunctionDefinition"]
+    assert "register_inline_plugin" in fixtures and "alexbench_task" in fixtures
+    for name in fixtures:
+        if name != "alexbench_contract_task":  # internal: parametrised by the contract's `tasks`
+            assert f"`{name}`" in docs, f"fixture {name} is not documented in docs/plugins.md"
+    options = [name for name, value in vars(_Contract).items()
+               if not name.startswith("_") and not callable(value) and not isinstance(value, staticmethod)]
+    assert set(options) == {"kind", "component", "params", "plugins", "tasks", "seed", "classifier",
+                            "classifier_params"}
+    for name in set(options) - {"kind"}:
+        assert f"`{name}`" in docs, f"contract option {name} is not documented in docs/plugins.md"
+
+
+def test_the_hook_meta_test_fails_for_an_undocumented_untested_hook(monkeypatch) -> None:
+    """tests/test_pluginmanager.py's meta-test really catches a new hook without doc or test."""
+    from alexbench import hookspecs
+
+    from .test_pluginmanager import test_every_hook_is_documented_and_tested
+
+    test_every_hook_is_documented_and_tested()  # passes as the hooks are today
+
+    def alexbench_brand_new_hook(registry) -> None:
+        """A hook nobody documented or tested."""
+
+    monkeypatch.setattr(hookspecs, "alexbench_brand_new_hook", hookspecs.hookspec(alexbench_brand_new_hook),
+                        raising=False)
+    with pytest.raises(AssertionError, match="alexbench_brand_new_hook is not documented in docs/hooks.md"):
+        test_every_hook_is_documented_and_tested()
