@@ -15,10 +15,16 @@ from rich.table import Table
 
 from . import __version__
 from . import leaderboard as lb
+from .cli_augment import augment as augment_command
+from .cli_augment import setup_data as setup_data_command
+from .cli_explain import explain as explain_command
+from .cli_newplugin import new_plugin as new_plugin_command
 from .data import load_dataset
 from .errors import AlexbenchError, RunError
 from .executors import Job, make_executor
 from .fsio import atomic_write_text
+from .html import write_html
+from .latex import to_latex
 from .pluginmanager import PluginHost
 from .rescore import rescore as rescore_run
 from .runner import Runner
@@ -196,7 +202,9 @@ def validate(app: App, task_file: Path, no_data: bool) -> None:
 
 
 def _show_boards(app: App, task_names: set[str] | None, out_dir: Path, *, baseline: str | None,
-                 variants_: list[str] | None, n_boot: int, fmt: str = "rich") -> list[lb.Leaderboard]:
+                 variants_: list[str] | None, n_boot: int, fmt: str = "rich", plots: bool = True) -> list[lb.Leaderboard]:
+    """Print the leaderboards and write them to ``out_dir``: Markdown, JSON, CSV, LaTeX, PNG plots
+    and one self-contained HTML page (index.html)."""
     boards = [b for b in lb.build(app.store(), baseline=baseline, variants=variants_, metrics=app.host.metrics,
                                   n_boot=n_boot)
               if task_names is None or b.task in task_names]
@@ -209,10 +217,21 @@ def _show_boards(app: App, task_names: set[str] | None, out_dir: Path, *, baseli
             click.echo(lb.to_markdown(board))
         elif fmt == "json":
             click.echo(json.dumps(board.to_dict(), indent=2, sort_keys=True))
+        elif fmt == "latex":
+            click.echo(to_latex(board), nl=False)
         else:
             click.echo(lb.to_csv(board), nl=False)
         paths = lb.write(board, out_dir)
+        paths.append(out_dir / f"{board.task}.tex")
+        atomic_write_text(paths[-1], to_latex(board))
+        if plots:
+            from .plots import write_plots  # matplotlib: imported only when plotting
+
+            paths += write_plots(board, out_dir)
         err.print(f"written: {', '.join(str(p) for p in paths)}", highlight=False)
+    if boards:
+        page = write_html(boards, out_dir / "index.html")
+        err.print(f"written: {page}", highlight=False)
     ranks = lb.ranking(boards)
     if ranks and fmt == "rich":
         table = Table(title=f"ranking across {len(boards)} tasks")
@@ -362,9 +381,10 @@ def demo(ctx: click.Context, no_progress: bool) -> None:
 @click.option("--task", "-t", "task_name", default=None, help="Only this task.")
 @click.option("--baseline", "-b", default=None, help="Variant to compare every other variant with (Δ, significance).")
 @click.option("--bootstrap", "n_boot", default=1000, show_default=True, help="Bootstrap resamples for significance.")
-@click.option("--format", "fmt", type=click.Choice(["rich", "markdown", "json", "csv"]), default="rich", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["rich", "markdown", "json", "csv", "latex"]), default="rich",
+              show_default=True)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True,
-              help="Also write Markdown, JSON and CSV here.")
+              help="Also write Markdown, JSON, CSV, LaTeX, PNG plots and index.html here.")
 @click.pass_obj
 def leaderboard(app: App, task_name: str | None, baseline: str | None, n_boot: int, fmt: str, out_dir: Path) -> None:
     """Show the leaderboard(s) of finished runs: mean ± std over seeds, Δ and significance vs a baseline."""
@@ -444,6 +464,11 @@ def rescore(app: App, run_ref: str | None, write: bool) -> None:
             err.print(f"[yellow]{verb}[/] {run_.path}: test {new['test']['official']['name']} = "
                       f"{new['test']['official']['value']:.4f}", highlight=False)
     out.print(f"{len(runs)} runs rescored, {changed} differ from their stored metrics" + (" (rewritten)" if write and changed else ""))
+
+
+# Commands that live in their own modules (one responsibility each).
+for _command in (augment_command, setup_data_command, explain_command, new_plugin_command):
+    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -71,6 +71,9 @@ def explain(run_ref: str, results: Path | None, limit: int | None, only_flips: b
     """Show the posts an explainer checked: prediction, verdict and reason."""
     out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
     try:
+        root = click.get_current_context().find_root().obj  # the alexbench group's --results/--data-root
+        results = results or getattr(root, "results", None)
+        data_root = data_root or getattr(root, "data_root", None)
         run = ResultsStore(results if results is not None else default_results_root()).get(run_ref)
     except AlexbenchError as exc:
         raise click.ClickException(str(exc)) from None
