@@ -102,7 +102,7 @@ def _order(table) -> list[str]:
 
 
 def _header(table, text: str):
-    return next(th for th in table.find_elements("css selector", "thead th") if th.text.rstrip("↕▲▼ ") == text)
+    return next(th for th in table.find_elements("css selector", "thead th") if th.get_attribute("textContent") == text)
 
 
 def test_page_in_headless_chromium(boards, driver, tmp_path) -> None:
