@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from alexbench.errors import RunError
 from alexbench import hookimpl
+from alexbench.errors import RunError
 from alexbench.interfaces import Classifier, Context, Post, Prediction
 from alexbench.pluginmanager import PluginHost
 from alexbench.runner import Runner
@@ -217,7 +217,7 @@ def test_runner_explains_flips_and_caches_through_the_openai_provider(scripted, 
     assert [e["post_id"] for e in exps] == [p.id for p in test]  # one per post, in order, by id
     assert len(server.requests) == len(test) and all(e["status"] == "ok" for e in exps)
     texts = {p.id: p.text for p in test}
-    for i, e in enumerate(exps):
+    for e in exps:
         d = e["details"]
         assert d["cached"] is False and d["attempts"] == 1 and d["prompt_tokens"] == 11 and len(d["prompt_hash"]) == 64
         assert json.loads(d["raw"])["reason"] == e["reason"] and d["latency_s"] > 0

@@ -233,7 +233,7 @@ class LocalServer:
             except queue.Empty:
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise AlexbenchError(f"the local LLM server did not start within {self.startup_timeout_s:.0f} s")
+                    raise AlexbenchError(f"the local LLM server did not start within {self.startup_timeout_s:.0f} s") from None
                 continue
             if line.startswith(READY_PREFIX):
                 self.api_base = line[len(READY_PREFIX):].strip()
