@@ -122,6 +122,12 @@ class Component(abc.ABC):
         except (TypeError, ValueError) as exc:
             raise ParamError(f"{label}: {exc}") from exc
 
+    def fingerprint(self, task: TaskSpec) -> dict[str, Any]:
+        """Content outside the parameters that decides this component's output on ``task`` (e.g.
+        the hash of a prompt template file). It goes into the run spec, so a change to it makes a
+        new run rather than silently reusing an old one. Default: nothing."""
+        return {}
+
     def describe(self) -> dict[str, Any]:
         """Name, version and the full parameter set: recorded with every result."""
         return {"kind": self.kind, "name": self.name, "version": self.version,

@@ -17,7 +17,7 @@ from .augment import apply_chain
 from .data import Dataset, load_dataset, posts_fingerprint
 from .errors import AlexbenchError, PluginError, RunError
 from .fsio import sha256_file, sha256_obj
-from .interfaces import Augmenter, Classifier, Context, Explainer, Explanation, Post, Prediction
+from .interfaces import Augmenter, Classifier, Component, Context, Explainer, Explanation, Post, Prediction
 from .metrics import explainer_stats, score
 from .pluginmanager import PluginHost
 from .provenance import environment, seed_everything
@@ -46,6 +46,12 @@ class RunOutcome:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+def _described(component: Component, task: TaskSpec) -> dict[str, Any]:
+    """describe() plus the component's task fingerprint, when it has one."""
+    fingerprint = component.fingerprint(task)
+    return {**component.describe(), **({"fingerprint": fingerprint} if fingerprint else {})}
 
 
 def _check_prediction(clf: Classifier, posts: Sequence[Post], pred: Prediction, labels: Sequence[str]) -> None:
@@ -143,9 +149,9 @@ class Runner:
             "variant": {
                 "name": variant.name,
                 "description": variant.description,
-                "augmenters": [a.describe() for a in parts.augmenters],
-                "classifier": parts.classifier.describe(),
-                "explainer": parts.explainer.describe() if parts.explainer else None,
+                "augmenters": [_described(a, task) for a in parts.augmenters],
+                "classifier": _described(parts.classifier, task),
+                "explainer": _described(parts.explainer, task) if parts.explainer else None,
             },
             "seed": seed,
         }
@@ -162,7 +168,7 @@ class Runner:
         try:
             with self._progress_display():
                 files = self._execute(task, parts, seed, data, spec, run_id)
-            stored = self.store.write_run(task.name, variant.name, seed, run_id, files)
+            stored = self.store.write_run(task.name, variant.name, seed, run_id, files, replace=force)
         except (Exception, KeyboardInterrupt) as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise

@@ -87,8 +87,10 @@ class ResultsStore:
         except OSError as exc:
             raise AlexbenchError(f"cannot write results under {self.root}: {exc.strerror or exc}") from exc
 
-    def write_run(self, task: str, variant: str, seed: int, run_id: str, files: dict[str, Any]) -> StoredRun:
-        """Write every file of a run into a temporary folder, then rename it into place."""
+    def write_run(self, task: str, variant: str, seed: int, run_id: str, files: dict[str, Any],
+                  replace: bool = False) -> StoredRun:
+        """Write every file of a run into a temporary folder, then rename it into place. An existing
+        finished twin is kept unless ``replace`` (``--force``), which swaps it out by renames."""
         final = self.run_dir(task, variant, seed, run_id)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +105,12 @@ class ResultsStore:
                     atomic_write_jsonl(tmp / name, content)
                 else:
                     atomic_write_json(tmp / name, content)
-            if final.exists():  # a finished twin from a concurrent process: identical by construction
+            if final.exists() and replace:
+                old = final.with_name(f".{final.name}.old-{os.getpid()}.tmp")
+                os.replace(final, old)
+                os.replace(tmp, final)
+                shutil.rmtree(old, ignore_errors=True)
+            elif final.exists():  # a finished twin from a concurrent process: identical by construction
                 shutil.rmtree(tmp)
             else:
                 os.replace(tmp, final)

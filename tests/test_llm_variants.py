@@ -45,3 +45,21 @@ def test_extends_across_files_resolves_chains_and_reports_errors(tmp_path: Path)
         VariantCatalog([a, b, dup])
     with pytest.raises(UnknownNameError, match="unknown variant 'top'"):
         VariantCatalog([a])
+
+
+def test_prompt_template_content_is_part_of_the_run_spec(tmp_path) -> None:
+    """Editing a prompt template changes the explainer's fingerprint, hence the run id."""
+    import shutil
+
+    from alexbench.pluginmanager import PluginHost
+    from alexbench.tasks import TaskCatalog
+
+    host = PluginHost()
+    task = TaskCatalog(host.task_dirs()).load("demo")
+    template = tmp_path / "demo.toml"
+    shutil.copy(task.path.parent / "prompts" / "demo.toml", template)
+    explainer = host.build("explainer", "llm", {"prompts": str(template)})
+    before = explainer.fingerprint(task)
+    assert before["prompt_template_sha256"] and before["prompt_template"] == str(template)
+    template.write_text(template.read_text() + "\n# edited\n")
+    assert explainer.fingerprint(task)["prompt_template_sha256"] != before["prompt_template_sha256"]

@@ -217,3 +217,34 @@ def test_plugin_metric_can_be_the_official_metric(tiny_task_file, store) -> None
     metrics = Runner(host, store, show_progress=False).run(task, VariantSpec("all", ComponentSpec("all_positive")), 0).run.metrics()
     assert metrics["test"]["official"] == {"name": "false_positives", "value": 4.0}  # 4 negatives in test
     assert metrics["test"]["scalars"]["f1_positive"] == pytest.approx(2 * (2 / 6) / (2 / 6 + 1))
+
+
+def test_component_fingerprint_names_the_run(tiny_task, store, tmp_path) -> None:
+    """Content outside the parameters (here a rules file) is part of the run spec via fingerprint()."""
+    rules = tmp_path / "rules.txt"
+    rules.write_text("vaccine")
+
+    class FileRule(FlipTodayExplainer):
+        name = "file_rule"
+
+        def fingerprint(self, task):
+            return {"rules_sha256": __import__("hashlib").sha256(rules.read_bytes()).hexdigest()}
+
+    plugin = types.SimpleNamespace(alexbench_register_explainers=hookimpl(lambda registry: registry.add(FileRule)))
+    host = PluginHost(plugins=[("test-plugin", TEST_PLUGIN), ("file-rule", plugin)])
+    runner = Runner(host, store, show_progress=False)
+    variant = VariantSpec("rule", ComponentSpec("all_positive"), (), ComponentSpec("file_rule"))
+    first = runner.run(tiny_task, variant, 0)
+    assert "rules_sha256" in first.run.spec()["variant"]["explainer"]["fingerprint"]
+    assert runner.run(tiny_task, variant, 0).reused
+    rules.write_text("vaccine, mask")
+    assert runner.run(tiny_task, variant, 0).run_id != first.run_id
+
+
+def test_force_recomputes_and_replaces_the_run(runner, tiny_task) -> None:
+    first = runner.run(tiny_task, TFIDF, 3)
+    stamp = (first.run.path / "provenance.json").read_text()
+    forced = runner.run(tiny_task, TFIDF, 3, force=True)
+    assert not forced.reused and forced.run.path == first.run.path
+    assert (forced.run.path / "provenance.json").read_text() != stamp  # new timings, new finish time
+    assert not list(first.run.path.parent.glob(".*.tmp"))

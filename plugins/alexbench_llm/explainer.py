@@ -20,6 +20,7 @@ from typing import Any
 
 from alexbench.errors import PluginError
 from alexbench.interfaces import Context, Explainer, Explanation, Post, Prediction
+from alexbench.tasks import TaskSpec
 
 from . import __version__
 from .cache import CachedReply, ResponseCache, cache_key
@@ -98,10 +99,18 @@ class LLMExplainer(Explainer):
         return self.params.model.startswith(LOCAL_PREFIX)
 
     def template(self, ctx: Context) -> PromptTemplate:
-        path = Path(self.params.prompts).expanduser() if self.params.prompts else template_path(ctx.task)
+        return self._template_for(ctx.task)
+
+    def _template_for(self, task: TaskSpec) -> PromptTemplate:
+        path = Path(self.params.prompts).expanduser() if self.params.prompts else template_path(task)
         if self.params.prompts and not path.is_absolute() and not path.exists():
-            path = ctx.task.path.parent / path  # relative to the task folder
-        return load_template(path, ctx.task)
+            path = task.path.parent / path  # relative to the task folder
+        return load_template(path, task)
+
+    def fingerprint(self, task: TaskSpec) -> dict[str, Any]:
+        """The prompt template's content hash: editing the template makes a new run."""
+        template = self._template_for(task)
+        return {"prompt_template": str(template.path), "prompt_template_sha256": template.sha256}
 
     def send_policy(self, template: PromptTemplate, ctx: Context) -> frozenset[str]:
         if not self.params.send_labels.strip():
