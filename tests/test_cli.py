@@ -15,8 +15,8 @@ def alexbench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           timeout=600, check=False)
 
 
-def test_demo_prints_and_writes_the_leaderboard(tmp_path: Path) -> None:
-    result = alexbench("demo", "--no-progress", cwd=tmp_path)
+def test_baselines_study_prints_and_writes_the_leaderboard(tmp_path: Path) -> None:
+    result = alexbench("grid", "demo-baselines", "--no-progress", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     for variant in ("majority", "tfidf", "tfidf-balanced"):
         assert variant in result.stdout
@@ -28,7 +28,7 @@ def test_demo_prints_and_writes_the_leaderboard(tmp_path: Path) -> None:
     assert all(r["seeds"] == [1, 2, 3] for r in rows.values())
     assert (tmp_path / "leaderboards" / "demo.md").read_text().count("\n| ") == 4  # header + 3 rows
     # A rerun reuses every finished run.
-    again = alexbench("demo", "--no-progress", cwd=tmp_path)
+    again = alexbench("grid", "demo-baselines", "--no-progress", cwd=tmp_path)
     assert again.returncode == 0 and again.stderr.count("reused") == 9
 
 
