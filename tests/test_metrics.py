@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from alexbench.metrics import (
     ScoreInput,
@@ -81,3 +83,19 @@ def test_explainer_stats() -> None:
     assert stats["flip_precision"] == pytest.approx(0.5)
     assert stats["unparsable_rate"] == pytest.approx(1 / 3)
     assert stats["mean_latency_s"] == pytest.approx(2.0)
+
+
+labels_st = st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=80)
+
+
+@given(gold=labels_st, data=st.data())
+def test_metric_invariants(gold, data) -> None:
+    pred = data.draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=len(gold), max_size=len(gold)))
+    d = ScoreInput(gold, pred, ["a", "b", "c"], positive="a")
+    for value in (accuracy(d), micro_f1(d), macro_f1(d), weighted_f1(d), f1_positive(d)):
+        assert 0.0 <= value <= 1.0
+    assert micro_f1(d) == pytest.approx(accuracy(d))
+    assert sum(map(sum, confusion(gold, pred, ["a", "b", "c"]))) == len(gold)
+    perfect = ScoreInput(gold, gold, ["a", "b", "c"], positive="a")
+    assert accuracy(perfect) == 1.0 and all(
+        v["f1"] == 1.0 for k, v in per_class(gold, gold, ["a", "b", "c"]).items() if v["support"])

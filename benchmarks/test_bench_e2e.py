@@ -1,0 +1,145 @@
+"""End to end: the demo baselines study, and the scale curve of one variant.
+
+    tox -e bench            (or: python -m pytest benchmarks -m bench)
+
+The scale curve runs the same variant (TF-IDF + balanced logistic regression) on the SMM4H 2022
+Task 2 stance stand-in resampled to 1×, 4× and 16× the train posts (test split fixed), each size
+in a fresh process so peak memory (max RSS) is that run's own; it writes
+leaderboards/scale_curve.json and leaderboards/scale_curve.png. Goal: 16× posts ≤ 18× time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.bench
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ALEXBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
+SIZES = (1, 4, 16)
+
+
+def test_demo_baselines_study(benchmark, tmp_path: Path) -> None:
+    """Wall time of `alexbench grid demo-baselines` (3 baselines × 3 seeds) from an empty results store."""
+    counter = iter(range(1000))
+
+    def run() -> None:
+        cwd = tmp_path / str(next(counter))
+        cwd.mkdir()
+        subprocess.run([sys.executable, "-m", "alexbench", "grid", "demo-baselines", "--no-progress"], cwd=cwd, check=True,
+                       capture_output=True)
+
+    benchmark.pedantic(run, rounds=3, iterations=1)
+
+
+TASK = """
+[task]
+name = "scale"
+data_dir = "data"
+[columns]
+id = "id"
+text = "text"
+label = "label"
+extra = ["claim"]
+[splits.train]
+file = "train.tsv"
+[splits.dev]
+file = "dev.tsv"
+[splits.test]
+file = "test.tsv"
+[labels]
+values = ["FAVOR", "AGAINST", "NONE"]
+positive = "AGAINST"
+[metric]
+official = "grouped_macro_f1"
+params = { labels = ["FAVOR", "AGAINST"], group_by = "claim" }
+"""
+
+CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+from alexbench.pluginmanager import PluginHost
+from alexbench.runner import Runner
+from alexbench.spec import ComponentSpec, VariantSpec
+from alexbench.store import ResultsStore
+from alexbench.tasks import load_task
+task = load_task(sys.argv[1])
+runner = Runner(PluginHost(), ResultsStore(Path(sys.argv[2])), show_progress=False)
+variant = VariantSpec("tfidf-balanced", ComponentSpec("tfidf_logreg", {"class_weight": "balanced"}))
+start = time.perf_counter()
+outcome = runner.run(task, variant, 1)
+elapsed = time.perf_counter() - start
+print(json.dumps({"seconds": elapsed, "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "train_posts": len(runner.dataset(task).train),
+                  "official": outcome.run.metrics()["test"]["official"]["value"]}))
+"""
+
+
+def _write_scaled(base: Path, factor: int, rows: list[list[str]], dev: list[list[str]], test: list[list[str]]) -> Path:
+    rng = random.Random(factor)
+    train = [[f"{r[0]}~{k}", *r[1:]] for k in range(factor) for r in rows] if factor > 1 else rows
+    rng.shuffle(train)
+    folder = base / f"x{factor}"
+    (folder / "data").mkdir(parents=True)
+    (folder / "task.toml").write_text(TASK)
+    for name, part in (("train", train), ("dev", dev), ("test", test)):
+        lines = ["id\ttext\tlabel\tclaim"] + ["\t".join(r) for r in part]
+        (folder / "data" / f"{name}.tsv").write_text("\n".join(lines) + "\n")
+    return folder / "task.toml"
+
+
+def test_scale_curve(tmp_path: Path) -> None:
+    if not (SHARED / "smm4h22_task2_stance" / "train.tsv").is_file():
+        pytest.skip(f"stand-in data not found under {SHARED}")
+    from alexbench.data import load_dataset
+    from alexbench.tasks import load_task
+
+    source = load_dataset(load_task(REPO / "tasks" / "standins" / "smm4h22_task2_stance.toml",
+                                    data_root=SHARED))
+
+    def rows(posts):
+        return [[p.id, p.text, str(p.label), p.extra["claim"]] for p in posts]
+
+    points = []
+    for factor in SIZES:
+        task_file = _write_scaled(tmp_path, factor, rows(source.train), rows(source.dev), rows(source.test))
+        result = subprocess.run([sys.executable, "-c", CHILD, str(task_file), str(tmp_path / f"r{factor}")],
+                                capture_output=True, text=True, check=True)
+        points.append({"factor": factor, **json.loads(result.stdout.strip().splitlines()[-1])})
+    base = points[0]["seconds"]
+    for p in points:
+        p["time_ratio"] = p["seconds"] / base
+    report = {"variant": "tfidf-balanced", "task": "smm4h22_task2_stance (train resampled)", "points": points,
+              "goal": "16x posts <= 18x time", "meets_goal": points[-1]["time_ratio"] <= 18,
+              "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cpu_count": os.cpu_count()}
+    out = REPO / "leaderboards"
+    out.mkdir(exist_ok=True)
+    (out / "scale_curve.json").write_text(json.dumps(report, indent=2) + "\n")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax1 = plt.subplots(figsize=(6, 3.5))
+    xs = [p["train_posts"] for p in points]
+    ax1.plot(xs, [p["seconds"] for p in points], "o-", label="run time (s)")
+    ax1.plot(xs, [base * p["factor"] for p in points], ":", color="grey", label="linear from 1×")
+    ax1.set_xlabel("train posts")
+    ax1.set_ylabel("seconds")
+    ax2 = ax1.twinx()
+    ax2.plot(xs, [p["max_rss_mb"] for p in points], "s--", color="tab:orange", label="peak RSS (MB)")
+    ax2.set_ylabel("peak RSS (MB)")
+    fig.legend(loc="upper left", bbox_to_anchor=(0.12, 0.88), fontsize=8)
+    ax1.set_title("scale curve: tfidf-balanced on resampled SMM4H 2022 stance")
+    fig.tight_layout()
+    fig.savefig(out / "scale_curve.png", dpi=100)
+    plt.close(fig)
+    print(json.dumps(report, indent=2))
