@@ -264,7 +264,10 @@ def _cells(board: Leaderboard, row: Row) -> list[str]:
     cells += [row.dev_official.text(), stat(row.scalars.get("macro_f1")), stat(row.scalars.get("accuracy"))]
     cells += [row.per_class_f1[label].text() for label in board.labels]
     if any(r.explainer for r in board.rows):
-        cells += [stat(row.explainer.get(k)) for k in EXPLAINER_COLUMNS]
+        for key in EXPLAINER_COLUMNS:
+            s = row.explainer.get(key)
+            digits = 0 if key in ("sent", "flips") else 3  # counts are whole numbers per seed
+            cells.append("–" if s is None else s.text(digits))
     return cells
 
 
