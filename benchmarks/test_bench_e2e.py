@@ -27,7 +27,7 @@ SHARED = Path(os.environ.get("ALEXBENCH_SHARED_DATA", REPO.parent / "shared" / "
 SIZES = (1, 4, 16)
 
 
-def test_demo_baselines_study(benchmark, tmp_path: Path) -> None:
+def test_demo_baselines_study(benchmark, tmp_path: Path, record_ratio) -> None:
     """Wall time of `alexbench grid demo-baselines` (3 baselines × 3 seeds) from an empty results store."""
     counter = iter(range(1000))
 
@@ -38,6 +38,8 @@ def test_demo_baselines_study(benchmark, tmp_path: Path) -> None:
                        capture_output=True)
 
     benchmark.pedantic(run, rounds=3, iterations=1)
+    record_ratio("end-to-end demo-baselines study (3 x 3 runs)", benchmark.stats.stats.min, unit=" s",
+                 detail="alexbench grid demo-baselines from an empty store, best of 3")
 
 
 TASK = """
@@ -77,7 +79,12 @@ variant = VariantSpec("tfidf-balanced", ComponentSpec("tfidf_logreg", {"class_we
 start = time.perf_counter()
 outcome = runner.run(task, variant, 1)
 elapsed = time.perf_counter() - start
-print(json.dumps({"seconds": elapsed, "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+# VmHWM is this program's own peak: ru_maxrss would carry over the peak of the (forked) pytest
+# process across exec, which is large once the transformer benchmarks have run.
+status = Path("/proc/self/status")
+hwm = [l for l in status.read_text().splitlines() if l.startswith("VmHWM:")] if status.exists() else []
+peak_mb = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": elapsed, "max_rss_mb": peak_mb,
                   "train_posts": len(runner.dataset(task).train),
                   "official": outcome.run.metrics()["test"]["official"]["value"]}))
 """
@@ -96,7 +103,7 @@ def _write_scaled(base: Path, factor: int, rows: list[list[str]], dev: list[list
     return folder / "task.toml"
 
 
-def test_scale_curve(tmp_path: Path) -> None:
+def test_scale_curve(tmp_path: Path, record_ratio) -> None:
     if not (SHARED / "smm4h22_task2_stance" / "train.tsv").is_file():
         pytest.skip(f"stand-in data not found under {SHARED}")
     from alexbench.data import load_dataset
@@ -120,6 +127,10 @@ def test_scale_curve(tmp_path: Path) -> None:
     report = {"variant": "tfidf-balanced", "task": "smm4h22_task2_stance (train resampled)", "points": points,
               "goal": "16x posts <= 18x time", "meets_goal": points[-1]["time_ratio"] <= 18,
               "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cpu_count": os.cpu_count()}
+    last = points[-1]
+    record_ratio(f"scale curve: time at {last['factor']}x posts", last["time_ratio"], goal="<= 18",
+                 detail=f"{points[0]['seconds']:.1f} s -> {last['seconds']:.1f} s; peak RSS "
+                        f"{points[0]['max_rss_mb']:.0f} -> {last['max_rss_mb']:.0f} MB")
     out = REPO / "leaderboards"
     out.mkdir(exist_ok=True)
     (out / "scale_curve.json").write_text(json.dumps(report, indent=2) + "\n")

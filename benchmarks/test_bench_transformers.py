@@ -3,8 +3,8 @@
 Goals (issue 4): inference posts/s of the plugin >= 0.9x a plain batched loop; a training step
 <= 1.1x a raw torch loop doing the same update (AdamW, linear schedule, clipping, CE).
 Run: python -m pytest benchmarks/test_bench_transformers.py -m bench
-Each test stores the measured ratio in the benchmark's extra_info (leaderboards/benchmarks.json
-with 'tox -e bench').
+Each test records its ratio (printed at the end, leaderboards/bench_ratios.json) and stores it in
+the benchmark's extra_info (leaderboards/benchmarks.json with 'tox -e bench').
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def best_of(fn, rounds=ROUNDS):
     return min(times)
 
 
-def test_inference_posts_per_second_vs_plain_batched_loop(benchmark, setup) -> None:
+def test_inference_posts_per_second_vs_plain_batched_loop(benchmark, setup, record_ratio) -> None:
     task, data, ctx, clf = setup
     posts = data.dev + data.test  # 210 posts
     model, tok = clf._model, clf._tokenizer
@@ -76,12 +76,12 @@ def test_inference_posts_per_second_vs_plain_batched_loop(benchmark, setup) -> N
     ratio = (len(posts) / t_plugin) / (len(posts) / t_plain)
     benchmark.extra_info.update(posts=len(posts), plugin_posts_per_s=len(posts) / t_plugin,
                                 plain_posts_per_s=len(posts) / t_plain, speed_ratio=ratio, goal=">= 0.9")
-    print(f"\ninference: plugin {len(posts) / t_plugin:.1f} posts/s, plain loop {len(posts) / t_plain:.1f} "
-          f"posts/s, ratio {ratio:.2f} (goal >= 0.9)")
+    record_ratio("classifier inference vs plain batched loop", ratio, goal=">= 0.9",
+                 detail=f"{len(posts) / t_plugin:.1f} vs {len(posts) / t_plain:.1f} posts/s (MiniLM, CPU)")
     assert ratio > 0.5  # a gross regression (e.g. per-post inference) fails here
 
 
-def test_training_step_time_vs_raw_torch_loop(benchmark, setup) -> None:
+def test_training_step_time_vs_raw_torch_loop(benchmark, setup, record_ratio) -> None:
     task, data, ctx, clf = setup
     train = data.train[:96]  # 6 steps of 16
     model, tok = clf._model, clf._tokenizer
@@ -121,6 +121,6 @@ def test_training_step_time_vs_raw_torch_loop(benchmark, setup) -> None:
     ratio = t_plugin / t_raw
     benchmark.extra_info.update(steps=steps, plugin_step_s=t_plugin / steps, raw_step_s=t_raw / steps,
                                 time_ratio=ratio, goal="<= 1.1")
-    print(f"\ntraining: plugin {t_plugin / steps * 1000:.0f} ms/step, raw loop {t_raw / steps * 1000:.0f} ms/step, "
-          f"ratio {ratio:.2f} (goal <= 1.1)")
+    record_ratio("training step time vs raw torch loop", ratio, goal="<= 1.1",
+                 detail=f"{t_plugin / steps * 1000:.0f} vs {t_raw / steps * 1000:.0f} ms/step (batch {TRAIN_BATCH})")
     assert ratio < 2.0  # a gross regression fails here
