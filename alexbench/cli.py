@@ -20,7 +20,7 @@ from .cli_augment import setup_data as setup_data_command
 from .cli_explain import explain as explain_command
 from .cli_newplugin import new_plugin as new_plugin_command
 from .data import load_dataset
-from .errors import AlexbenchError, RunError
+from .errors import AlexbenchError, RunError, StorageError
 from .executors import Job, make_executor
 from .fsio import atomic_write_text
 from .html import write_html
@@ -285,6 +285,8 @@ def _run_jobs(app: App, tasks_: Sequence[TaskSpec], variants_: Sequence[VariantS
         else:
             failures += 1
             err.print(f"[red]✗[/] {label}: {(result.error or '').splitlines()[0]}", highlight=False)
+            if result.fatal:
+                raise StorageError(result.error or "the results store cannot be written")
     return failures
 
 

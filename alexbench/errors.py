@@ -62,3 +62,8 @@ class DataError(AlexbenchError):
 
 class RunError(AlexbenchError):
     """A run failed: its spec is kept and the error is recorded in the results store."""
+
+
+class StorageError(AlexbenchError):
+    """The results store cannot be written (disk full, quota, read-only, not a folder). Stops a
+    grid: every later run would fail the same way. Finished runs stay; a rerun resumes."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import AlexbenchError
+from .errors import AlexbenchError, StorageError
 from .spec import ComponentSpec, VariantSpec
 
 
@@ -43,6 +43,7 @@ class JobResult:
     run_path: str | None = None
     official: float | None = None
     error: str | None = None
+    fatal: bool = False  # the results store cannot be written: no later job can succeed
 
 
 def variant_from_dict(data: dict[str, Any]) -> VariantSpec:
@@ -71,6 +72,8 @@ def run_job(job: Job) -> JobResult:
         assert outcome.run is not None
         value = outcome.run.metrics()["test"]["official"]["value"]
         return JobResult(job, task_name, True, outcome.reused, str(outcome.run.path), value)
+    except StorageError as exc:
+        return JobResult(job, task_name, False, error=str(exc), fatal=True)
     except AlexbenchError as exc:
         return JobResult(job, task_name, False, error=str(exc))
     except Exception as exc:  # a worker must report, not die
@@ -102,10 +105,13 @@ class LocalExecutor:
                 yield run_job(job)
             return
         ctx = multiprocessing.get_context("spawn")  # no fork: torch and threads do not survive it
-        with concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=ctx) as pool:
+        pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=ctx)
+        try:
             futures = [pool.submit(run_job, job) for job in jobs]
             for future in concurrent.futures.as_completed(futures):
                 yield future.result()
+        finally:  # the caller stopped early (a fatal result): jobs not yet started are dropped
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class RayExecutor:
@@ -134,6 +140,7 @@ class RayExecutor:
             except Exception as exc:
                 raise AlexbenchError(f"could not start or reach Ray ({self.address or 'local'}): {exc}") from exc
             started = True
+        pending: dict[Any, Job] = {}
         try:
             remote = ray.remote(run_job)
             pending = {remote.remote(job): job for job in jobs}
@@ -146,6 +153,8 @@ class RayExecutor:
                     except Exception as exc:  # the worker itself died
                         yield JobResult(job, Path(job.task_file).stem, False, error=f"ray worker failed: {exc}")
         finally:
+            for ref in pending:  # the caller stopped early (a fatal result): drop what is left
+                ray.cancel(ref)
             if started:
                 ray.shutdown()
 

@@ -15,14 +15,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .augment import apply_chain
 from .data import Dataset, load_dataset, posts_fingerprint
-from .errors import AlexbenchError, PluginError, RunError
+from .errors import AlexbenchError, PluginError, RunError, StorageError
 from .fsio import sha256_file, sha256_obj
 from .interfaces import Augmenter, Classifier, Component, Context, Explainer, Explanation, Post, Prediction
 from .metrics import explainer_stats, score
 from .pluginmanager import PluginHost
 from .provenance import environment, seed_everything
 from .spec import VariantSpec
-from .store import SCHEMA_VERSION, ResultsStore, StoredRun
+from .store import RESUME_HINT, SCHEMA_VERSION, ResultsStore, StoredRun, storage_exhausted
 from .tasks import TaskSpec
 
 
@@ -176,6 +176,12 @@ class Runner:
                 "run_id": run_id, "spec": spec, "error": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc(), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             })
+            label = f"run {task.name}/{variant.name}/seed {seed}"
+            if isinstance(exc, StorageError):
+                raise StorageError(f"{label} stopped: {exc}") from exc
+            if storage_exhausted(exc):  # a cache or a plugin's own file hit the full disk
+                raise StorageError(f"{label} stopped: the disk under {self.store.root} is full or read-only "
+                                   f"({type(exc).__name__}: {exc}); {RESUME_HINT}") from exc
             if isinstance(exc, AlexbenchError):
                 raise RunError(f"run {task.name}/{variant.name}/seed {seed} failed: {exc}") from exc
             raise RunError(f"run {task.name}/{variant.name}/seed {seed} failed: {type(exc).__name__}: {exc}") from exc

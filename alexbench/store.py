@@ -13,6 +13,7 @@ crash leaves either nothing or a finished run; a rerun of a finished spec is ser
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -21,11 +22,37 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import AlexbenchError
+from .errors import AlexbenchError, StorageError
 from .fsio import atomic_write_json, atomic_write_jsonl, read_json, read_jsonl
 
 RESULTS_ENV = "ALEXBENCH_RESULTS"
 SCHEMA_VERSION = 2  # 2: run_spec.task records labels, positive and metric params
+#: Below this the disk is, for our purposes, full (the smallest run's files take more): refuse
+#: before any work is done. A larger run on a nearly full disk still fails cleanly when written.
+MIN_FREE_BYTES = 16 << 10
+RESUME_HINT = "finished runs are kept; free space or pass --results elsewhere, then rerun to resume"
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+# How libraries that wrap the OSError in their own exception (SQLite, safetensors, torch) say it.
+_FULL_MESSAGES = ("no space left on device", "disk quota exceeded", "database or disk is full",
+                  "read-only file system", "attempt to write a readonly database")
+
+
+def storage_exhausted(exc: BaseException) -> bool:
+    """Whether ``exc`` or anything in its cause/context chain says the disk is full, over quota or
+    read-only: a condition of the machine, not of the run, so a grid stops instead of failing
+    every remaining run the same way."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, StorageError):
+            return True
+        if isinstance(current, OSError) and current.errno in _FULL_ERRNOS:
+            return True
+        if any(text in str(current).lower() for text in _FULL_MESSAGES):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def default_results_root() -> Path:
@@ -76,16 +103,23 @@ class ResultsStore:
         path = self.run_dir(task, variant, seed, run_id)
         return StoredRun(path) if (path / "metrics.json").is_file() else None
 
+    def _cannot_write(self, exc: OSError) -> StorageError:
+        return StorageError(f"cannot write results under {self.root}: {exc.strerror or exc} ({RESUME_HINT})")
+
     def ensure_writable(self) -> None:
-        """Fail before any work is done if results cannot be written here."""
+        """Fail before any work is done if results cannot be written here, or there is no room."""
         try:
             for sub in ("runs", "failed", "cache"):
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
             probe = self.root / "runs" / f".probe-{os.getpid()}"
             probe.write_bytes(b"")
             probe.unlink()
+            free = shutil.disk_usage(self.root).free
         except OSError as exc:
-            raise AlexbenchError(f"cannot write results under {self.root}: {exc.strerror or exc}") from exc
+            raise self._cannot_write(exc) from exc
+        if free < MIN_FREE_BYTES:
+            raise StorageError(f"cannot write results under {self.root}: only {free:,} bytes free, "
+                               f"{MIN_FREE_BYTES:,} needed to start a run ({RESUME_HINT})")
 
     def write_run(self, task: str, variant: str, seed: int, run_id: str, files: dict[str, Any],
                   replace: bool = False) -> StoredRun:
@@ -98,7 +132,7 @@ class ResultsStore:
                 shutil.rmtree(stale, ignore_errors=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
         except OSError as exc:
-            raise AlexbenchError(f"cannot write results under {self.root}: {exc.strerror or exc}") from exc
+            raise self._cannot_write(exc) from exc
         try:
             for name, content in files.items():
                 if name.endswith(".jsonl"):
@@ -116,16 +150,20 @@ class ResultsStore:
                 os.replace(tmp, final)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise AlexbenchError(f"cannot write results under {self.root}: {exc.strerror or exc}") from exc
+            raise self._cannot_write(exc) from exc
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         (self.root / "failed" / f"{run_id}.json").unlink(missing_ok=True)
         return StoredRun(final)
 
-    def record_failure(self, run_id: str, info: dict[str, Any]) -> Path:
+    def record_failure(self, run_id: str, info: dict[str, Any]) -> Path | None:
+        """Best effort: on a full or read-only disk the record is lost, never the run's own error."""
         path = self.root / "failed" / f"{run_id}.json"
-        atomic_write_json(path, info)
+        try:
+            atomic_write_json(path, info)
+        except OSError:
+            return None
         return path
 
     def failures(self) -> list[dict[str, Any]]:
