@@ -16,14 +16,13 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import AlexbenchError, StorageError
-from .fsio import atomic_write_json, atomic_write_jsonl, read_json, read_jsonl
+from .fsio import atomic_write_json, atomic_write_jsonl, make_temp_dir, read_json, read_jsonl
 
 RESULTS_ENV = "ALEXBENCH_RESULTS"
 SCHEMA_VERSION = 2  # 2: run_spec.task records labels, positive and metric params
@@ -130,7 +129,7 @@ class ResultsStore:
             final.parent.mkdir(parents=True, exist_ok=True)
             for stale in final.parent.glob(f".{final.name}.*.tmp"):  # left by a killed process
                 shutil.rmtree(stale, ignore_errors=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+            tmp = make_temp_dir(final.parent, f".{final.name}.")
         except OSError as exc:
             raise self._cannot_write(exc) from exc
         try:

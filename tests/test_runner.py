@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -195,6 +196,19 @@ def test_a_crash_records_the_failure_and_leaves_no_partial_run(runner, tiny_task
     assert "Traceback" in failure["traceback"] and failure["spec"]["variant"]["name"] == "crash"
     assert not list((store.root / "runs").rglob("*.tmp"))
     assert runner.run(tiny_task, TFIDF, 0).run is not None  # the next run is unaffected
+
+
+def test_run_files_get_the_permissions_of_plain_files(runner, tiny_task, store) -> None:
+    """Atomic writes go through mkstemp/mkdtemp (0600/0700); the finished run must not keep those,
+    or results shared with a team or a cluster's workers cannot be read."""
+    old = os.umask(0o022)
+    try:
+        run = runner.run(tiny_task, TFIDF, 0).run
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(run.path.stat().st_mode) == 0o755
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in run.path.iterdir()}
+    assert modes and set(modes.values()) == {0o644}, modes
 
 
 def test_unwritable_results_folder_is_a_clear_error(runner, tiny_task, store) -> None:

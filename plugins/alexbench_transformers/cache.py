@@ -8,12 +8,11 @@ import dataclasses
 import importlib.metadata
 import json
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from alexbench.data import posts_fingerprint
-from alexbench.fsio import atomic_write_json, sha256_obj
+from alexbench.fsio import atomic_write_json, make_temp_dir, sha256_obj
 from alexbench.interfaces import Post
 from alexbench.tasks import TaskSpec
 
@@ -70,7 +69,7 @@ def save(cache_dir: Path, key: str, model: Any, tokenizer: Any, report: dict[str
     root = Path(cache_dir) / "models"
     root.mkdir(parents=True, exist_ok=True)
     final = root / key
-    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=root))
+    tmp = make_temp_dir(root, f".{key}.")
     try:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
