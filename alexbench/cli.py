@@ -11,7 +11,9 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__
 from . import leaderboard as lb
@@ -52,8 +54,8 @@ class App:
         if self._host is None:
             self._host = PluginHost()
             for broken in self._host.broken:
-                err.print(f"[yellow]warning:[/] plugin {broken.name!r} ({broken.distribution or '?'}) "
-                          f"left out: {broken.error}", highlight=False)
+                err.print("[yellow]warning:[/] " + escape(f"plugin {broken.name!r} ({broken.distribution or '?'}) "
+                                                           f"left out: {broken.error}"), highlight=False)
         return self._host
 
     @property
@@ -140,11 +142,14 @@ def plugins(app: App, as_json: bool) -> None:
         table.add_column(head)
     for row in rows:
         params = row.get("params")
-        ptext = ", ".join(f"{k}={v!r}" for k, v in params.items()) if params else ("" if "error" not in row else f"[red]{row['error']}[/]")
-        table.add_row(row["kind"], row["name"], row.get("version") or "", f"{row['plugin']} ({row['distribution'] or '-'})", ptext)
+        ptext = (Text(", ".join(f"{k}={v!r}" for k, v in params.items())) if params
+                 else Text(row.get("error") or "", style="red"))
+        table.add_row(row["kind"], Text(row["name"]), Text(row.get("version") or ""),
+                      Text(f"{row['plugin']} ({row['distribution'] or '-'})"), ptext)
     out.print(table)
     for b in broken:
-        out.print(f"[red]broken plugin[/] {b['name']} ({b['distribution'] or '?'}): {b['error']}", highlight=False)
+        out.print("[red]broken plugin[/] " + escape(f"{b['name']} ({b['distribution'] or '?'}): {b['error']}"),
+                  highlight=False)
 
 
 @cli.command()
@@ -159,8 +164,8 @@ def tasks(app: App) -> None:
     for name in catalog.names():
         task = catalog.load(name)
         missing = [s for s, spec in task.splits.items() if spec.file and not task.split_path(s).is_file()]
-        status = "[green]ready[/]" if not missing else f"[yellow]missing in {task.data_dir}[/]"
-        table.add_row(name, task.title, "/".join(task.labels), task.official_metric, status)
+        status = Text("ready", style="green") if not missing else Text(f"missing in {task.data_dir}", style="yellow")
+        table.add_row(Text(name), Text(task.title), Text("/".join(task.labels)), Text(task.official_metric), status)
     out.print(table)
 
 
@@ -174,8 +179,9 @@ def variants(app: App) -> None:
         table.add_column(head)
     for name in catalog.names():
         v = catalog.get(name)
-        table.add_row(name, " → ".join(a.name for a in v.augmenters) or "–", v.classifier.name,
-                      v.explainer.name if v.explainer else "–", v.description)
+        table.add_row(*(Text(cell) for cell in (name, " → ".join(a.name for a in v.augmenters) or "–",
+                                                v.classifier.name, v.explainer.name if v.explainer else "–",
+                                                v.description)))
     out.print(table)
 
 
@@ -188,7 +194,8 @@ def validate(app: App, task_file: Path, no_data: bool) -> None:
     """Check a task file (and, unless --no-data, every row of its data)."""
     task = load_task(task_file, app.data_root)
     validate_metric(task, app.host.metrics.names())
-    out.print(f"[green]ok[/] {task_file}: task {task.name!r}, labels {list(task.labels)}, metric {task.official_metric}")
+    out.print("[green]ok[/] " + escape(f"{task_file}: task {task.name!r}, labels {list(task.labels)}, "
+                                       f"metric {task.official_metric}"))
     if not no_data:
         data = load_dataset(task)
         for name, split in data.splits.items():
@@ -197,8 +204,8 @@ def validate(app: App, task_file: Path, no_data: bool) -> None:
                                      (f"{r.skipped_unlabeled} unlabelled rows skipped", r.skipped_unlabeled),
                                      (f"{r.renamed_duplicate_ids} duplicate ids renamed", r.renamed_duplicate_ids),
                                      (f"{r.truncated_long_posts} long posts truncated", r.truncated_long_posts)) if on]
-            out.print(f"  {name}: {r.rows} rows {r.label_counts} from {split.source}"
-                      + (f" ({'; '.join(fixes)})" if fixes else ""), highlight=False)
+            out.print(escape(f"  {name}: {r.rows} rows {r.label_counts} from {split.source}"
+                             + (f" ({'; '.join(fixes)})" if fixes else "")), highlight=False)
 
 
 def _show_boards(app: App, task_names: set[str] | None, out_dir: Path, *, baseline: str | None,
@@ -212,7 +219,7 @@ def _show_boards(app: App, task_names: set[str] | None, out_dir: Path, *, baseli
         if fmt == "rich":
             out.print(lb.to_rich(board))
             for note in board.notes:
-                err.print(f"[yellow]note:[/] {note}", highlight=False)
+                err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
         elif fmt == "markdown":
             click.echo(lb.to_markdown(board))
         elif fmt == "json":
@@ -228,17 +235,17 @@ def _show_boards(app: App, task_names: set[str] | None, out_dir: Path, *, baseli
             from .plots import write_plots  # matplotlib: imported only when plotting
 
             paths += write_plots(board, out_dir)
-        err.print(f"written: {', '.join(str(p) for p in paths)}", highlight=False)
+        err.print(escape(f"written: {', '.join(str(p) for p in paths)}"), highlight=False)
     if boards:
         page = write_html(boards, out_dir / "index.html")
-        err.print(f"written: {page}", highlight=False)
+        err.print(escape(f"written: {page}"), highlight=False)
     ranks = lb.ranking(boards)
     if ranks and fmt == "rich":
         table = Table(title=f"ranking across {len(boards)} tasks")
         for head in ("variant", "mean rank", "win rate"):
             table.add_column(head)
         for r in ranks:
-            table.add_row(r["variant"], f"{r['mean_rank']:.2f}", f"{r['win_rate']:.2f}")
+            table.add_row(Text(r["variant"]), f"{r['mean_rank']:.2f}", f"{r['win_rate']:.2f}")
         out.print(table)
     return boards
 
@@ -263,7 +270,7 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
     _show_boards(app, {t.name for t in tasks_}, out_dir, baseline=baseline, variants_=[v.name for v in variants_],
                  n_boot=n_boot)
     if failures:
-        err.print(f"[red]{failures} of {total} runs failed[/]; errors are in {store.root / 'failed'}")
+        err.print(f"[red]{failures} of {total} runs failed[/]; errors are in {escape(str(store.root / 'failed'))}")
     return 1 if failures else 0
 
 
@@ -280,11 +287,12 @@ def _run_jobs(app: App, tasks_: Sequence[TaskSpec], variants_: Sequence[VariantS
         label = f"[{done}/{len(jobs)}] {result.task} · {result.job.variant['name']} · seed {result.job.seed}"
         if result.ok:
             state = "reused" if result.reused else "done"
-            err.print(f"[green]✓[/] {label}: {state}, test = {result.official:.4f}  [dim]{result.run_path}[/]",
+            err.print(f"[green]✓[/] {escape(label)}: {state}, test = {result.official:.4f}  "
+                      f"[dim]{escape(str(result.run_path))}[/]",
                       highlight=False)
         else:
             failures += 1
-            err.print(f"[red]✗[/] {label}: {(result.error or '').splitlines()[0]}", highlight=False)
+            err.print(f"[red]✗[/] {escape(label)}: {escape((result.error or '').splitlines()[0])}", highlight=False)
             if result.fatal:
                 raise StorageError(result.error or "the results store cannot be written")
     return failures
@@ -303,13 +311,13 @@ def _run_in_process(runner: Runner, tasks_: Sequence[TaskSpec], variants_: Seque
                     outcome = runner.run(task, variant, seed, force=force)
                 except RunError as exc:
                     failures += 1
-                    err.print(f"[red]✗[/] {label}: {exc}", highlight=False)
+                    err.print(f"[red]✗[/] {escape(label)}: {escape(str(exc))}", highlight=False)
                     continue
                 metrics = outcome.run.metrics() if outcome.run else {}
                 value = metrics.get("test", {}).get("official", {}).get("value")
                 state = "reused" if outcome.reused else "done"
-                err.print(f"[green]✓[/] {label}: {state}, test {task.official_metric} = {value:.4f}  "
-                          f"[dim]{outcome.run.path if outcome.run else ''}[/]", highlight=False)
+                err.print(f"[green]✓[/] {escape(label)}: {state}, test {escape(task.official_metric)} = {value:.4f}  "
+                          f"[dim]{escape(str(outcome.run.path) if outcome.run else '')}[/]", highlight=False)
     return failures
 
 
@@ -406,7 +414,7 @@ def submit(app: App, run_ref: str, out_dir: Path) -> None:
     run_ = app.store().get(run_ref)
     task = app.catalog.load(run_.spec()["task"]["name"])
     path = write_submission(run_, task, out_dir / run_.spec()["task"]["name"] / run_.path.name)
-    out.print(f"written: {path}", highlight=False)
+    out.print(escape(f"written: {path}"), highlight=False)
 
 
 @cli.command()
@@ -463,7 +471,7 @@ def rescore(app: App, run_ref: str | None, write: bool) -> None:
         if not unchanged:
             changed += 1
             verb = "rewritten" if write else "differs"
-            err.print(f"[yellow]{verb}[/] {run_.path}: test {new['test']['official']['name']} = "
+            err.print(f"[yellow]{verb}[/] {escape(str(run_.path))}: test {new['test']['official']['name']} = "
                       f"{new['test']['official']['value']:.4f}", highlight=False)
     out.print(f"{len(runs)} runs rescored, {changed} differ from their stored metrics" + (" (rewritten)" if write and changed else ""))
 
@@ -485,7 +493,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         err.print("aborted")
         sys.exit(130)
     except AlexbenchError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
 
 

@@ -20,7 +20,9 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from . import nltkdata
 from .augment import apply_chain
@@ -124,14 +126,15 @@ def augment(task_name: str, augmenter_name: str, params: tuple[str, ...], seed: 
                           "label": r.label} for s, r in examples]}, indent=2, default=str))
         return
     desc = augmenter.describe()
-    out.print(f"[bold]{task.name}[/] · augmenter [bold]{desc['name']}[/] {desc['version']} · seed {seed}")
-    out.print("params: " + ", ".join(f"{k}={v!r}" for k, v in desc["params"].items()), highlight=False)
+    out.print(f"[bold]{escape(task.name)}[/] · augmenter [bold]{escape(desc['name'])}[/] {escape(str(desc['version']))}"
+              f" · seed {seed}")
+    out.print(escape("params: " + ", ".join(f"{k}={v!r}" for k, v in desc["params"].items())), highlight=False)
     counts = Table(title="train class counts")
     for head in ("label", "before", "after", "change"):
         counts.add_column(head, justify="right" if head != "label" else "left")
     for label in task.labels:
         b, a = report.before.get(label, 0), report.after.get(label, 0)
-        counts.add_row(label, str(b), str(a), f"{a - b:+d}")
+        counts.add_row(Text(label), str(b), str(a), f"{a - b:+d}")
     counts.add_row("total", str(sum(report.before.values())), str(sum(report.after.values())),
                    f"{sum(report.after.values()) - sum(report.before.values()):+d}")
     out.print(counts)
@@ -140,18 +143,18 @@ def augment(task_name: str, augmenter_name: str, params: tuple[str, ...], seed: 
               f" of {len(sources)}", highlight=False)
     if own:
         errors = own.get("errors", 0)
-        out.print(f"augmentation errors: {errors}" + (f" {own.get('errors_by_type')} e.g. {own.get('error_examples')[:2]}"
-                                                      if errors else "") + " (failed posts are kept, unaugmented)",
-                  highlight=False)
+        out.print(escape(f"augmentation errors: {errors}" + (f" {own.get('errors_by_type')} e.g. "
+                                                             f"{own.get('error_examples')[:2]}" if errors else "")
+                         + " (failed posts are kept, unaugmented)"), highlight=False)
         if own.get("sources_short_of_n"):
             out.print(f"source posts that yielded fewer than n new texts: {own['sources_short_of_n']}")
         for why, n in (own.get("rejected") or {}).items():
-            out.print(f"dropped by the augmenter: {n} × {why}", highlight=False)
+            out.print(escape(f"dropped by the augmenter: {n} × {why}"), highlight=False)
         for what in ("oversampled", "undersampled"):
             if own.get(what):
-                out.print(f"{what}: {own[what]}", highlight=False)
+                out.print(escape(f"{what}: {own[what]}"), highlight=False)
     dropped = report.dropped or {}
-    out.print("dropped by the host: " + (", ".join(f"{n} × {why}" for why, n in dropped.items()) or "none"),
+    out.print(escape("dropped by the host: " + (", ".join(f"{n} × {why}" for why, n in dropped.items()) or "none")),
               highlight=False)
     if examples:
         table = Table(title=f"examples ({len(examples)})", show_lines=True)
@@ -159,7 +162,7 @@ def augment(task_name: str, augmenter_name: str, params: tuple[str, ...], seed: 
         table.add_column("original")
         table.add_column("augmented")
         for source, row in examples:
-            table.add_row(str(row.label), source.text if source else "?", row.text)
+            table.add_row(Text(str(row.label)), Text(source.text if source else "?"), Text(row.text))
         out.print(table)
     label_counts = Counter(str(r.label) for r in rows)
     assert dict(sorted(label_counts.items())) == report.after

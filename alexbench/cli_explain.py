@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .errors import AlexbenchError
 from .store import ResultsStore, StoredRun, default_results_root
@@ -49,10 +50,10 @@ def post_texts(task_name: str, data_root: Path | None) -> dict[str, str]:
         return {}
 
 
-def _verdict_text(row: dict[str, Any]) -> str:
+def _verdict_text(row: dict[str, Any]) -> Text:
     if row["status"] != "ok":
-        return f"[yellow]{row['status']}[/]"
-    return "[green]holds[/]" if row["verdict"] else "[red]rejected[/]"
+        return Text(row["status"], style="yellow")
+    return Text("holds", style="green") if row["verdict"] else Text("rejected", style="red")
 
 
 @click.command("explain")
@@ -90,16 +91,17 @@ def explain(run_ref: str, results: Path | None, limit: int | None, only_flips: b
             click.echo(json.dumps(row, ensure_ascii=False))
         return
     stats = run.metrics().get("explainer", {})
-    table = Table(title=f"{spec['task']['name']} · {spec['variant']['name']} · seed {spec['seed']} — "
-                        f"{len(shown)} of {len(rows)} posts", title_justify="left")
+    table = Table(title=Text(f"{spec['task']['name']} · {spec['variant']['name']} · seed {spec['seed']} — "
+                             f"{len(shown)} of {len(rows)} posts"), title_justify="left")
     heads = ["post", *(["text"] if texts else []), "gold", "predicted", "final", "verdict", "reason"]
     for head in heads:
         table.add_column(head, overflow="fold", ratio=3 if head in ("text", "reason") else None)
-    for row in shown:
-        final = f"[bold]{row['final']}[/]" if row["flipped"] else row["final"]
-        reason = row["reason"] or (row["error"] or "")
-        text = [row["text"] or ""] if texts else []
-        table.add_row(row["id"], *text, str(row["gold"]), row["classifier"], final, _verdict_text(row), reason)
+    for row in shown:  # posts and LLM replies are data: Text, so "[/]" or "[redacted]" is shown as written
+        final = Text(str(row["final"]), style="bold" if row["flipped"] else "")
+        reason = Text(row["reason"] or (row["error"] or ""))
+        text = [Text(row["text"] or "")] if texts else []
+        table.add_row(Text(str(row["id"])), *text, Text(str(row["gold"])), Text(str(row["classifier"])), final,
+                      _verdict_text(row), reason)
     out.print(table)
     if stats:
         precision = stats.get("flip_precision")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from .fsio import atomic_write_text
 from .metrics import Metric, ScoreInput, StoredScoring
@@ -272,12 +273,13 @@ def _cells(board: Leaderboard, row: Row) -> list[str]:
 
 
 def to_rich(board: Leaderboard) -> Table:
-    table = Table(title=f"{board.task} — official metric: {board.official_metric} (test, mean ± std over seeds)",
+    # Text, not str: rich would read "F1[positive]" or a variant named "x[y]" as markup and drop it.
+    table = Table(title=Text(f"{board.task} — official metric: {board.official_metric} (test, mean ± std over seeds)"),
                   caption=SIGNIFICANCE_NOTE if board.baseline else None)
     for i, head in enumerate(_headers(board)):
-        table.add_column(head, justify="left" if i == 0 else "right", style="bold" if i == 2 else None)
+        table.add_column(Text(head), justify="left" if i == 0 else "right", style="bold" if i == 2 else None)
     for row in board.rows:
-        table.add_row(*_cells(board, row))
+        table.add_row(*(Text(cell) for cell in _cells(board, row)))
     return table
 
 

@@ -85,3 +85,25 @@ def test_standin_task_runs_end_to_end(tmp_path: Path, shared_data: Path) -> None
 def test_seed_lists(tmp_path: Path, seeds: str) -> None:
     result = alexbench("run", "-t", "demo", "-v", "majority", "--seeds", seeds, "--no-progress", cwd=tmp_path)
     assert result.returncode == 0 and result.stderr.count("done") == 2
+
+
+def test_bracketed_text_is_printed_as_written_not_read_as_markup(tmp_path: Path, tiny_task_file: Path) -> None:
+    """The terminal output is rich text: labels, variant names and paths are data, so a label
+    "positive" must show as "F1[positive]" (rich would read "[positive]" as a style and drop it),
+    and text that looks like a closing tag must not crash the command."""
+    task_dir = tiny_task_file.parent
+    tiny_task_file.write_text(tiny_task_file.read_text().replace('values = ["0", "1"]', 'values = ["negative", "positive"]')
+                              .replace('positive = "1"', 'positive = "positive"'))
+    for split in ("train", "dev", "test"):
+        path = task_dir / "data" / f"{split}.tsv"
+        lines = path.read_text().splitlines()
+        path.write_text("\n".join([lines[0]] + [line[:-1] + ("positive" if line.endswith("1") else "negative")
+                                                for line in lines[1:]]) + "\n")
+    weird = tmp_path / "res[/]ults[bold]"
+    result = alexbench("run", "-t", str(tiny_task_file), "--classifier", "tfidf_logreg", "--no-progress",
+                       "--results", str(weird), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "F1[positive]" in result.stdout and "F1[negative]" in result.stdout
+    assert str(weird) in result.stderr  # the run folder, shown as written
+    missing = alexbench("run", "-t", str(tmp_path / "no[/]such[red].toml"), "--classifier", "majority", cwd=tmp_path)
+    assert missing.returncode == 2 and "no[/]such[red].toml" in missing.stderr and "Traceback" not in missing.stderr
