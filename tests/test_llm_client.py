@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -385,11 +386,79 @@ def test_results_are_matched_by_post_id_under_concurrency(scripted, tiny_task) -
 
 
 def test_importing_the_plugin_does_not_import_litellm_or_llama_cpp() -> None:
-    import subprocess
-
     code = ("import sys, alexbench_llm; from alexbench.pluginmanager import PluginHost; "
             "h = PluginHost(); assert 'llm' in [e.name for e in h.explainers]; "
             "print(sorted(m for m in ('litellm', 'llama_cpp') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPO / "plugins")})
     assert out.stdout.strip() == "[]"
+
+
+KEY_STUDY = """
+[study]
+name = "keys"
+tasks = ["demo"]
+variants = ["echo", "rejected"]
+seeds = [1]
+
+[variants.echo]
+extends = "tfidf-balanced"
+explainer = {{ name = "llm", params = {{ model = "openai/scripted", api_base = "{echo}", api_key_env = "MY_LLM_KEY", backoff_s = 0.01 }} }}
+
+[variants.rejected]
+extends = "tfidf-balanced"
+explainer = {{ name = "llm", params = {{ model = "openai/scripted", api_base = "{reject}", backoff_s = 0.01 }} }}
+"""
+
+
+def test_api_keys_never_reach_any_output_of_the_command_line(scripted, tmp_path) -> None:
+    """Every explainer path a user drives from the shell — a hosted model by ``api_key_env``, the
+    provider's default $OPENAI_API_KEY, a provider that echoes the key back, a provider that
+    rejects it (the run fails and its failure is recorded) — then the leaderboard and ``explain``:
+    the keys appear in no file under the working folder (results, failure records, LLM cache,
+    leaderboards) and in nothing the commands print."""
+    keys = {"OPENAI_API_KEY": "sk-openai-FAKE-cli-never-store-me-777", "MY_LLM_KEY": "sk-mine-FAKE-cli-never-store-me-888"}
+
+    def echo(body: dict[str, Any], n: int) -> Reply:
+        return Reply(200, completion(json.dumps({"verdict": True, "label": "1",
+                                                  "reason": f"checked [/] with {keys['MY_LLM_KEY']}"})))
+
+    def reject(body: dict[str, Any], n: int) -> Reply:
+        return Reply(401, {"error": {"message": f"Incorrect API key provided: {keys['OPENAI_API_KEY']}",
+                                     "type": "invalid_request_error", "code": "invalid_api_key"}})
+
+    echo_server, reject_server = scripted(echo), scripted(reject)
+    study = tmp_path / "keys.toml"
+    study.write_text(KEY_STUDY.format(echo=echo_server.url, reject=reject_server.url))
+    env = {**os.environ, **keys, "PYTHONPATH": str(REPO / "plugins")}
+    outputs = []
+    for args in (["grid", str(study), "--no-progress", "--bootstrap", "50", "--out", "lb"],
+                 ["leaderboard", "--task", "demo", "--out", "lb2"],
+                 ["explain", "--run", "placeholder", "--json", "--all"],
+                 ["explain", "--run", "placeholder", "--limit", "3"]):
+        if args[0] == "explain":
+            args[2] = next((tmp_path / "results" / "runs" / "demo" / "echo").iterdir()).name.rsplit("-", 1)[1]
+        proc = subprocess.run([sys.executable, "-m", "alexbench", *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=600)
+        outputs.append((args[0], proc))
+    grid, board, explain, table = (p for _, p in outputs)
+    # The study really went through both paths: one run finished, the rejected one failed.
+    assert grid.returncode != 0 and "refused the request" in grid.stderr and "[redacted]" in grid.stderr
+    assert {k.lower(): v for k, v in echo_server.headers[0].items()}["authorization"] == f"Bearer {keys['MY_LLM_KEY']}"
+    assert {k.lower(): v for k, v in reject_server.headers[0].items()}["authorization"] == \
+        f"Bearer {keys['OPENAI_API_KEY']}"
+    assert board.returncode == 0 and explain.returncode == 0, board.stderr + explain.stderr
+    assert "[redacted]" in explain.stdout
+    # The table view shows the LLM's words as written, brackets included (they are not markup).
+    assert table.returncode == 0 and "checked [/] with [redacted]" in table.stdout, table.stderr
+    failed = list((tmp_path / "results" / "failed").glob("*.json"))
+    assert len(failed) == 1 and "refused the request" in failed[0].read_text()
+    assert (tmp_path / "results" / "cache" / "llm" / "responses.sqlite").is_file()
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p != study]
+    assert len(files) > 10
+    for value in keys.values():
+        for needle in (value, value[:12]):
+            for name, proc in outputs:
+                assert needle not in proc.stdout + proc.stderr, name
+            for path in files:
+                assert needle.encode() not in path.read_bytes(), path
