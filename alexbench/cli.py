@@ -217,7 +217,7 @@ def _show_boards(app: App, task_names: set[str] | None, out_dir: Path, *, baseli
               if task_names is None or b.task in task_names]
     for board in boards:
         if fmt == "rich":
-            out.print(lb.to_rich(board))
+            lb.print_rich(out, board)
             for note in board.notes:
                 err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
         elif fmt == "markdown":

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -277,10 +279,24 @@ def to_rich(board: Leaderboard) -> Table:
     table = Table(title=Text(f"{board.task} — official metric: {board.official_metric} (test, mean ± std over seeds)"),
                   caption=SIGNIFICANCE_NOTE if board.baseline else None)
     for i, head in enumerate(_headers(board)):
-        table.add_column(Text(head), justify="left" if i == 0 else "right", style="bold" if i == 2 else None)
+        # fold, never "…": a narrow terminal may break "0.682±0.012" over two lines, not hide it
+        table.add_column(Text(head), justify="left" if i == 0 else "right", style="bold" if i == 2 else None,
+                         overflow="fold")
     for row in board.rows:
         table.add_row(*(Text(cell) for cell in _cells(board, row)))
     return table
+
+
+def print_rich(console: Console, board: Leaderboard) -> None:
+    """Print a leaderboard without hiding digits: on a terminal its columns fold within the
+    window; anywhere else (a log file, a pipe, CI) the table gets its natural width."""
+    table = to_rich(board)
+    if console.is_terminal:
+        console.print(table)
+        return
+    natural = Measurement.get(console, console.options.update(width=10_000), table).maximum
+    # print(width=...) cannot exceed the console's own width: a console of the right width, same file
+    Console(file=console.file, width=max(natural, console.width), color_system=None).print(table)
 
 
 def to_markdown(board: Leaderboard) -> str:

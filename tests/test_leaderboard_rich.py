@@ -1,0 +1,84 @@
+"""The terminal leaderboard never hides a digit: on a terminal narrower than the table the cells
+fold; in a log or a pipe the table is printed at its natural width."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from alexbench import leaderboard as lb
+from alexbench.testing import write_tiny_task
+
+from .leaderboard_runs import make_boards
+
+STAT = re.compile(r"\d\.\d{3}±\d\.\d{3}")
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory) -> lb.Leaderboard:
+    return make_boards(tmp_path_factory.mktemp("boards"), tasks=("demo",))[0]
+
+
+def expected_stats(board: lb.Leaderboard) -> int:
+    return sum(len(STAT.findall(" ".join(lb._cells(board, row)))) for row in board.rows)
+
+
+def test_a_log_gets_the_whole_table_on_one_line_per_row(board) -> None:
+    buf = io.StringIO()
+    console = Console(file=buf, width=100, force_terminal=False)  # as the CLI's console in CI
+    lb.print_rich(console, board)
+    text = buf.getvalue()
+    assert "…" not in text
+    assert len(STAT.findall(text)) == expected_stats(board) > 20  # every mean±std, whole
+    rows = [line for line in text.splitlines() if line.startswith("│")]
+    assert len(rows) == len(board.rows)  # nothing wrapped onto a second line
+    assert "F1[1]" in text and "llm flip_precision" in text
+
+
+def test_a_narrow_terminal_folds_cells_instead_of_cutting_them(board) -> None:
+    buf = io.StringIO()
+    console = Console(file=buf, width=100, force_terminal=True, color_system=None)
+    lb.print_rich(console, board)
+    text = buf.getvalue()
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+    # Read each column top to bottom: its pieces, joined, are exactly its cells, in row order.
+    body = [line for line in text.splitlines() if line.startswith("│")]
+    columns = list(zip(*(line.split("│")[1:-1] for line in body)))
+    cells = [lb._cells(board, row) for row in board.rows]
+    assert len(columns) == len(cells[0])
+    for j, pieces in enumerate(columns):
+        assert "".join("".join(p.split()) for p in pieces) == "".join("".join(row[j].split()) for row in cells)
+
+
+LONG = "tfidf-balanced-with-a-rather-long-descriptive-variant-name"
+STUDY = f"""
+[study]
+name = "wide"
+tasks = ["{{task}}"]
+variants = ["tfidf", "{LONG}"]
+seeds = [1, 2]
+baseline = "tfidf"
+
+[variants."{LONG}"]
+extends = "tfidf-balanced"
+"""
+
+
+def test_the_cli_prints_the_whole_table_to_a_pipe(tmp_path: Path) -> None:
+    """Three classes and a long variant name: wider than the CLI's 160 columns for non-terminals."""
+    task = write_tiny_task(tmp_path / "tasks", "multiclass")
+    (tmp_path / "wide.toml").write_text(STUDY.format(task=task))
+    out = subprocess.run([sys.executable, "-m", "alexbench", "grid", "wide.toml", "--no-progress", "--out", "lb"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    rows = [line for line in out.stdout.splitlines() if line.startswith("│")]
+    assert len(rows) == 2 and max(len(line) for line in rows) > 160 and LONG in out.stdout
+    assert "…" not in out.stdout
+    assert len(STAT.findall(out.stdout)) == 2 * 7  # 2 variants × (test, dev, macro_f1, accuracy, 3 × F1)
