@@ -104,15 +104,26 @@ SIGNIFICANCE_NOTE = ("Δ = difference of the seed-averaged official test metric 
                      "predictions is in the JSON.")
 
 
-def _latest_per_seed(runs: list[tuple[StoredRun, dict[str, Any], dict[str, Any]]]) -> list[tuple[StoredRun, dict[str, Any], dict[str, Any]]]:
-    """If a variant was changed and rerun, keep the newest finished run of each seed."""
+def _current_runs(runs: list[tuple[StoredRun, dict[str, Any], dict[str, Any]]]) -> tuple[
+        list[tuple[StoredRun, dict[str, Any], dict[str, Any]]], list[int]]:
+    """The runs of a variant's newest definition, one per seed (the newest), and the seeds left
+    out because only an older definition was run for them: a row never mixes definitions (a
+    changed variant, task file or data), which mean ± std and paired tests would silently blur."""
+    def mtime(item: tuple[StoredRun, dict[str, Any], dict[str, Any]]) -> float:
+        return (item[0].path / "metrics.json").stat().st_mtime
+
+    def definition(spec: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in spec.items() if k != "seed"}
+
+    newest = definition(max(runs, key=mtime)[1])
     by_seed: dict[int, tuple[float, Any]] = {}
     for item in runs:
-        run, spec, _ = item
-        mtime = (run.path / "metrics.json").stat().st_mtime
-        if spec["seed"] not in by_seed or mtime > by_seed[spec["seed"]][0]:
-            by_seed[spec["seed"]] = (mtime, item)
-    return [by_seed[s][1] for s in sorted(by_seed)]
+        if definition(item[1]) == newest:
+            seed, when = item[1]["seed"], mtime(item)
+            if seed not in by_seed or when > by_seed[seed][0]:
+                by_seed[seed] = (when, item)
+    stale = sorted({spec["seed"] for _, spec, _ in runs} - set(by_seed))
+    return [by_seed[s][1] for s in sorted(by_seed)], stale
 
 
 def build(store: ResultsStore, task: str | None = None, *, baseline: str | None = None,
@@ -132,8 +143,12 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
         rows: list[Row] = []
         labels: list[str] = []
         official = ""
+        notes: list[str] = []
         for variant, items in grouped[task_name].items():
-            items = _latest_per_seed(items)
+            items, stale = _current_runs(items)
+            if stale:
+                notes.append(f"{variant}: seed(s) {', '.join(map(str, stale))} left out: only an earlier definition of "
+                             "the variant (or of the task or its data) was run for them; rerun them to include them")
             first_spec, first_metrics = items[0][1], items[0][2]
             official = first_spec["task"]["official_metric"]
             labels = first_metrics["test"]["confusion"]["labels"]
@@ -159,7 +174,7 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
                         row.explainer[key] = Stat([float(v) for v in values])
             rows.append(row)
         rows.sort(key=lambda r: (-r.test_official.mean, r.variant))
-        board = Leaderboard(task_name, official, labels, rows)
+        board = Leaderboard(task_name, official, labels, rows, notes=notes)
         if baseline is not None:
             _compare_to_baseline(board, baseline, metrics, n_boot)
         boards.append(board)

@@ -1,5 +1,6 @@
-"""The terminal leaderboard never hides a digit: on a terminal narrower than the table the cells
-fold; in a log or a pipe the table is printed at its natural width."""
+"""Leaderboard rows and their terminal rendering: a row never mixes two definitions of a variant;
+the terminal table never hides a digit (cells fold on a narrow terminal; in a log or a pipe the
+table is printed at its natural width)."""
 
 from __future__ import annotations
 
@@ -82,3 +83,30 @@ def test_the_cli_prints_the_whole_table_to_a_pipe(tmp_path: Path) -> None:
     assert len(rows) == 2 and max(len(line) for line in rows) > 160 and LONG in out.stdout
     assert "…" not in out.stdout
     assert len(STAT.findall(out.stdout)) == 2 * 7  # 2 variants × (test, dev, macro_f1, accuracy, 3 × F1)
+
+
+def test_a_row_never_mixes_two_definitions_of_a_variant(tmp_path: Path) -> None:
+    """Run a variant on seeds 1-3, change its definition and rerun seed 1 only: the row is the
+    new definition's seed 1 alone, and a note says why seeds 2 and 3 are missing."""
+    from alexbench.pluginmanager import PluginHost
+    from alexbench.runner import Runner
+    from alexbench.spec import ComponentSpec, VariantSpec
+    from alexbench.store import ResultsStore
+    from alexbench.tasks import load_task
+
+    from .conftest import REPO
+
+    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    store = ResultsStore(tmp_path / "results")
+    runner = Runner(PluginHost(), store, show_progress=False)
+    old = VariantSpec("tfidf-x", ComponentSpec("tfidf_logreg", {"class_weight": "balanced"}))
+    new = VariantSpec("tfidf-x", ComponentSpec("tfidf_logreg", {"class_weight": "balanced", "C": 0.05}))
+    old_values = [runner.run(task, old, seed).run.metrics()["test"]["official"]["value"] for seed in (1, 2, 3)]
+    new_value = runner.run(task, new, 1).run.metrics()["test"]["official"]["value"]
+    assert new_value != old_values[0]  # the two definitions really score differently
+    board = lb.build(store)[0]
+    (row,) = board.rows
+    assert row.seeds == [1] and row.test_official.values == [new_value]
+    assert row.components["classifier"]["params"]["C"] == 0.05
+    assert board.notes == ["tfidf-x: seed(s) 2, 3 left out: only an earlier definition of the variant (or of the "
+                           "task or its data) was run for them; rerun them to include them"]
