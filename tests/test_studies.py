@@ -34,6 +34,9 @@ def test_ablation_steps_differ_by_one_stage() -> None:
     assert not base.augmenters and base.explainer is None and base.classifier.params["loss"] == "ce"
     assert v["minilm+aug"].augmenters and v["minilm+aug"].classifier == base.classifier
     assert v["minilm-balanced"].classifier.params["loss"] == "weighted_ce" and not v["minilm-balanced"].augmenters
+    weighted = v["minilm-weighted"].classifier.params
+    assert weighted["loss"] == "weighted_ce" and weighted["class_weights"] == [1.0, 2.0]  # the paper's, fixed
     assert v["minilm+llm"].explainer is not None and v["minilm+llm"].classifier == base.classifier
     assert full.augmenters == v["minilm+aug"].augmenters and full.explainer == v["minilm+llm"].explainer
-    assert full.classifier == v["minilm-balanced"].classifier
+    # Not the frequency weights: after the augmentation balances the classes they are all 1.
+    assert full.classifier == v["minilm-weighted"].classifier

@@ -80,6 +80,22 @@ def test_fit_report_records_epochs_and_the_best_one(demo, fitted) -> None:
     assert report["cached"] is False and report["train_rows"] == len(train) and report["dev_rows"] == len(dev)
 
 
+def test_auto_weights_on_a_balanced_split_are_flagged_as_doing_nothing(demo) -> None:
+    """After an augmenter balanced the split, 'auto' weights are all 1: the run log says so (the
+    ablation once measured 'balanced training' on top of augmentation that was plain CE)."""
+    task, train, dev, _ = demo
+    balanced = [p for p in train if p.label == "1"] + [p for p in train if p.label == "0"][:16]
+    logs: list[str] = []
+    report = build(loss="weighted_ce", epochs=1).fit(balanced, dev, Context(task=task, seed=3, device="cpu",
+                                                                              log=logs.append))
+    assert report["class_weights"] == [1.0, 1.0]
+    assert any(line.startswith("WARNING transformer: class_weights='auto'") for line in logs), logs
+    logs.clear()
+    build(loss="weighted_ce", epochs=1, class_weights=[1.0, 2.0]).fit(
+        balanced, dev, Context(task=task, seed=3, device="cpu", log=logs.append))
+    assert not any(line.startswith("WARNING") for line in logs)  # explicit weights: the user's choice
+
+
 def test_best_epoch_weights_are_kept_and_early_stopping_follows_patience(demo) -> None:
     """The model predicts dev like the chosen epoch did; patience 1 stops at the first epoch
     that does not beat the best so far."""

@@ -111,6 +111,10 @@ class TransformerClassifier(Classifier):
         self._amp = autocast_dtype(self._device, p.precision)
         self._keys = pair_keys(p.text_pair, task)
         weights = resolve_class_weights(p.class_weights, p.loss, [str(x.label) for x in train], labels)
+        if p.class_weights == "auto" and weights is not None and max(weights) - min(weights) < 0.01 * max(weights):
+            ctx.log(f"WARNING transformer: class_weights='auto' on a train split whose classes are balanced gives "
+                    f"equal weights {[round(w, 3) for w in weights]}, so loss={p.loss!r} weights nothing here (an "
+                    "augmenter or resampling balanced the split); give explicit class_weights to weight classes")
         source = resolve_model(p.model)
         device_kind = "cuda" if self._device.startswith("cuda") else "cpu"
         key = cache.model_key(source, p, ctx.seed, list(train), list(dev), task, device_kind)
