@@ -102,3 +102,24 @@ def test_openai_compatible_server_on_localhost_is_reached_by_model_name() -> Non
     assert all(e.status == "ok" and isinstance(e.verdict, bool) and e.reason for e in out), [e.details for e in out]
     assert all(e.details["attempts"] == 1 and e.details["completion_tokens"] > 0 for e in out)
     assert server.api_base == ""  # stopped
+
+
+def test_a_reply_depends_on_its_prompt_only_not_on_the_previous_one() -> None:
+    """The same post, explained alone and right after other posts, through the real local server:
+    the same reply every time. Before the server evaluated each prompt from scratch, this post's
+    verdict flipped from False to True when it followed either of the two posts here (llama.cpp's
+    prefix cache evaluated the rest of the prompt in different batches)."""
+    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    from alexbench.data import load_dataset
+
+    test = {p.id: p for p in load_dataset(task).test}
+    target = test["1355604165377207067"]
+    before = [test["1270446115055321546"], test["1309790121798741111"]]
+    explainer = LLMExplainer.from_params({"model": "local/gemma-3-270m", "concurrency": 1, "cache": False})
+    ctx = Context(task=task, seed=0)
+    copies = [target.replace(id=f"{target.id}-{k}") for k in range(3)]  # ids must be unique; prompts are equal
+    posts = [copies[0], before[0], copies[1], before[1], copies[2]]  # one server, these prompts in this order
+    out = explainer.explain(posts, Prediction(["1"] * len(posts), [[0.0, 1.0]] * len(posts)), ctx)
+    replies = [e.details["raw"] for e, p in zip(out, posts) if p in copies]
+    assert len(replies) == 3 and all(r == replies[0] for r in replies), replies
+    assert all(e.status == "ok" for e in out)

@@ -10,7 +10,9 @@ from typing import Any
 
 from alexbench import hookimpl
 
-__version__ = "0.1.0"
+# 0.2.0: the local server evaluates every prompt from scratch (replies no longer depend on the
+# previous request), so runs and cached replies of 0.1.0 are not reused.
+__version__ = "0.2.0"
 
 
 @hookimpl

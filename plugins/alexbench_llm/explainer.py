@@ -10,6 +10,7 @@ recorded as such. Replies are cached in SQLite under the results cache.
 
 from __future__ import annotations
 
+import importlib.metadata
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -30,6 +31,13 @@ from .prompts import PromptTemplate, load_template, messages_hash, template_path
 
 LOCAL_PREFIX = "local/"
 STRUCTURED = ("json_schema", "json_object", "none")
+
+
+def _dist_version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
 
 
 @dataclass(frozen=True)
@@ -154,6 +162,9 @@ class LLMExplainer(Explainer):
             out["api_base"] = p.api_base
         if self.is_local:
             out["n_ctx"] = p.n_ctx
+            # The local engine's own version and mode: another llama.cpp build may reply differently,
+            # and replies cached before each prompt was evaluated from scratch depended on order.
+            out["engine"] = f"llama-cpp-python {_dist_version('llama_cpp_python')}; prompt evaluated from scratch"
         return out
 
     # -- the work ----------------------------------------------------------------------------
