@@ -20,7 +20,7 @@ import pytest
 from alexbench.errors import StorageError
 from alexbench.store import MIN_FREE_BYTES, ResultsStore, storage_exhausted
 
-REPO = Path(__file__).resolve().parents[1]
+PAGE = os.sysconf("SC_PAGE_SIZE")  # tmpfs charges whole pages of file data
 RUN_FILES = {"run_spec.json", "metrics.json", "provenance.json", "predictions.jsonl"}
 
 
@@ -34,7 +34,8 @@ def _namespaces_work(tmp: Path) -> bool:
 
 @pytest.fixture
 def small_disk(tmp_path: Path):
-    """``run(script)``: runs a shell script in a namespace where $R is a tmpfs of $SIZE."""
+    """``run(script, size, workers)``: runs a bash script in a private namespace where ``$R`` is a
+    fresh tmpfs of ``size``, ``$PY`` this Python and ``$WORKERS`` the grid's ``--workers``."""
     mount_point = tmp_path / "results"
     mount_point.mkdir()
     if not _namespaces_work(mount_point):
@@ -60,15 +61,15 @@ def _run_dirs(root: Path) -> list[Path]:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_full_disk_stops_the_grid_cleanly_and_a_rerun_resumes(small_disk, workers: int) -> None:
     cwd, run = small_disk
-    # 1. Measure one run's footprint on tmpfs, which charges whole 4 KiB pages of file data.
+    # 1. Measure one run's footprint on tmpfs.
     sized = run(f'set -- 0\n{GRID} >/dev/null 2>&1; cp -a "$R" sized', "64m")
     assert sized.returncode == 0, sized.stderr
-    per_run = max(sum(-(-f.stat().st_size // 4096) * 4096 for f in folder.iterdir())
+    per_run = max(sum(-(-f.stat().st_size // PAGE) * PAGE for f in folder.iterdir())
                   for folder in _run_dirs(cwd / "sized"))
     # 2. A disk with room for two runs and then a remainder that lets the third start (at least
     #    MIN_FREE_BYTES free) but not finish: fill it, copy out what was left, give room back
     #    (remount), rerun, copy out again. Every term is whole pages, so tmpfs rounds nothing.
-    remainder = max(MIN_FREE_BYTES, per_run - 2 * 4096)
+    remainder = max(MIN_FREE_BYTES, per_run - 2 * PAGE)
     assert MIN_FREE_BYTES <= remainder < per_run
     size_kib = (2 * per_run + remainder) // 1024
     script = f"""
