@@ -66,7 +66,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if not ratios:
         return
     tr = terminalreporter
-    tr.section("alexbench ratios (goal from issue 8)")
+    tr.section("alexbench: ratios against their goals")
     width = max(len(r.name) for r in ratios)
     for r in ratios:
         value = f"{r.value:,.2f}{r.unit}" if r.value < 100 else f"{r.value:,.0f}{r.unit}"
