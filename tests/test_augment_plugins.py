@@ -14,6 +14,8 @@ from alexbench_augment.base import GrowingAugmenter
 from alexbench_augment.generation import normalise, restore
 from alexbench_augment.nlpaug_aug import NlpaugKeyboard
 from alexbench_augment.textattack_aug import AlexParams
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from alexbench.interfaces import Context, Post
 from alexbench.pluginmanager import PluginHost
@@ -51,6 +53,26 @@ def generated(rows: list[Post]) -> list[Post]:
 
 FAST = [("nlpaug_keyboard", {}), ("nlpaug_ocr", {}), ("nlpaug_random_char", {"action": "swap"}),
         ("nlpaug_random_word", {"action": "swap"}), ("nlpaug_spelling", {}), ("nlpaug_synonym", {})]
+
+
+SPACED = [Post("s1", "I'm sick, tested positive (again) for covid-19! my mum isn't happy &amp; I'm tired.", "1"),
+          Post("s2", "can't smell anything... it's day 3 of covid-19 :( doctor's note says isolate", "1"),
+          Post("s3", "my pcr came back positive, so I've cancelled the trip", "1")]
+
+
+@pytest.mark.parametrize(("name", "params"), FAST, ids=[n for n, _ in FAST])
+def test_nlpaug_output_keeps_the_posts_own_spacing(host: PluginHost, demo, name: str, params: dict) -> None:
+    """nlpaug rejoins every token with a space ("I ' m", "covid - 19", "isn ' t"); subword
+    tokenizers read that as other text than real posts. Augmented rows keep the source's spacing."""
+    task, _ = demo
+    rows = generated(run(build(host, name, n=2, grow="all", **params), task, SPACED))
+    assert len(rows) >= 3
+    for row in rows:
+        source = next(p.text for p in SPACED if p.id == row.meta["source_id"])
+        for artefact in (" ' ", " - ", " ,", " !", " .", "( "):
+            assert artefact not in row.text or artefact in source, (artefact, row.text)
+        if name not in ("nlpaug_random_word", "nlpaug_synonym"):  # (deletions; multi-word synonyms)
+            assert len(row.text.split()) == len(source.split()), row.text  # substitutions keep every boundary
 
 
 @pytest.mark.parametrize(("name", "params"), FAST, ids=[n for n, _ in FAST])
@@ -232,3 +254,27 @@ def test_runner_provenance_and_identical_reruns(tiny_task_file: Path, tmp_path: 
     assert preds[0] == preds[1]
     cached = list((tmp_path / "a").rglob("augment/*.jsonl"))
     assert len(cached) == 1 and cached[0].read_bytes() == next((tmp_path / "b").rglob("augment/*.jsonl")).read_bytes()
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80), st.data())
+@settings(max_examples=300, deadline=None)
+def test_spacing_survives_any_deletion_or_swap(text: str, data) -> None:
+    """The tokenizer pair handed to nlpaug: split then join gives the text back (whitespace runs as
+    one space); after deleting tokens or swapping two, every kept token has its own spacing."""
+    from alexbench_augment.generation import join_with_spacing, tokens_with_spacing
+
+    tokens, spaces = tokens_with_spacing(text)
+    assert join_with_spacing(tokens, spaces, tokens) == " ".join(text.split())
+    keep = data.draw(st.lists(st.booleans(), min_size=len(tokens), max_size=len(tokens)))
+    kept = [(t, s) for t, s, k in zip(tokens, spaces, keep) if k]
+    # (Which of two identical tokens was deleted cannot be told from the output: unique tokens only.)
+    if kept and len(kept) < len(tokens) and len(set(tokens)) == len(tokens):
+        expected = "".join((" " if s and i else "") + t for i, (t, s) in enumerate(kept))
+        assert join_with_spacing(tokens, spaces, [t for t, _ in kept]) == expected
+    if len(tokens) >= 2:
+        i, j = data.draw(st.tuples(st.integers(0, len(tokens) - 1), st.integers(0, len(tokens) - 1)))
+        assume(tokens[i] != tokens[j])  # swapping two identical tokens changes nothing to see
+        order = list(range(len(tokens)))
+        order[i], order[j] = order[j], order[i]
+        expected = "".join((" " if spaces[k] and n else "") + tokens[k] for n, k in enumerate(order))
+        assert join_with_spacing(tokens, spaces, [tokens[k] for k in order]) == expected

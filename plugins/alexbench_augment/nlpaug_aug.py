@@ -17,7 +17,7 @@ from typing import Any
 
 from . import __version__
 from .base import GrowingAugmenter, GrowParams
-from .generation import MENTION_PLACEHOLDER
+from .generation import MENTION_PLACEHOLDER, join_with_spacing, tokens_with_spacing
 
 PROTECTED = [MENTION_PLACEHOLDER, "@" + MENTION_PLACEHOLDER]
 
@@ -28,12 +28,36 @@ def _check_p(**values: float) -> None:
             raise ValueError(f"{key} must be in (0, 1], got {value}")
 
 
+class KeepSpacing:
+    """The tokenizer pair handed to nlpaug: its own split, but the join gives the augmented
+    tokens the spacing of the text last split (nlpaug splits one text, augments its tokens, then
+    joins them; one augmenter instance works on one text at a time)."""
+
+    def __init__(self) -> None:
+        self._tokens: list[str] = []
+        self._spaces: list[bool] = []
+
+    def tokenize(self, text: str) -> list[str]:
+        self._tokens, self._spaces = tokens_with_spacing(text)
+        return list(self._tokens)
+
+    def detokenize(self, tokens: list[str]) -> str:
+        return join_with_spacing(self._tokens, self._spaces, tokens)
+
+
 class NlpaugAugmenter(GrowingAugmenter):
-    """Calls one nlpaug augmenter until it has ``n`` distinct new texts (at most 3n tries)."""
+    """Calls one nlpaug augmenter until it has ``n`` distinct new texts (at most 3n tries).
+    Subclasses pass ``**self.spacing()`` to the nlpaug constructor, so augmented posts keep
+    the original's spacing ("I'm", not nlpaug's "I ' m")."""
 
     @abc.abstractmethod
     def library_augmenter(self) -> Any:
         """Build the nlpaug augmenter (imports nlpaug)."""
+
+    @staticmethod
+    def spacing() -> dict[str, Any]:
+        keeper = KeepSpacing()
+        return {"tokenizer": keeper.tokenize, "reverse_tokenizer": keeper.detokenize}
 
     def build_generator(self) -> Callable[[str, int], list[str]]:
         aug = self.library_augmenter()
@@ -76,7 +100,7 @@ class NlpaugKeyboard(NlpaugAugmenter):
         import nlpaug.augmenter.char as nac
 
         return nac.KeyboardAug(aug_char_p=self.params.aug_char_p, aug_word_p=self.params.aug_word_p,
-                               stopwords=PROTECTED)
+                               stopwords=PROTECTED, **self.spacing())
 
 
 class NlpaugOcr(NlpaugAugmenter):
@@ -90,7 +114,8 @@ class NlpaugOcr(NlpaugAugmenter):
     def library_augmenter(self) -> Any:
         import nlpaug.augmenter.char as nac
 
-        return nac.OcrAug(aug_char_p=self.params.aug_char_p, aug_word_p=self.params.aug_word_p, stopwords=PROTECTED)
+        return nac.OcrAug(aug_char_p=self.params.aug_char_p, aug_word_p=self.params.aug_word_p, stopwords=PROTECTED,
+                          **self.spacing())
 
 
 @dataclass(frozen=True)
@@ -118,7 +143,7 @@ class NlpaugRandomChar(NlpaugAugmenter):
 
         p = self.params
         return nac.RandomCharAug(action=p.action, aug_char_p=p.aug_char_p, aug_word_p=p.aug_word_p,
-                                 stopwords=PROTECTED)
+                                 stopwords=PROTECTED, **self.spacing())
 
 
 @dataclass(frozen=True)
@@ -155,7 +180,8 @@ class NlpaugRandomWord(NlpaugAugmenter):
     def library_augmenter(self) -> Any:
         import nlpaug.augmenter.word as naw
 
-        return naw.RandomWordAug(action=self.params.action, aug_p=self.params.aug_p, stopwords=PROTECTED)
+        return naw.RandomWordAug(action=self.params.action, aug_p=self.params.aug_p, stopwords=PROTECTED,
+                                 **self.spacing())
 
 
 class NlpaugSpelling(NlpaugAugmenter):
@@ -169,7 +195,7 @@ class NlpaugSpelling(NlpaugAugmenter):
     def library_augmenter(self) -> Any:
         import nlpaug.augmenter.word as naw
 
-        aug = naw.SpellingAug(aug_p=self.params.aug_p, stopwords=PROTECTED)
+        aug = naw.SpellingAug(aug_p=self.params.aug_p, stopwords=PROTECTED, **self.spacing())
         # The model de-duplicates each word's misspellings through a set: order them so that a
         # seed picks the same one in every process.
         for key, values in aug.model.dict.items():
@@ -191,6 +217,6 @@ class NlpaugSynonym(NlpaugAugmenter):
         activate()
         import nlpaug.augmenter.word as naw
 
-        aug = naw.SynonymAug(aug_src="wordnet", aug_p=self.params.aug_p, stopwords=PROTECTED)
+        aug = naw.SynonymAug(aug_src="wordnet", aug_p=self.params.aug_p, stopwords=PROTECTED, **self.spacing())
         aug.model.pos_tag = pos_tag  # instead of nltk.pos_tag, which needs a downloaded model
         return aug
