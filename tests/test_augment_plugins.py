@@ -261,7 +261,7 @@ def test_runner_provenance_and_identical_reruns(tiny_task_file: Path, tmp_path: 
 def test_spacing_survives_any_deletion_or_swap(text: str, data) -> None:
     """The tokenizer pair handed to nlpaug: split then join gives the text back (whitespace runs as
     one space); after deleting tokens or swapping two, every kept token has its own spacing."""
-    from alexbench_augment.generation import join_with_spacing, tokens_with_spacing
+    from alexbench_augment.spacing import join_with_spacing, tokens_with_spacing
 
     tokens, spaces = tokens_with_spacing(text)
     assert join_with_spacing(tokens, spaces, tokens) == " ".join(text.split())

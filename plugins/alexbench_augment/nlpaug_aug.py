@@ -17,7 +17,8 @@ from typing import Any
 
 from . import __version__
 from .base import GrowingAugmenter, GrowParams
-from .generation import MENTION_PLACEHOLDER, join_with_spacing, tokens_with_spacing
+from .generation import MENTION_PLACEHOLDER
+from .spacing import KeepSpacing
 
 PROTECTED = [MENTION_PLACEHOLDER, "@" + MENTION_PLACEHOLDER]
 
@@ -26,23 +27,6 @@ def _check_p(**values: float) -> None:
     for key, value in values.items():
         if not 0.0 < value <= 1.0:
             raise ValueError(f"{key} must be in (0, 1], got {value}")
-
-
-class KeepSpacing:
-    """The tokenizer pair handed to nlpaug: its own split, but the join gives the augmented
-    tokens the spacing of the text last split (nlpaug splits one text, augments its tokens, then
-    joins them; one augmenter instance works on one text at a time)."""
-
-    def __init__(self) -> None:
-        self._tokens: list[str] = []
-        self._spaces: list[bool] = []
-
-    def tokenize(self, text: str) -> list[str]:
-        self._tokens, self._spaces = tokens_with_spacing(text)
-        return list(self._tokens)
-
-    def detokenize(self, tokens: list[str]) -> str:
-        return join_with_spacing(self._tokens, self._spaces, tokens)
 
 
 class NlpaugAugmenter(GrowingAugmenter):
