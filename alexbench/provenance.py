@@ -20,14 +20,16 @@ TRACKED = (
 )
 
 
+def package_version(name: str) -> str | None:
+    """The installed version of distribution ``name``, or None when it is not installed."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str | None]:
-    versions: dict[str, str | None] = {}
-    for name in (*TRACKED, *extra):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
+    return {name: package_version(name) for name in (*TRACKED, *extra)}
 
 
 def git_revision(path: Path | None = None) -> dict[str, Any] | None:

@@ -10,7 +10,6 @@ recorded as such. Replies are cached in SQLite under the results cache.
 
 from __future__ import annotations
 
-import importlib.metadata
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -21,6 +20,7 @@ from typing import Any
 
 from alexbench.errors import PluginError
 from alexbench.interfaces import Context, Explainer, Explanation, Post, Prediction
+from alexbench.provenance import package_version
 from alexbench.tasks import TaskSpec
 
 from . import __version__
@@ -31,13 +31,6 @@ from .prompts import PromptTemplate, load_template, messages_hash, template_path
 
 LOCAL_PREFIX = "local/"
 STRUCTURED = ("json_schema", "json_object", "none")
-
-
-def _dist_version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 @dataclass(frozen=True)
@@ -164,7 +157,8 @@ class LLMExplainer(Explainer):
             out["n_ctx"] = p.n_ctx
             # The local engine's own version and mode: another llama.cpp build may reply differently,
             # and replies cached before each prompt was evaluated from scratch depended on order.
-            out["engine"] = f"llama-cpp-python {_dist_version('llama_cpp_python')}; prompt evaluated from scratch"
+            engine = package_version("llama_cpp_python") or "not installed"
+            out["engine"] = f"llama-cpp-python {engine}; prompt evaluated from scratch"
         return out
 
     # -- the work ----------------------------------------------------------------------------

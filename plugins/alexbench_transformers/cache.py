@@ -5,7 +5,6 @@ variants that differ only downstream (e.g. in the explainer) reuse one trained m
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import json
 import shutil
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 from alexbench.data import posts_fingerprint
 from alexbench.fsio import atomic_write_json, make_temp_dir, sha256_obj
 from alexbench.interfaces import Post
+from alexbench.provenance import package_version
 from alexbench.tasks import TaskSpec
 
 from . import __version__
@@ -22,13 +22,6 @@ from .params import TransformerParams
 
 REPORT = "fit_report.json"
 WEIGHTS = "model.safetensors"
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
-        return None
 
 
 def model_key(source: ModelSource, params: TransformerParams, seed: int, train: list[Post], dev: list[Post],
@@ -46,7 +39,7 @@ def model_key(source: ModelSource, params: TransformerParams, seed: int, train: 
         "labels": list(task.labels),
         "selection": [task.official_metric, task.metric_params, task.positive],
         "device": device_kind,
-        "versions": {d: _version(d) for d in ("torch", "transformers", "tokenizers")},
+        "versions": {d: package_version(d) for d in ("torch", "transformers", "tokenizers")},
     })[:24]
 
 
