@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
-from collections.abc import Iterable
+import secrets
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def canonical_json(obj: Any) -> str:
@@ -32,42 +34,37 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def current_umask() -> int:
-    """The process umask, read without changing it where Linux allows (/proc), else by os.umask."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def _fresh(parent: Path, prefix: str, create: Callable[[Path], T]) -> tuple[Path, T]:
+    """``create(path)`` on a new random name ``<prefix><hex>.tmp`` in ``parent``, retried on the
+    rare clash (``create`` must fail with FileExistsError, as mkdir and O_EXCL do)."""
+    while True:
+        path = Path(parent) / f"{prefix}{secrets.token_hex(6)}.tmp"
+        try:
+            return path, create(path)
+        except FileExistsError:
+            continue
 
 
 def make_temp_dir(parent: Path, prefix: str) -> Path:
-    """A temporary folder to be renamed into place, with the permissions of a plain mkdir
+    """A temporary folder to be renamed into place. Made by a plain mkdir, so the umask applies
     (mkdtemp's 0700 would make shared results unreadable to the rest of a team or a cluster)."""
-    tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=parent))
-    os.chmod(tmp, 0o777 & ~current_umask())
-    return tmp
+    return _fresh(parent, prefix, lambda p: os.mkdir(p, 0o777))[0]
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over ``path`` (with the
-    permissions of a plain open(), not mkstemp's 0600)."""
+    """Write to a temporary file in the same folder, fsync, then rename over ``path``. The file is
+    created with mode 0666 less the umask, as open() would (mkstemp's 0600 would not be shared)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp, fd = _fresh(path.parent, f".{path.name}.", lambda p: os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
-        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
