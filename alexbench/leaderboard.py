@@ -109,17 +109,15 @@ def _current_runs(runs: list[tuple[StoredRun, dict[str, Any], dict[str, Any]]]) 
     """The runs of a variant's newest definition, one per seed (the newest), and the seeds left
     out because only an older definition was run for them: a row never mixes definitions (a
     changed variant, task file or data), which mean ± std and paired tests would silently blur."""
-    def mtime(item: tuple[StoredRun, dict[str, Any], dict[str, Any]]) -> float:
-        return (item[0].path / "metrics.json").stat().st_mtime
-
     def definition(spec: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in spec.items() if k != "seed"}
 
-    newest = definition(max(runs, key=mtime)[1])
+    stamped = [((item[0].path / "metrics.json").stat().st_mtime, item) for item in runs]  # one stat a run
+    newest = definition(max(stamped, key=lambda pair: pair[0])[1][1])
     by_seed: dict[int, tuple[float, Any]] = {}
-    for item in runs:
+    for when, item in stamped:
         if definition(item[1]) == newest:
-            seed, when = item[1]["seed"], mtime(item)
+            seed = item[1]["seed"]
             if seed not in by_seed or when > by_seed[seed][0]:
                 by_seed[seed] = (when, item)
     stale = sorted({spec["seed"] for _, spec, _ in runs} - set(by_seed))

@@ -183,8 +183,8 @@ class Runner:
                 raise StorageError(f"{label} stopped: the disk under {self.store.root} is full or read-only "
                                    f"({type(exc).__name__}: {exc}); {RESUME_HINT}") from exc
             if isinstance(exc, AlexbenchError):
-                raise RunError(f"run {task.name}/{variant.name}/seed {seed} failed: {exc}") from exc
-            raise RunError(f"run {task.name}/{variant.name}/seed {seed} failed: {type(exc).__name__}: {exc}") from exc
+                raise RunError(f"{label} failed: {exc}") from exc
+            raise RunError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
         return RunOutcome(task.name, variant.name, seed, run_id, stored, reused=False)
 
     def _execute(self, task: TaskSpec, parts: Components, seed: int, data: Dataset,
