@@ -63,3 +63,7 @@ def test_prompt_template_content_is_part_of_the_run_spec(tmp_path) -> None:
     assert before["prompt_template_sha256"] and before["prompt_template"] == str(template)
     template.write_text(template.read_text() + "\n# edited\n")
     assert explainer.fingerprint(task)["prompt_template_sha256"] != before["prompt_template_sha256"]
+    # The task's own template is named relative to the task folder: the run id is the same in
+    # every checkout of the project (it once held /work/main/... and differed per clone).
+    own = host.build("explainer", "llm", {}).fingerprint(task)
+    assert own["prompt_template"] == "prompts/demo.toml"

@@ -109,9 +109,14 @@ class LLMExplainer(Explainer):
         return load_template(path, task)
 
     def fingerprint(self, task: TaskSpec) -> dict[str, Any]:
-        """The prompt template's content hash: editing the template makes a new run."""
+        """The prompt template's content hash: editing the template makes a new run. A template
+        inside the task's folder is named relative to it, so the run id does not depend on where
+        the project is checked out (the same run is reused from another clone)."""
         template = self._template_for(task)
-        return {"prompt_template": str(template.path), "prompt_template_sha256": template.sha256}
+        folder = task.path.parent.resolve()
+        path = template.path.resolve()
+        shown = str(path.relative_to(folder)) if path.is_relative_to(folder) else str(template.path)
+        return {"prompt_template": shown, "prompt_template_sha256": template.sha256}
 
     def send_policy(self, template: PromptTemplate, ctx: Context) -> frozenset[str]:
         if not self.params.send_labels.strip():
