@@ -129,9 +129,21 @@ class Component(abc.ABC):
         return {}
 
     def describe(self) -> dict[str, Any]:
-        """Name, version and the full parameter set: recorded with every result."""
+        """Name, version and every parameter that can change the output: recorded with every result
+        and part of the run's identity. A Params field declared with ``metadata={"affects_output":
+        False}`` (how many processes to use, say) is left out, so it never changes a run id or a
+        cache key."""
         return {"kind": self.kind, "name": self.name, "version": self.version,
-                "params": _jsonable(dataclasses.asdict(self.params))}
+                "params": _jsonable(output_params(self.params))}
+
+
+def output_params(params: Any) -> dict[str, Any]:
+    """The parameters that can change a component's output (all but ``affects_output=False`` fields)."""
+    values = dataclasses.asdict(params)
+    for f in dataclasses.fields(params):
+        if f.metadata.get("affects_output") is False:
+            values.pop(f.name)
+    return values
 
 
 def _jsonable(value: Any) -> Any:

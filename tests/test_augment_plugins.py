@@ -216,7 +216,12 @@ def test_alex_textattack_balances_deterministically(host: PluginHost, demo) -> N
     assert Counter(r.label for r in rows) == {"0": 16, "1": 16}  # 8 positives ×(1+3) = 32, cut to 1:1
     assert all(p in rows for p in train if p.label == "1")  # originals are kept first when cutting
     report = a.last_report
-    assert report["errors"] == 0 and report["grown_classes"] == ["1"] and report["undersampled"] == {"1": 16}
+    assert report["errors"] == 0 and report["grown_classes"] == ["1"]
+    # survivors first: 8 of the 24 (post, copy) pairs are made, so nothing is cut afterwards
+    assert (report["pairs"], report["pairs_examined"], report["undersampled"]) == (24, 8, {})
+    all_then_cut = build(host, "alex_textattack", n=3, survivors_first=False)
+    assert [(r.id, r.text) for r in run(all_then_cut, task, train, seed=7)] == [(r.id, r.text) for r in rows]
+    assert all_then_cut.last_report["undersampled"] == {"1": 16}
     for row in generated(rows):
         assert row.meta["operation"] == "textattack_composite" and row.label == "1"
     m1 = [r for r in rows if r.meta.get("source_id") == "m1"]

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import abc
-import dataclasses
+import math
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from alexbench.interfaces import Augmenter, Context, Post
+from alexbench.interfaces import Augmenter, Context, Post, output_params
 
-from .generation import BalancePlan, check_grow, derived_seed, generate_rows, grow_labels, rebalance, summary_line
+from .generation import BalancePlan, check_grow, derived_seed, grow_labels, rebalance, reseedable_globals, summary_line
+from .supply import Job, Made, Supply, SupplyStats
+from .workers import Maker
+
+#: Parameters that decide how the work is done, never what comes out: left out of the run spec and cache keys.
+EXECUTION_ONLY = {"affects_output": False}
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,9 @@ class GrowParams:
     ``all``, ``none`` or comma-separated labels. n: new texts per source post. normalise: ALEX's
     ``&amp;`` and ``@mention`` handling. balance, ratio, target_count, oversample_to,
     prefer_originals: see :class:`~alexbench_augment.generation.BalancePlan`.
+    workers: processes that make the copies (0 = all cores when the work is large enough to pay
+    for a pool, 1 = this process); survivors_first: make only the copies that balancing keeps
+    (false: make every copy, then cut; the same rows either way). Neither changes the output.
     """
 
     grow: str = "minority"
@@ -33,11 +41,15 @@ class GrowParams:
     target_count: int = 0
     oversample_to: float = 0.0
     prefer_originals: bool = True
+    workers: int = field(default=0, metadata=EXECUTION_ONLY)
+    survivors_first: bool = field(default=True, metadata=EXECUTION_ONLY)
 
     def __post_init__(self) -> None:
         check_grow(self.grow)
         if self.n < 1:
             raise ValueError(f"n must be >= 1, got {self.n}")
+        if self.workers < 0:
+            raise ValueError(f"workers must be >= 0 (0 = all cores), got {self.workers}")
         self.plan().check()
 
     def plan(self) -> BalancePlan:
@@ -57,10 +69,12 @@ def _unique_ids(rows: list[Post], taken: set[str]) -> list[Post]:
 
 
 class GrowingAugmenter(Augmenter):
-    """Generates ``n`` new texts per post of the grown classes, de-duplicates, then balances.
+    """Makes up to ``n`` new texts per post of the grown classes, de-duplicates, then balances.
 
-    Subclasses implement :meth:`build_generator`, which may import the heavy library.
-    ``last_report`` holds the counts of the latest call (also written to the run log).
+    Subclasses implement :meth:`build_generator` (``generate(text, n) -> texts``, which may import
+    the heavy library and draw from the global generators, seeded per post by the caller) or
+    override :meth:`make_copies` to make a post's copies lazily. ``last_report`` holds the counts
+    of the latest call (also written to the run log).
     """
 
     operation: ClassVar[str] = ""
@@ -76,29 +90,46 @@ class GrowingAugmenter(Augmenter):
             cached = self._gen = self.build_generator()
         return cached
 
+    def make_copies(self, jobs: Sequence[Job]) -> list[Made]:
+        """The copies of each job's post. This default calls the generator once per post for all ``n``
+        texts, with Python's and NumPy's global generators seeded from the post's seed (and put back
+        afterwards). A post whose generation raises gets its error reported and no copies."""
+        generate = self._generator()
+        out: list[Made] = []
+        with reseedable_globals() as reseed:
+            for job in jobs:
+                try:
+                    reseed(job.seed)
+                    texts = tuple(generate(job.text, self.params.n))
+                except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
+                    out.append(Made(job.key, (), True, (type(exc).__name__, str(exc))))
+                    continue
+                out.append(Made(job.key, texts, True))
+        return out
+
     def augment(self, train: Sequence[Post], ctx: Context) -> list[Post]:
         p = self.params
         labels = list(ctx.task.labels)
         counts = Counter(str(post.label) for post in train)
         grown = grow_labels(p.grow, counts, labels)
-        # Resampling copies from an earlier step are never augmented again.
-        sources = [post for post in train if post.label in grown and not post.meta.get("copy")]
-        params = dataclasses.asdict(p)
-        rows, stats = generate_rows(sources, self._generator() if sources else (lambda t, n: []), n=p.n,
-                                    name=self.name, operation=self.operation or self.name, params=params, ctx=ctx,
-                                    normalise_text=p.normalise)
-        seen = {(post.text, post.label) for post in train}
-        fresh: list[Post] = []
-        for row in rows:
-            key = (row.text, row.label)
-            if key in seen:
-                stats.rejected["duplicate_of_existing_row"] += 1
-                stats.generated -= 1
-                continue
-            seen.add(key)
-            fresh.append(row)
+        params = output_params(p)
+        supplies: dict[str, Supply] = {}
+        for label in grown:
+            # Resampling copies from an earlier step are never augmented again.
+            sources = [post for post in train if post.label == label and not post.meta.get("copy")]
+            if sources:
+                supplies[label] = Supply(label, sources, {post.text for post in train if post.label == label}, n=p.n,
+                                         seed=ctx.seed, name=self.name, operation=self.operation or self.name,
+                                         params=params, normalise_text=p.normalise)
+        maker = Maker(self, p.workers, ctx)
+        self._fill(supplies, counts, maker)
+        stats = SupplyStats()
+        fresh: list[Post] = []  # in each class's order: a cut keeps the first ones
+        for supply in supplies.values():
+            stats.add(supply.stats)
+            fresh.extend(supply.new_rows())
         fresh = _unique_ids(fresh, {post.id for post in train})
-        out = self.balance(list(train) + fresh, labels, ctx)
+        out = self.balance(list(train) + fresh, labels, ctx, given={post.id for post in train})
         assert self.last_report is not None
         self.last_report = {"grown_classes": grown, "counts_before": dict(sorted(counts.items())),
                             **stats.to_dict(), **self.last_report}
@@ -108,12 +139,38 @@ class GrowingAugmenter(Augmenter):
                     f"{stats.sources} source posts (kept, not augmented): {dict(stats.errors)}")
         return out
 
-    def balance(self, rows: list[Post], labels: list[str], ctx: Context) -> list[Post]:
+    def _fill(self, supplies: dict[str, Supply], counts: Counter[str], make: Maker) -> None:
+        """Make the copies balancing will keep: all of them when nothing is cut (or when the plan
+        oversamples, which copies the generated rows too), otherwise, per grown class, the first
+        valid rows of its order up to the class's cap. The cap depends on the classes' sizes after
+        growing, known only as bounds until a class runs out of copies: fill to the cap the upper
+        bounds give, and again while running out lowers it."""
+        plan: BalancePlan = self.params.plan()
+        if (not self.params.survivors_first or plan.balance == "none" or plan.oversample_to > 0
+                or not plan.prefer_originals):
+            for supply in supplies.values():
+                supply.fill(None, make)
+            return
+        while True:
+            upper = {label: n for label, n in counts.items() if n}
+            for label, supply in supplies.items():
+                upper[label] = counts[label] + supply.valid + supply.unexamined
+            cap = plan.target_count if plan.balance == "count" else math.ceil(plan.ratio * min(upper.values()))
+            moved = False
+            for label, supply in supplies.items():
+                want = cap - counts[label]
+                if want > supply.valid and not supply.exhausted:
+                    supply.fill(want, make)
+                    moved = True
+            if not moved:
+                return
+
+    def balance(self, rows: list[Post], labels: list[str], ctx: Context, given: set[str] | None = None) -> list[Post]:
         pools: dict[str, list[Post]] = {label: [] for label in labels}
         for row in rows:
             pools[str(row.label)].append(row)
         rng = random.Random(derived_seed(ctx.seed, self.name, "balance"))
-        pools, report = rebalance(pools, self.params.plan(), rng, self.name)
+        pools, report = rebalance(pools, self.params.plan(), rng, self.name, given)
         keep = {row.id for pool in pools.values() for row in pool}
         existing = {r.id for r in rows}
         copies = [row for pool in pools.values() for row in pool if row.meta.get("copy") and row.id not in existing]

@@ -1,12 +1,10 @@
-"""Growing and balancing a train split: the logic every built-in augmenter shares.
+"""Growing and balancing a train split: the pieces every built-in augmenter shares.
 
-Nothing here imports nlpaug or TextAttack. A text augmenter supplies one function,
-``generate(text, n) -> list[str]``; this module calls it once per source post under a
-per-post seed (so the output depends on the seed and the post, never on the order of the
-posts, on caching or on the state of the global generators, which are restored afterwards),
-counts every failure instead of dropping it, builds each generated row from its own source
-post (so labels cannot drift), de-duplicates, and balances the classes by random over- and
-under-sampling. Resampling copies are never augmented again.
+Nothing here imports nlpaug or TextAttack: per-post seeds (so the output depends on the seed and
+the post, never on the order of the posts, on caching or on the state of the global generators,
+which are restored afterwards), ALEX's ``&amp;``/``@mention`` normalisation, the choice of classes
+to grow, and balancing by random over- and under-sampling. Making the copies and checking them is
+:mod:`alexbench_augment.supply`; resampling copies are never augmented again.
 """
 
 from __future__ import annotations
@@ -19,10 +17,10 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from alexbench.interfaces import Context, Post
+from alexbench.interfaces import Post
 
 #: What a user mention becomes while a text is augmented (protected as a stop word), then restored.
 MENTION_PLACEHOLDER = "xxuser"
@@ -86,29 +84,6 @@ def restore(text: str, norm: Normalised) -> str | None:
     return text.replace("&", "&amp;") if norm.had_amp else text
 
 
-@dataclass
-class GenerationStats:
-    """What happened to each source post: reported in the run log and by ``alexbench augment``."""
-
-    sources: int = 0
-    generated: int = 0
-    errors: Counter[str] = field(default_factory=Counter)
-    error_examples: list[dict[str, str]] = field(default_factory=list)
-    short: int = 0  # source posts that yielded fewer than n new texts
-    rejected: Counter[str] = field(default_factory=Counter)
-
-    def error(self, post: Post, exc: BaseException) -> None:
-        self.errors[type(exc).__name__] += 1
-        if len(self.error_examples) < 5:
-            self.error_examples.append({"id": post.id, "error": f"{type(exc).__name__}: {exc}"[:300]})
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"sources": self.sources, "generated": self.generated,
-                "errors": sum(self.errors.values()), "errors_by_type": dict(sorted(self.errors.items())),
-                "error_examples": self.error_examples, "sources_short_of_n": self.short,
-                "rejected": dict(sorted(self.rejected.items()))}
-
-
 def grow_labels(grow: str, counts: Counter[str], labels: Sequence[str]) -> list[str]:
     """Which classes to augment."""
     spec = grow.strip()
@@ -131,63 +106,6 @@ def grow_labels(grow: str, counts: Counter[str], labels: Sequence[str]) -> list[
 def check_grow(grow: str) -> None:
     if not grow.strip():
         raise ValueError(f"grow must be {GROW_CHOICES}")
-
-
-def generate_rows(
-    posts: Sequence[Post],
-    generate: Callable[[str, int], list[str]],
-    *,
-    n: int,
-    name: str,
-    operation: str,
-    params: dict[str, Any],
-    ctx: Context,
-    normalise_text: bool = True,
-) -> tuple[list[Post], GenerationStats]:
-    """Up to ``n`` new rows per post. A post whose augmentation raises is kept (by the caller)
-    and counted; its error never stops the others."""
-    stats = GenerationStats()
-    rows: list[Post] = []
-    with reseedable_globals() as reseed:
-        for post in ctx.track(posts, f"augment ({name})", total=len(posts)):
-            stats.sources += 1
-            norm = normalise(post.text) if normalise_text else Normalised(post.text, (), False)
-            try:
-                reseed(derived_seed(ctx.seed, name, post.id, post.text))
-                texts = list(generate(norm.text, n))
-            except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
-                stats.error(post, exc)
-                continue
-            rows.extend(_rows_from(post, texts, norm, stats, n=n, name=name, operation=operation,
-                                   params=params, normalise_text=normalise_text))
-    return rows, stats
-
-
-def _rows_from(post: Post, texts: list[str], norm: Normalised, stats: GenerationStats, *, n: int, name: str,
-               operation: str, params: dict[str, Any], normalise_text: bool) -> list[Post]:
-    """The new rows of one source post: restored, checked, de-duplicated and counted."""
-    made: list[str] = []
-    for text in texts:
-        if not isinstance(text, str) or not text.strip():
-            stats.rejected["empty"] += 1
-            continue
-        restored = restore(text, norm) if normalise_text else text
-        if restored is None:
-            stats.rejected["mention_placeholder_damaged"] += 1
-        elif restored == post.text:
-            stats.rejected["unchanged"] += 1
-        elif restored in made:
-            stats.rejected["repeat_of_same_source"] += 1
-        else:
-            made.append(restored)
-        if len(made) == n:
-            break
-    if len(made) < n:
-        stats.short += 1
-    stats.generated += len(made)
-    return [post.replace(id=f"{post.id}#{name}-{k + 1}", text=text, line=None, meta={
-        "source_id": post.id, "augmenter": name, "operation": operation, "params": params})
-        for k, text in enumerate(made)]
 
 
 @dataclass(frozen=True)
@@ -214,9 +132,16 @@ class BalancePlan:
             raise ValueError(f"oversample_to must be >= 0, got {self.oversample_to}")
 
 
-def rebalance(pools: dict[str, list[Post]], plan: BalancePlan, rng: random.Random, name: str) -> tuple[
-        dict[str, list[Post]], dict[str, Any]]:
-    """Random over-sampling (verbatim copies, ``meta["copy"]``) then under-sampling, per class."""
+def rebalance(pools: dict[str, list[Post]], plan: BalancePlan, rng: random.Random, name: str,
+              given: set[str] | None = None) -> tuple[dict[str, list[Post]], dict[str, Any]]:
+    """Random over-sampling (verbatim copies, ``meta["copy"]``) then under-sampling, per class.
+
+    With ``prefer_originals``, a class that is cut keeps its original rows first (the rows whose id
+    is in ``given``, the rows the augmenter was given; without ``given``, rows with no
+    ``source_id``), sampled with ``rng`` if even they are too many, then the first of its other
+    rows: the caller passes those in a random order (generated rows in their seeded order, then the
+    copies in the order they were drawn), so the first k are a uniform sample of k, and the rows
+    that survive are known before they are made (see :mod:`alexbench_augment.supply`)."""
     report: dict[str, Any] = {"oversampled": {}, "undersampled": {}}
     sizes = {label: len(rows) for label, rows in pools.items() if rows}
     if not sizes:
@@ -242,14 +167,15 @@ def rebalance(pools: dict[str, list[Post]], plan: BalancePlan, rng: random.Rando
         for label, rows in out.items():
             if len(rows) > cap:
                 if plan.prefer_originals:
-                    originals = [p for p in rows if "source_id" not in p.meta]
-                    others = [p for p in rows if "source_id" in p.meta]
+                    is_original = ((lambda p: p.id in given) if given is not None
+                                   else (lambda p: "source_id" not in p.meta))
+                    originals = [p for p in rows if is_original(p)]
+                    others = [p for p in rows if not is_original(p)]
                     if len(originals) >= cap:
                         keep_idx = set(rng.sample(range(len(originals)), cap))
                         kept = [p for i, p in enumerate(originals) if i in keep_idx]
                     else:
-                        keep_idx = set(rng.sample(range(len(others)), cap - len(originals)))
-                        kept = originals + [p for i, p in enumerate(others) if i in keep_idx]
+                        kept = originals + others[:cap - len(originals)]
                 else:
                     keep_idx = set(rng.sample(range(len(rows)), cap))
                     kept = [p for i, p in enumerate(rows) if i in keep_idx]
