@@ -264,7 +264,7 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
     total = len(tasks_) * len(variants_) * len(seeds)
     if executor != "local" or workers > 1:
         failures = _run_jobs(app, tasks_, variants_, seeds, force=force, device=device, executor=executor,
-                             workers=workers, address=address)
+                             workers=workers, address=address, progress=progress)
     else:
         failures = _run_in_process(runner, tasks_, variants_, seeds, force=force)
     _show_boards(app, {t.name for t in tasks_}, out_dir, baseline=baseline, variants_=[v.name for v in variants_],
@@ -275,12 +275,13 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
 
 
 def _run_jobs(app: App, tasks_: Sequence[TaskSpec], variants_: Sequence[VariantSpec], seeds: Sequence[int], *,
-              force: bool, device: str, executor: str, workers: int, address: str | None) -> int:
+              force: bool, device: str, executor: str, workers: int, address: str | None,
+              progress: bool = True) -> int:
     """Fan the grid out through an executor (a process pool or Ray); every worker writes to the
     same results store, so the leaderboard afterwards reads them all."""
     data_root = str((app.data_root or default_data_root()).resolve())
     results = str(app.store().root.resolve())
-    jobs = [Job(str(task.path), data_root, variant.to_dict(), seed, results, device, force)
+    jobs = [Job(str(task.path), data_root, variant.to_dict(), seed, results, device, force, progress)
             for task in tasks_ for variant in variants_ for seed in seeds]
     failures = 0
     for done, result in enumerate(make_executor(executor, workers, address).map(jobs), start=1):

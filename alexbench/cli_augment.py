@@ -30,6 +30,7 @@ from .data import load_dataset
 from .errors import AlexbenchError
 from .interfaces import Context
 from .pluginmanager import PluginHost
+from .progress import ProgressDisplay
 from .tasks import TaskCatalog
 
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
@@ -109,9 +110,11 @@ def augment(task_name: str, augmenter_name: str, params: tuple[str, ...], seed: 
         data = load_dataset(task)
         augmenter = host.build("augmenter", augmenter_name,
                                _typed(host.component_class("augmenter", augmenter_name), params))
-        ctx = Context(task=task, seed=seed)
+        display = ProgressDisplay(Console(stderr=True))
+        ctx = Context(task=task, seed=seed, progress=display.track)
         held_out = {p.text for p in data.dev} | {p.text for p in data.test}
-        rows, report = apply_chain([augmenter], data.train, held_out, ctx, None)
+        with display.active():
+            rows, report = apply_chain([augmenter], data.train, held_out, ctx, None)
     except AlexbenchError as exc:
         raise click.ClickException(str(exc)) from exc
     own = getattr(augmenter, "last_report", None) or {}
@@ -146,8 +149,11 @@ def augment(task_name: str, augmenter_name: str, params: tuple[str, ...], seed: 
         out.print(escape(f"augmentation errors: {errors}" + (f" {own.get('errors_by_type')} e.g. "
                                                              f"{own.get('error_examples')[:2]}" if errors else "")
                          + " (failed posts are kept, unaugmented)"), highlight=False)
-        if own.get("sources_short_of_n"):
-            out.print(f"source posts that yielded fewer than n new texts: {own['sources_short_of_n']}")
+        if own.get("pairs"):
+            out.print(f"copies: {own['pairs']:,} could be made (source posts × n), {own['pairs_examined']:,} were "
+                      f"needed to fill the classes, {own['copies_made']:,} texts made"
+                      + (f", {own['copies_missing']:,} missing (posts with fewer than n distinct copies)"
+                         if own.get("copies_missing") else ""), highlight=False)
         for why, n in (own.get("rejected") or {}).items():
             out.print(escape(f"dropped by the augmenter: {n} × {why}"), highlight=False)
         for what in ("oversampled", "undersampled"):

@@ -28,6 +28,7 @@ class Job:
     results: str
     device: str = "auto"
     force: bool = False
+    progress: bool = True  # lines in the worker's log (never bars: workers share a terminal)
 
     @property
     def label(self) -> str:
@@ -67,7 +68,8 @@ def run_job(job: Job) -> JobResult:
     try:
         task = load_task(job.task_file, Path(job.data_root) if job.data_root else None)
         task_name = task.name
-        runner = Runner(PluginHost(), ResultsStore(Path(job.results)), show_progress=False, device=job.device)
+        runner = Runner(PluginHost(), ResultsStore(Path(job.results)), show_progress=job.progress,
+                        progress_to_log=True, device=job.device)
         outcome = runner.run(task, variant_from_dict(job.variant), job.seed, force=job.force)
         assert outcome.run is not None
         value = outcome.run.metrics()["test"]["official"]["value"]

@@ -5,13 +5,11 @@ from __future__ import annotations
 import dataclasses
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .augment import apply_chain
 from .data import Dataset, load_dataset, posts_fingerprint
@@ -20,6 +18,7 @@ from .fsio import sha256_file, sha256_obj
 from .interfaces import Augmenter, Classifier, Component, Context, Explainer, Explanation, Post, Prediction
 from .metrics import explainer_stats, score
 from .pluginmanager import PluginHost
+from .progress import ProgressDisplay
 from .provenance import environment, seed_everything
 from .spec import VariantSpec
 from .store import RESUME_HINT, SCHEMA_VERSION, ResultsStore, StoredRun, storage_exhausted
@@ -83,41 +82,13 @@ class Runner:
     """Runs (task, variant, seed) triples into a :class:`ResultsStore`, reusing finished runs."""
 
     def __init__(self, host: PluginHost, store: ResultsStore, *, console: Console | None = None,
-                 show_progress: bool = True, device: str = "auto") -> None:
+                 show_progress: bool = True, device: str = "auto", progress_to_log: bool = False) -> None:
         self.host, self.store = host, store
         self.console = console or Console(stderr=True)
         self.show_progress = show_progress
         self.device = device
         self._datasets: dict[tuple[str, str], Dataset] = {}
-        self._progress: Progress | None = None
-
-    # -- progress ---------------------------------------------------------------------------
-    @contextmanager
-    def _progress_display(self) -> Iterator[None]:
-        if not self.show_progress:
-            yield
-            return
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=self.console, transient=True) as progress:
-            self._progress = progress
-            try:
-                yield
-            finally:
-                self._progress = None
-
-    def _track(self, items: Iterable[Any], description: str, total: int | None = None) -> Iterator[Any]:
-        if self._progress is None:
-            yield from items
-            return
-        if total is None and hasattr(items, "__len__"):
-            total = len(items)  # type: ignore[arg-type]
-        bar = self._progress.add_task(description, total=total)
-        try:
-            for item in items:
-                yield item
-                self._progress.advance(bar)
-        finally:
-            self._progress.remove_task(bar)
+        self.display = ProgressDisplay(self.console, enabled=show_progress, log_only=progress_to_log)
 
     # -- data -------------------------------------------------------------------------------
     def dataset(self, task: TaskSpec) -> Dataset:
@@ -165,8 +136,9 @@ class Runner:
         if existing is not None and not force:
             return RunOutcome(task.name, variant.name, seed, run_id, existing, reused=True)
         self.store.ensure_writable()
+        self.display.prefix = f"{task.name}/{variant.name}/s{seed}: "
         try:
-            with self._progress_display():
+            with self.display.active():
                 files = self._execute(task, parts, seed, data, spec, run_id)
             stored = self.store.write_run(task.name, variant.name, seed, run_id, files, replace=force)
         except (Exception, KeyboardInterrupt) as exc:
@@ -192,7 +164,7 @@ class Runner:
         timings: dict[str, float] = {}
         log_lines: list[str] = []
         ctx = Context(task=task, seed=seed, device=self.device, cache_dir=self.store.cache_dir,
-                      progress=self._track, log=log_lines.append)
+                      progress=self.display.track, log=log_lines.append)
         seed_everything(seed)
 
         def timed(stage: str, fn: Callable[[], Any]) -> Any:

@@ -36,7 +36,8 @@ def test_augment_preview_shows_counts_examples_and_drops(tiny_task_file: Path) -
     assert "train class counts" in out and "before" in out and "after" in out
     assert "examples (3)" in out and "original" in out and "augmented" in out
     assert "dropped by the host:" in out and "augmentation errors: 0" in out
-    assert "undersampled: {'1':" in out  # 6 positives grown to 24, cut to 12
+    # 6 positives ×3 = 18 possible copies; 1:1 with 12 negatives keeps 6: only those are made, nothing is cut
+    assert "copies: 18 could be made (source posts × n), 6 were needed" in out and "undersampled" not in out
 
 
 def test_augment_preview_json(tiny_task_file: Path) -> None:
