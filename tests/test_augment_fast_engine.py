@@ -20,7 +20,6 @@ so the long post gets few calls; the short and medium posts carry most of the po
 from __future__ import annotations
 
 import random
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,11 +31,13 @@ from alexbench_augment.generation import MENTION_PLACEHOLDER
 from alexbench_augment.ta_tables import CONTRACTIONS, EXTENSION_MAP, QWERTY_ADJACENCY, words_from_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import chi2_contingency, ks_2samp
+from scipy.stats import ks_2samp
 
 from alexbench.data import load_dataset
 from alexbench.nltkdata import ENGLISH_STOPWORDS
 from alexbench.tasks import load_task
+
+from .stats import chi2_p
 
 REPO = Path(__file__).resolve().parents[1]
 KINDS = ["char_substitution", "qwerty", "wordnet", "contract"]
@@ -220,34 +221,13 @@ def run_fast(text: str, n: int, seeds: range, walk=alex_fast._Walk) -> Calls:
     return out
 
 
-def _chi2(a: list, b: list, min_expected: float = 5.0) -> float:
-    """p-value of a chi-square test of homogeneity; categories too rare for the test are pooled."""
-    ca, cb = Counter(a), Counter(b)
-    cats = sorted(set(ca) | set(cb), key=lambda c: (ca[c] + cb[c], str(c)), reverse=True)
-    total_a, total_b = len(a), len(b)
-    table: list[list[int]] = []
-    rest = [0, 0]
-    for cat in cats:
-        row = [ca[cat], cb[cat]]
-        expected = min(sum(row) * total_a, sum(row) * total_b) / (total_a + total_b)
-        if expected >= min_expected:
-            table.append(row)
-        else:
-            rest = [rest[0] + row[0], rest[1] + row[1]]
-    if sum(rest):
-        table.append(rest)
-    if len(table) < 2:
-        return 1.0  # a single category on both sides: nothing to tell them apart
-    return float(chi2_contingency(np.array(table).T)[1])
-
-
 def compare(ta_calls: Calls, fast_calls: Calls, n_words: int) -> dict[str, float]:
     p = {
-        "distinct copies per call": _chi2(ta_calls.distinct, fast_calls.distinct),
-        "original returned": _chi2(ta_calls.unchanged, fast_calls.unchanged),
-        "words changed per copy": _chi2(ta_calls.swaps, fast_calls.swaps),
-        "transformation": _chi2(ta_calls.kinds, fast_calls.kinds),
-        "position (chi-square)": _chi2(ta_calls.positions, fast_calls.positions),
+        "distinct copies per call": chi2_p(ta_calls.distinct, fast_calls.distinct),
+        "original returned": chi2_p(ta_calls.unchanged, fast_calls.unchanged),
+        "words changed per copy": chi2_p(ta_calls.swaps, fast_calls.swaps),
+        "transformation": chi2_p(ta_calls.kinds, fast_calls.kinds),
+        "position (chi-square)": chi2_p(ta_calls.positions, fast_calls.positions),
     }
     if ta_calls.positions and fast_calls.positions:
         p["position (KS)"] = float(ks_2samp(np.array(ta_calls.positions) / n_words,

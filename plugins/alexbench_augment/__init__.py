@@ -17,8 +17,9 @@ __version__ = "0.1.0"
 #: name → (module:class, one-line description)
 AUGMENTERS: dict[str, tuple[str, str]] = {
     "alex_textattack": ("textattack_aug:AlexTextAttack",
-                        "ALEX: TextAttack char-sub/QWERTY/WordNet/contraction ×N + over/under-sampling (presets)"),
-    "eda": ("textattack_aug:Eda", "EDA via TextAttack EasyDataAugmenter (offline WordNet)"),
+                        "ALEX: TextAttack char-sub/QWERTY/WordNet/contraction ×N + over/under-sampling (presets; "
+                        "fast engine or TextAttack itself)"),
+    "eda": ("textattack_aug:Eda", "EDA: TextAttack's EasyDataAugmenter (fast engine or TextAttack itself)"),
     "nlpaug_keyboard": ("nlpaug_aug:NlpaugKeyboard", "nlpaug KeyboardAug: neighbouring-key typos"),
     "nlpaug_ocr": ("nlpaug_aug:NlpaugOcr", "nlpaug OcrAug: OCR character confusions"),
     "nlpaug_random_char": ("nlpaug_aug:NlpaugRandomChar", "nlpaug RandomCharAug: insert/substitute/swap/delete"),

@@ -63,17 +63,21 @@ class SynonymTable:
         self._cache: dict[str, tuple[str, ...]] = {}
         self._wordnet = None
 
+    def _load(self):
+        if self._wordnet is None:
+            from alexbench.nltkdata import activate
+
+            activate()
+            from nltk.corpus import wordnet
+
+            self._wordnet = wordnet
+        return self._wordnet
+
     def __call__(self, word: str) -> tuple[str, ...]:
         found = self._cache.get(word)
         if found is None:
-            if self._wordnet is None:
-                from alexbench.nltkdata import activate
-
-                activate()
-                from nltk.corpus import wordnet
-
-                self._wordnet = wordnet
-            names = {name for syn in self._wordnet.synsets(word, lang="eng") for name in syn.lemma_names(lang="eng")
+            wordnet = self._load()
+            names = {name for syn in wordnet.synsets(word, lang="eng") for name in syn.lemma_names(lang="eng")
                      if name != word and "_" not in name and is_one_word(name)}
             found = self._cache[word] = tuple(sorted(names))
         return found

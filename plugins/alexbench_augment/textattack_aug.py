@@ -1,17 +1,24 @@
-"""TextAttack augmenters: ALEX's composite recipe and EDA. TextAttack is imported on first use."""
+"""TextAttack augmenters: ALEX's composite recipe and EDA, each with two engines: ``fast``
+(alexbench's samplers of TextAttack's distributions, linear in post length: alex_fast.py,
+eda_fast.py) and ``textattack`` (TextAttack itself, imported on first use)."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import islice
+
+from alexbench.nltkdata import ENGLISH_STOPWORDS
 
 from . import __version__
 from .base import GrowingAugmenter, GrowParams
 from .generation import MENTION_PLACEHOLDER
 from .presets import PRESETS
+from .supply import Job, Made
 
 ALEX_TRANSFORMATIONS = ("char_substitution", "qwerty", "wordnet", "contract")
+ENGINES = ("fast", "textattack")
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,8 @@ class AlexParams(GrowParams):
     preset: ``smm4h23_task1`` | ``smm4h23_task2`` | ``smm4h23_task4`` (see presets.py) or empty.
     transformations: comma-separated subset of char_substitution, qwerty, wordnet, contract.
     pct_words_to_swap: TextAttack's fraction of words changed per augmented text.
+    engine: ``fast`` (alexbench's sampler of TextAttack's distribution, linear in post length; see
+    alex_fast.py) or ``textattack`` (TextAttack's own ``Augmenter``, for bit-faithful reproduction).
     """
 
     preset: str = ""
@@ -28,8 +37,11 @@ class AlexParams(GrowParams):
     balance: str = "ratio"
     transformations: str = ",".join(ALEX_TRANSFORMATIONS)
     pct_words_to_swap: float = 0.1
+    engine: str = "fast"
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(repr(e) for e in ENGINES)}, got {self.engine!r}")
         if self.preset:
             if self.preset not in PRESETS:
                 raise ValueError(f"unknown preset {self.preset!r}; presets: {', '.join(sorted(PRESETS))}")
@@ -58,6 +70,7 @@ class AlexTextAttack(GrowingAugmenter):
     operation = "textattack_composite"
 
     def build_generator(self) -> Callable[[str, int], list[str]]:
+        """TextAttack's own Augmenter (``engine = "textattack"``)."""
         from . import ta_offline
 
         p: AlexParams = self.params
@@ -65,16 +78,44 @@ class AlexTextAttack(GrowingAugmenter):
                                               (MENTION_PLACEHOLDER,))
         return lambda text, n: augmenter.augment(text)
 
+    def fast_engine(self):
+        engine = getattr(self, "_fast", None)
+        if engine is None:
+            from .alex_fast import FastAlexEngine
+
+            p: AlexParams = self.params
+            engine = self._fast = FastAlexEngine(p.transformation_names(), p.pct_words_to_swap, p.n,
+                                                 set(ENGLISH_STOPWORDS) | {MENTION_PLACEHOLDER})
+        return engine
+
+    def make_copies(self, jobs: Sequence[Job]) -> list[Made]:
+        if self.params.engine == "textattack":
+            return super().make_copies(jobs)
+        engine = self.fast_engine()
+        out: list[Made] = []
+        for job in jobs:
+            try:
+                texts = tuple(copy.text for copy in islice(engine.copies(job.text, job.seed), job.stop))
+            except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
+                out.append(Made(job.key, (), True, (type(exc).__name__, str(exc))))
+                continue
+            out.append(Made(job.key, texts, len(texts) < job.stop))
+        return out
+
 
 @dataclass(frozen=True)
 class EdaParams(GrowParams):
     """EDA (Wei & Zou 2019) via TextAttack's EasyDataAugmenter: synonym replacement, deletion,
-    swap, synonym insertion. n is EDA's transformations_per_example."""
+    swap, synonym insertion. n is EDA's transformations_per_example. engine: ``fast`` (alexbench's
+    sampler of the same distribution, linear in post length; see eda_fast.py) or ``textattack``."""
 
     n: int = 4
     pct_words_to_swap: float = 0.1
+    engine: str = "fast"
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(repr(e) for e in ENGINES)}, got {self.engine!r}")
         if not 0.0 <= self.pct_words_to_swap <= 1.0:
             raise ValueError(f"pct_words_to_swap must be in [0, 1], got {self.pct_words_to_swap}")
         super().__post_init__()
@@ -89,8 +130,26 @@ class Eda(GrowingAugmenter):
     operation = "easy_data_augmentation"
 
     def build_generator(self) -> Callable[[str, int], list[str]]:
+        """TextAttack's own EasyDataAugmenter (``engine = "textattack"``)."""
         from . import ta_offline
 
         p: EdaParams = self.params
         augmenter = ta_offline.OfflineEasyDataAugmenter(p.pct_words_to_swap, p.n, (MENTION_PLACEHOLDER,))
         return lambda text, n: augmenter.augment(text)
+
+    def make_copies(self, jobs: Sequence[Job]) -> list[Made]:
+        if self.params.engine == "textattack":
+            return super().make_copies(jobs)
+        engine = getattr(self, "_fast", None)
+        if engine is None:
+            from .eda_fast import FastEdaEngine
+
+            engine = self._fast = FastEdaEngine(self.params.pct_words_to_swap, self.params.n,
+                                                set(ENGLISH_STOPWORDS) | {MENTION_PLACEHOLDER})
+        out: list[Made] = []
+        for job in jobs:
+            try:
+                out.append(Made(job.key, tuple(engine.augment(job.text, job.seed)), True))
+            except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
+                out.append(Made(job.key, (), True, (type(exc).__name__, str(exc))))
+        return out
