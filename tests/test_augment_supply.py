@@ -95,3 +95,17 @@ def test_engine_is_part_of_the_run_spec_and_textattack_stays_available(demo) -> 
         host.build("augmenter", "alex_textattack", {"engine": "quick"})
     with pytest.raises(ParamError, match="workers must be >= 0"):
         host.build("augmenter", "alex_textattack", {"workers": -1})
+
+
+def test_an_augmenter_class_that_cannot_reach_a_worker_runs_in_one_process(demo) -> None:
+    from alexbench_augment.textattack_aug import AlexTextAttack
+
+    task, train = demo
+
+    class Local(AlexTextAttack):  # defined in a function: worker processes cannot import it
+        name = "local_alex"
+
+    log: list[str] = []
+    rows = Local.from_params({"n": 2, "workers": 2}).augment(list(train), Context(task=task, seed=1, log=log.append))
+    assert [r.text for r in rows] == [r[1] for r in rows_of(Local.from_params({"n": 2, "workers": 1}), task, train)]
+    assert any("one process (its class cannot be sent to worker processes" in line for line in log)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import pickle
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, Protocol
@@ -91,13 +92,23 @@ class Maker:
 
     def __init__(self, augmenter: CopyMaker, workers: int, ctx: Context) -> None:
         self.augmenter, self.workers, self.ctx = augmenter, workers, ctx
-        self.used_pool = False
+        self.used_pool = self.warned = False
 
     def use_pool(self, jobs: Sequence[Job]) -> bool:
         n = resolve(self.workers)
         if n < 2 or len(jobs) < 2:
             return False
-        return self.workers >= 2 or sum(len(j.text) * j.stop for j in jobs) >= POOL_THRESHOLD
+        if not (self.workers >= 2 or sum(len(j.text) * j.stop for j in jobs) >= POOL_THRESHOLD):
+            return False
+        try:  # a worker rebuilds the augmenter from its class and params: both must pickle (by reference)
+            pickle.dumps((type(self.augmenter), self.augmenter.params))  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - e.g. a class defined in __main__ or inside a function
+            if not self.warned:
+                self.ctx.log(f"augmenter {self.augmenter.name}: one process (its class cannot be sent to worker "
+                             f"processes: {type(exc).__name__}: {exc})")
+                self.warned = True
+            return False
+        return True
 
     def __call__(self, jobs: list[Job]) -> Iterator[Made]:
         description = f"augment ({self.augmenter.name})"
