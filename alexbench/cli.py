@@ -383,7 +383,7 @@ def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_
 @click.option("--no-progress", is_flag=True)
 @click.pass_context
 def demo(ctx: click.Context, no_progress: bool) -> None:
-    """The default job: the 'demo' study (studies/demo.toml) on the demo task, then its leaderboard."""
+    """The default job: the 'demo' study (built in: alexbench_tasks/studies/demo.toml) on the demo task, then its leaderboard."""
     ctx.invoke(grid, study="demo", no_progress=no_progress)
 
 

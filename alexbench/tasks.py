@@ -1,7 +1,7 @@
 """Task definitions: TOML files describing data files, columns, labels, metric and submission.
 
-A task file has a ``[task]`` table; see ``tasks/demo/task.toml`` for a commented example and
-docs/tasks.md for every field. Paths resolve against the task file's folder; ``{data_root}``
+A task file has a ``[task]`` table; see ``alexbench_tasks/tasks/demo/task.toml`` (package data of
+the built-in plugin) for a commented example and docs/tasks.md for every field. Paths resolve against the task file's folder; ``{data_root}``
 expands to ``--data-root`` / ``$ALEXBENCH_DATA_ROOT`` (default ``./data``). Data files are
 confined to the task's data folder.
 """

@@ -22,9 +22,9 @@ def source_posts() -> tuple[str, list[str]]:
     from alexbench.tasks import load_task
 
     if (SHARED / "constraint2021_covid_fakenews" / "Constraint_Train.csv").is_file():
-        task = load_task(REPO / "tasks" / "standins" / "constraint2021.toml", data_root=SHARED)
+        task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "standins" / "constraint2021.toml", data_root=SHARED)
         return "CONSTRAINT 2021 train posts", [p.text for p in load_dataset(task).train]
-    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
     return "demo train posts", [p.text for p in load_dataset(task).train]
 
 
@@ -77,7 +77,7 @@ def write_task(folder: Path, *, name: str = "reddit_length", count: int = 2000, 
     from alexbench.tasks import load_task
 
     _, texts = source_posts()
-    demo = load_dataset(load_task(REPO / "tasks" / "demo" / "task.toml"))
+    demo = load_dataset(load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml"))
     signal = [p.text for p in demo.train + demo.dev + demo.test if p.label == "1"]
     rng = random.Random(seed)
     (folder / "data").mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ ROUNDS = 3
 
 @pytest.fixture(scope="module")
 def sample():
-    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
     return task, load_dataset(task).train[:N_POSTS]
 
 

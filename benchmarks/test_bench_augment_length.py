@@ -234,7 +234,7 @@ def test_parallel_speed_up_textattack_engine(texts, record_ratio) -> None:
     cores = workers.available_cores()
     if cores < 2:
         pytest.skip("one core")
-    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
     posts = [Post(f"p{i}", text, "1") for i, text in enumerate(long_posts(texts[1], 24, 50, seed=7))]
     posts += [Post(f"n{i}", text, "0") for i, text in enumerate(long_posts(texts[1], 48, 50, seed=8))]
     host = PluginHost()

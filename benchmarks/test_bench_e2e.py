@@ -109,7 +109,7 @@ def test_scale_curve(tmp_path: Path, record_ratio) -> None:
     from alexbench.data import load_dataset
     from alexbench.tasks import load_task
 
-    source = load_dataset(load_task(REPO / "tasks" / "standins" / "smm4h22_task2_stance.toml",
+    source = load_dataset(load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "standins" / "smm4h22_task2_stance.toml",
                                     data_root=SHARED))
 
     def rows(posts):

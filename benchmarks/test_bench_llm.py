@@ -29,7 +29,7 @@ RESULTS: dict[str, float] = {}
 
 @pytest.fixture(scope="module")
 def demo():
-    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
     posts = load_dataset(task).test[:N_POSTS]
     return task, posts, Prediction(["1"] * len(posts), [[0.0, 1.0]] * len(posts))
 

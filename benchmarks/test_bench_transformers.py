@@ -29,7 +29,7 @@ from alexbench.interfaces import Context  # noqa: E402
 from alexbench.tasks import load_task  # noqa: E402
 
 pytestmark = pytest.mark.bench
-DEMO = Path(__file__).resolve().parents[1] / "tasks" / "demo" / "task.toml"
+DEMO = Path(__file__).resolve().parents[1] / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml"
 MAX_LENGTH, EVAL_BATCH, TRAIN_BATCH, ROUNDS = 96, 64, 16, 3
 
 

@@ -72,7 +72,7 @@ def make_boards(root: Path, *, tasks: tuple[str, ...] = ("demo", "tiny")) -> lis
     host = PluginHost(plugins=[("leaderboard-test-plugin", PLUGIN)], disabled=[], trace=False)
     store = ResultsStore(root / "results")
     runner = Runner(host, store, show_progress=False)
-    specs = {"demo": load_task(REPO / "tasks" / "demo" / "task.toml")}
+    specs = {"demo": load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")}
     if "tiny" in tasks:
         specs["tiny"] = load_task(make_tiny_task(root / "tasks"))
     for name in tasks:

@@ -36,7 +36,7 @@ def test_identical_across_processes_and_hash_seeds() -> None:
     outputs = []
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        done = subprocess.run([sys.executable, "-c", SCRIPT, str(REPO / "tasks" / "demo" / "task.toml")],
+        done = subprocess.run([sys.executable, "-c", SCRIPT, str(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")],
                               capture_output=True, text=True, env=env, timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]
         outputs.append(done.stdout.strip().splitlines()[-1])

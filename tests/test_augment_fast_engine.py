@@ -56,7 +56,7 @@ def ta():
 
 @pytest.fixture(scope="module")
 def demo_positives() -> list[str]:
-    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
     return [p.text for p in load_dataset(task).train if p.label == "1"]
 
 

@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 def demo() -> tuple[TaskSpec, list[Post]]:
     from alexbench.data import load_dataset
 
-    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
     train = load_dataset(task).train
     # a small sample: 8 positives (one with mentions and &amp;), 16 negatives
     pos = [p for p in train if p.label == "1"][:7]

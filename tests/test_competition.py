@@ -40,7 +40,7 @@ def test_submission_is_the_exact_smm4h_format(demo_run, tmp_path: Path) -> None:
         assert archive.namelist() == ["prediction_task1.tsv"]  # no folder inside
         lines = archive.read("prediction_task1.tsv").decode().splitlines()
     assert lines[0] == "tweet_id\tlabel"
-    test_ids = [line.split("\t")[0] for line in (REPO / "tasks/demo/data/test.tsv").read_text().splitlines()[1:]]
+    test_ids = [line.split("\t")[0] for line in (REPO / "plugins/alexbench_tasks/tasks/demo/data/test.tsv").read_text().splitlines()[1:]]
     assert [line.split("\t")[0] for line in lines[1:]] == test_ids
     assert {line.split("\t")[1] for line in lines[1:]} <= {"0", "1"}
     assert write_submission(run, task, tmp_path / "again").read_bytes() == path.read_bytes()  # reproducible bytes
@@ -49,7 +49,7 @@ def test_submission_is_the_exact_smm4h_format(demo_run, tmp_path: Path) -> None:
 def test_scorer_reproduces_the_leaderboard_numbers(demo_run, tmp_path: Path) -> None:
     host, task, run = demo_run
     sub = write_submission(run, task, tmp_path)
-    result = score_files(task, REPO / "tasks/demo/data/test.tsv", sub, host.metrics)
+    result = score_files(task, REPO / "plugins/alexbench_tasks/tasks/demo/data/test.tsv", sub, host.metrics)
     assert result == run.metrics()["test"]
 
 
@@ -76,13 +76,13 @@ def test_malformed_submissions_get_precise_errors(demo_run, tmp_path: Path, muta
         lines = archive.read("prediction_task1.tsv").decode().splitlines()
     bad = _write(tmp_path, "\n".join(mutate(lines)) + "\n")
     with pytest.raises(SubmissionError, match=message):
-        score_files(task, REPO / "tasks/demo/data/test.tsv", bad, host.metrics)
+        score_files(task, REPO / "plugins/alexbench_tasks/tasks/demo/data/test.tsv", bad, host.metrics)
 
 
 def test_codalab_mode_writes_scores_txt(demo_run, tmp_path: Path) -> None:
     _, task, run = demo_run
     (tmp_path / "input" / "ref").mkdir(parents=True)
-    (tmp_path / "input" / "ref" / "test.tsv").write_bytes((REPO / "tasks/demo/data/test.tsv").read_bytes())
+    (tmp_path / "input" / "ref" / "test.tsv").write_bytes((REPO / "plugins/alexbench_tasks/tasks/demo/data/test.tsv").read_bytes())
     write_submission(run, task, tmp_path / "input" / "res")
     result = subprocess.run([sys.executable, "-m", "alexbench", "score", "--task", "demo",
                              str(tmp_path / "input"), str(tmp_path / "output")], capture_output=True, text=True, check=False)

@@ -96,7 +96,7 @@ def test_a_row_never_mixes_two_definitions_of_a_variant(tmp_path: Path) -> None:
 
     from .conftest import REPO
 
-    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
     store = ResultsStore(tmp_path / "results")
     runner = Runner(PluginHost(), store, show_progress=False)
     old = VariantSpec("tfidf-x", ComponentSpec("tfidf_logreg", {"class_weight": "balanced"}))

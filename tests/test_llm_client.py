@@ -33,8 +33,8 @@ from alexbench_llm.client import CallSettings, LLMConfigError, complete  # noqa:
 from alexbench_llm.explainer import LLMExplainer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO_PROMPTS = str(REPO / "tasks" / "demo" / "prompts" / "demo.toml")
-TASK2_PROMPTS = str(REPO / "tasks" / "smm4h23" / "prompts" / "smm4h23_task2.toml")
+DEMO_PROMPTS = str(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "prompts" / "demo.toml")
+TASK2_PROMPTS = str(REPO / "plugins" / "alexbench_tasks" / "tasks" / "smm4h23" / "prompts" / "smm4h23_task2.toml")
 
 
 def completion(content: str) -> dict[str, Any]:

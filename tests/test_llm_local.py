@@ -53,7 +53,7 @@ PLUGIN = types.SimpleNamespace(alexbench_register_classifiers=hookimpl(lambda re
 
 
 def test_local_gemma_explains_demo_posts_and_a_rerun_comes_from_the_cache(store) -> None:
-    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
     runner = Runner(PluginHost(plugins=[("first-n", PLUGIN)]), store, show_progress=False)
     variant = VariantSpec("first4+llm", ComponentSpec("first_n", {"n": 4}), (),
                           ComponentSpec("llm", {"model": "local/gemma-3-270m", "concurrency": 1}))
@@ -92,8 +92,8 @@ def test_openai_compatible_server_on_localhost_is_reached_by_model_name() -> Non
             assert json.load(resp)["data"][0]["id"] == "gemma-3-270m"
         explainer = LLMExplainer.from_params({
             "model": "openai/gemma-3-270m", "api_base": server.api_base, "cache": False, "concurrency": 1,
-            "prompts": str(REPO / "tasks" / "demo" / "prompts" / "demo.toml")})
-        task = load_task(REPO / "tasks" / "demo" / "task.toml")
+            "prompts": str(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "prompts" / "demo.toml")})
+        task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
         from alexbench.data import load_dataset
 
         posts = load_dataset(task).test[:3]
@@ -109,7 +109,7 @@ def test_a_reply_depends_on_its_prompt_only_not_on_the_previous_one() -> None:
     the same reply every time. Before the server evaluated each prompt from scratch, this post's
     verdict flipped from False to True when it followed either of the two posts here (llama.cpp's
     prefix cache evaluated the rest of the prompt in different batches)."""
-    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
     from alexbench.data import load_dataset
 
     test = {p.id: p for p in load_dataset(task).test}

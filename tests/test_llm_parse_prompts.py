@@ -68,10 +68,10 @@ def test_text_without_json_never_yields_a_verdict(text) -> None:
 
 # -- templates ------------------------------------------------------------------------------
 @pytest.mark.parametrize("task_file, send, flip_to, relabel_to", [
-    ("tasks/demo/task.toml", ("1",), "0", ()),
-    ("tasks/smm4h23/task1.toml", ("1",), "0", ()),
-    ("tasks/smm4h23/task4.toml", ("1",), "0", ()),
-    ("tasks/smm4h23/task2.toml", ("negative",), None, ("positive", "neutral")),
+    ("plugins/alexbench_tasks/tasks/demo/task.toml", ("1",), "0", ()),
+    ("plugins/alexbench_tasks/tasks/smm4h23/task1.toml", ("1",), "0", ()),
+    ("plugins/alexbench_tasks/tasks/smm4h23/task4.toml", ("1",), "0", ()),
+    ("plugins/alexbench_tasks/tasks/smm4h23/task2.toml", ("negative",), None, ("positive", "neutral")),
 ])
 def test_alex_label_policy_per_task(task_file, send, flip_to, relabel_to) -> None:
     task = load_task(REPO / task_file)
@@ -89,23 +89,23 @@ def test_alex_label_policy_per_task(task_file, send, flip_to, relabel_to) -> Non
 
 
 def test_relabel_rules() -> None:
-    task2 = load_task(REPO / "tasks/smm4h23/task2.toml")
+    task2 = load_task(REPO / "plugins/alexbench_tasks/tasks/smm4h23/task2.toml")
     tpl = load_template(template_path(task2), task2)
     assert tpl.new_label_for_false("negative", "positive") == ("positive", "")
     assert tpl.new_label_for_false("negative", "neutral") == ("neutral", "")
     assert tpl.new_label_for_false("negative", "negative")[0] is None
     assert tpl.new_label_for_false("negative", None)[0] is None
-    demo = load_task(REPO / "tasks/demo/task.toml")
+    demo = load_task(REPO / "plugins/alexbench_tasks/tasks/demo/task.toml")
     tpl = load_template(template_path(demo), demo)
     assert tpl.new_label_for_false("1", "1") == ("0", "")  # flip_to decides, not the reply
     assert tpl.new_label_for_false("0", None) == ("1", "")  # binary: a sent "0" flips to the other label
 
 
 def test_template_errors_name_the_file_and_field(tmp_path) -> None:
-    task = load_task(REPO / "tasks/demo/task.toml")
+    task = load_task(REPO / "plugins/alexbench_tasks/tasks/demo/task.toml")
     with pytest.raises(TaskFileError, match="no prompt template for task 'demo'"):
         load_template(tmp_path / "missing.toml", task)
-    base = (REPO / "tasks/demo/prompts/demo.toml").read_text()
+    base = (REPO / "plugins/alexbench_tasks/tasks/demo/prompts/demo.toml").read_text()
     cases = [
         (base.replace('send = ["1"]', 'send = ["yes"]'), "prompt.send: 'yes' is not one of the task's labels"),
         (base.replace("{text}\nPredicted", "{txt}\nPredicted", 1), r"unknown placeholder\(s\) \['txt'\]"),

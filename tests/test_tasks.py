@@ -21,7 +21,7 @@ def test_every_shipped_task_file_is_valid(host) -> None:
     for name in names:
         task = catalog.load(name)
         validate_metric(task, host.metrics.names())
-        assert task.path.is_relative_to(REPO / "tasks")
+        assert task.path.is_relative_to(REPO / "plugins" / "alexbench_tasks" / "tasks")
 
 
 def test_smm4h23_definitions_match_the_shared_tasks(host) -> None:
@@ -45,7 +45,7 @@ def test_missing_data_says_where_to_put_it(host, tmp_path: Path) -> None:
 
 def test_data_root_from_environment(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("ALEXBENCH_DATA_ROOT", str(tmp_path))
-    task = load_task(REPO / "tasks" / "smm4h23" / "task4.toml")
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "smm4h23" / "task4.toml")
     assert task.data_dir == (tmp_path / "smm4h23_task4").resolve()
 
 

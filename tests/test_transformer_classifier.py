@@ -22,7 +22,7 @@ from alexbench.store import ResultsStore  # noqa: E402
 from alexbench.tasks import TaskCatalog, load_task  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "tasks" / "demo" / "task.toml"
+DEMO = REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml"
 SMALL = {"max_length": 32, "epochs": 2, "batch_size": 16, "lr": 1e-4, "warmup": 0.0}
 
 pytestmark = pytest.mark.slow
@@ -170,7 +170,7 @@ def test_extra_column_is_used_as_a_text_pair(tmp_path) -> None:
 
 def test_runner_end_to_end_with_the_shipped_variant(tmp_path) -> None:
     """`alexbench run -t demo -v minilm-balanced`, through the runner, shortened (2 epochs, 48 tokens)."""
-    catalog = TaskCatalog([REPO / "tasks"])
+    catalog = TaskCatalog([REPO / "plugins" / "alexbench_tasks" / "tasks"])
     shipped = VariantCatalog(catalog.variant_files).get("minilm-balanced")
     assert shipped.classifier.params["loss"] == "weighted_ce"
     variant = VariantSpec("minilm-balanced-short", ComponentSpec(

@@ -30,7 +30,7 @@ from alexbench.pluginmanager import PluginHost  # noqa: E402
 from alexbench.tasks import load_task  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "tasks" / "demo" / "task.toml"
+DEMO = REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml"
 
 
 def test_importing_the_plugin_does_not_import_torch() -> None:

@@ -98,7 +98,7 @@ def load_template(path: Path, task: TaskSpec) -> PromptTemplate:
     """Read and check a template against the task's labels and extra inputs."""
     if not path.is_file():
         raise TaskFileError(path, "", f"no prompt template for task {task.name!r}: write one (see "
-                            "docs/explainers.md; start from tasks/demo/prompts/demo.toml) or set the "
+                            "docs/explainers.md; start from alexbench_tasks/tasks/demo/prompts/demo.toml) or set the "
                             "explainer parameter prompts = \"path/to/template.toml\"")
     raw = path.read_bytes()
     root = Table(path, read_toml(path))

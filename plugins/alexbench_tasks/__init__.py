@@ -1,20 +1,29 @@
 """Built-in task definitions (SMM4H 2023 Tasks 1, 2, 4, the demo task, public stand-ins), the
-built-in variants and the studies: contributes the repository's ``tasks/`` and ``studies/``."""
+built-in variants, the studies, the prompt templates and the demo data.
+
+They are package data of this plugin (``alexbench_tasks/tasks/`` and ``alexbench_tasks/studies/``),
+found with :mod:`importlib.resources`, so an editable install, a wheel and an sdist all see the
+same files; nothing is looked up relative to a checkout.
+"""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from alexbench import hookimpl
 
-TASKS_DIR = Path(__file__).resolve().parents[2] / "tasks"
-STUDIES_DIR = TASKS_DIR.parent / "studies"
+
+def _package_dir(name: str) -> Path:
+    """A data folder of this package as a real path (task files are read with pathlib and their
+    data files confined to their folder, so a zipped install cannot serve them)."""
+    folder = files(__name__) / name
+    if not isinstance(folder, Path) or not folder.is_dir():
+        raise FileNotFoundError(f"built-in folder {name!r} of package {__name__} not found at {folder}: "
+                                "reinstall alexbench (pip install alexbench, or pip install -e . in a checkout)")
+    return folder
 
 
 @hookimpl
 def alexbench_task_dirs() -> list[Path]:
-    if not TASKS_DIR.is_dir():
-        raise FileNotFoundError(
-            f"built-in task folder {TASKS_DIR} not found: install alexbench from a checkout with 'pip install -e .'"
-        )
-    return [TASKS_DIR, STUDIES_DIR] if STUDIES_DIR.is_dir() else [TASKS_DIR]
+    return [_package_dir("tasks"), _package_dir("studies")]
