@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import placeholders
 from .errors import DataMissingError, TaskFileError, UnknownNameError
 from .tomlfile import Table, read_toml
 
@@ -91,7 +92,7 @@ class TaskSpec:
     description: str
     path: Path
     data_dir: Path
-    obtain: str
+    obtain: str  # how to get the data, its {data_dir} already filled in
     splits: dict[str, SplitSpec]
     labels: tuple[str, ...]
     positive: str | None
@@ -118,7 +119,7 @@ class TaskSpec:
         if missing:
             raise DataMissingError(
                 f"task {self.name!r}: data files not found: {', '.join(missing)}.\n"
-                f"{self.obtain.format(data_dir=self.data_dir)}\n"
+                f"{self.obtain}\n"
                 f"(the data folder is {self.data_dir}; set --data-root or ${DATA_ROOT_ENV} to move it)"
             )
 
@@ -190,11 +191,15 @@ def load_task(path: Path | str, data_root: Path | None = None) -> TaskSpec:
     if not name or not all(c.isalnum() or c in "_-." for c in name):
         raise task.error("name", f"must be a non-empty identifier (letters, digits, _ - .), got {name!r}")
     data_root = (Path(data_root) if data_root is not None else default_data_root()).resolve()  # relative to cwd
-    data_dir_text = task.get("data_dir", str)
-    data_dir = Path(data_dir_text.replace("{data_root}", str(data_root)))
+    data_dir_text = placeholders.parse(task.get("data_dir", str), {"data_root"}, path=path, field="task.data_dir")
+    data_dir = Path(data_dir_text.fill({"data_root": data_root}))
     if not data_dir.is_absolute():
         data_dir = path.parent / data_dir
     data_dir = data_dir.resolve()
+
+    # User-written text: only plain {name} fields, checked now (see alexbench.placeholders).
+    obtain = placeholders.parse(task.get("obtain", str, "Put the data files in {data_dir}."), {"data_dir"},
+                                path=path, field="task.obtain")
 
     fmt = _format(root.table("format"))
     columns = _columns(root.table("columns", required=True))
@@ -260,7 +265,7 @@ def load_task(path: Path | str, data_root: Path | None = None) -> TaskSpec:
         description=task.get("description", str, ""),
         path=path.resolve(),
         data_dir=data_dir,
-        obtain=task.get("obtain", str, "Put the data files in {data_dir}."),
+        obtain=obtain.fill({"data_dir": data_dir}),
         splits=splits,
         labels=labels,
         positive=positive,

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alexbench import placeholders
 from alexbench.errors import TaskFileError
 from alexbench.interfaces import Post
 from alexbench.tasks import TaskSpec
@@ -56,6 +56,9 @@ class PromptTemplate:
     label_meaning: Mapping[str, str]
     examples: tuple[Example, ...]
     labels: tuple[str, ...]
+    _system: placeholders.Template = field(repr=False, compare=False)
+    _user: placeholders.Template = field(repr=False, compare=False)
+    _example: placeholders.Template = field(repr=False, compare=False)
 
     def new_label_for_false(self, old: str, reply_label: str | None) -> tuple[str | None, str]:
         """The label a False verdict gives, or (None, why) when the reply does not name a valid one."""
@@ -79,19 +82,16 @@ class PromptTemplate:
         return {**extra, "text": text, "label": label, "label_meaning": self.label_meaning.get(label, label)}
 
     def messages(self, post: Post, label: str) -> list[dict[str, str]]:
-        """System and user messages for one post and its predicted label."""
+        """System and user messages for one post and its predicted label. The templates were
+        parsed when the file was read: only plain {name} fields are filled (never str.format)."""
         shots = []
         for ex in self.examples:
             answer = json.dumps({"verdict": ex.verdict, "label": ex.label if ex.verdict else ex.new_label,
                                  "reason": ex.reason}, ensure_ascii=False)
-            shots.append(self.example.format_map({**self._fields(ex.text, ex.label, ex.extra), "answer": answer}))
+            shots.append(self._example.fill({**self._fields(ex.text, ex.label, ex.extra), "answer": answer}))
         fields = {**self._fields(post.text, label, post.extra), "examples": "".join(shots)}
-        return [{"role": "system", "content": self.system.format_map(fields)},
-                {"role": "user", "content": self.user.format_map(fields)}]
-
-
-def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        return [{"role": "system", "content": self._system.fill(fields)},
+                {"role": "user", "content": self._user.fill(fields)}]
 
 
 def load_template(path: Path, task: TaskSpec) -> PromptTemplate:
@@ -129,12 +129,9 @@ def load_template(path: Path, task: TaskSpec) -> PromptTemplate:
     allowed = BASE_FIELDS | set(task.extra_keys)
     system, user = t.get("system", str), t.get("user", str)
     example = t.get("example", str, "")
-    for key, text, extra_allowed in (("system", system, {"examples"}), ("user", user, {"examples"}),
-                                     ("example", example, {"answer"})):
-        unknown = _placeholders(text) - allowed - extra_allowed
-        if unknown:
-            raise t.error(key, f"unknown placeholder(s) {sorted(unknown)}; allowed: "
-                          f"{sorted(allowed | extra_allowed)} (write {{{{ and }}}} for literal braces)")
+    parsed = {key: placeholders.parse(text, allowed | extra_allowed, path=path, field=t.field(key))
+              for key, text, extra_allowed in (("system", system, {"examples"}), ("user", user, {"examples"}),
+                                               ("example", example, {"answer"}))}
     examples = []
     for i, item in enumerate(t.get("examples", list, [])):
         if not isinstance(item, dict):
@@ -153,7 +150,8 @@ def load_template(path: Path, task: TaskSpec) -> PromptTemplate:
     if examples and not example:
         raise t.error("example", "is required when examples are given (how one example is written)")
     return PromptTemplate(path.resolve(), hashlib.sha256(raw).hexdigest(), str(t.get("version", (str, int), "1")),
-                          send, flip_to, relabel_to, system, user, example, dict(meaning), tuple(examples), labels)
+                          send, flip_to, relabel_to, system, user, example, dict(meaning), tuple(examples), labels,
+                          parsed["system"], parsed["user"], parsed["example"])
 
 
 def messages_hash(messages: Sequence[Mapping[str, Any]]) -> str:
