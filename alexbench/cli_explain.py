@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .cli_errors import reports_errors
 from .errors import AlexbenchError
 from .store import ResultsStore, StoredRun, default_results_root
 
@@ -67,19 +68,17 @@ def _verdict_text(row: dict[str, Any]) -> Text:
               help="Show each post's text (read from the task's data, when it is available here).")
 @click.option("--data-root", type=click.Path(path_type=Path), default=None, help="Data root for the post texts.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (JSON lines).")
+@reports_errors
 def explain(run_ref: str, results: Path | None, limit: int | None, only_flips: bool, include_not_sent: bool,
             with_text: bool, data_root: Path | None, as_json: bool) -> None:
     """Show the posts an explainer checked: prediction, verdict and reason."""
     out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-    try:
-        root = click.get_current_context().find_root().obj  # the alexbench group's --results/--data-root
-        results = results or getattr(root, "results", None)
-        data_root = data_root or getattr(root, "data_root", None)
-        run = ResultsStore(results if results is not None else default_results_root()).get(run_ref)
-    except AlexbenchError as exc:
-        raise click.ClickException(str(exc)) from None
+    root = click.get_current_context().find_root().obj  # the alexbench group's --results/--data-root
+    results = results or getattr(root, "results", None)
+    data_root = data_root or getattr(root, "data_root", None)
+    run = ResultsStore(results if results is not None else default_results_root()).get(run_ref)
     if not (run.path / "explanations.jsonl").is_file():
-        raise click.ClickException(f"run {run.path} has no explainer (no explanations.jsonl)")
+        raise AlexbenchError(f"run {run.path} has no explainer (no explanations.jsonl)")
     rows = explained_rows(run, only_flips=only_flips, include_not_sent=include_not_sent)
     shown = rows[:limit] if limit else rows
     spec = run.spec()

@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 
 from . import newplugin_templates as templates
+from .cli_errors import reports_errors
 from .errors import AlexbenchError
 
 KINDS = ("augmenter", "classifier", "explainer")
@@ -116,12 +117,10 @@ def _already_registered(names: PluginNames) -> str | None:
 @click.option("--kind", type=click.Choice(KINDS), required=True, help="What the plugin registers.")
 @click.option("--dir", "parent", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
               show_default=True, help="Folder in which to create the package folder alexbench-NAME.")
+@reports_errors
 def new_plugin(name: str, kind: str, parent: Path) -> None:
     """Write a ready plugin package NAME: entry point, a working component, kit tests, README."""
-    try:
-        names, root, written = write_plugin(name, kind, parent)
-    except NewPluginError as exc:
-        raise click.ClickException(str(exc)) from exc
+    names, root, written = write_plugin(name, kind, parent)
     owner = _already_registered(names)
     if owner is not None:
         click.echo(f"warning: a {kind} named {names.component!r} is already registered by plugin {owner!r}; "

@@ -1,4 +1,10 @@
-"""Exceptions raised by the host. Every message names the file, line or field at fault."""
+"""Exceptions raised by the host. Every message names the file, line or field at fault.
+
+Each error carries the command line's exit code: 2 when the input is wrong (an option, a task,
+variant, study or prompt file, a data row, a name, a path the user gave), 1 when the work failed
+(a run, a plugin, damaged or differing stored results, missing NLTK data, a full or read-only
+disk). 0 is success and 130 an interrupt (README "Exit codes").
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,21 @@ import difflib
 from collections.abc import Iterable
 from pathlib import Path
 
+EXIT_FAILURE = 1
+EXIT_USER_ERROR = 2
+
 
 class AlexbenchError(Exception):
-    """Base class: an error the CLI reports as a one-line message, without a traceback."""
+    """Base class: an error the CLI reports as a one-line message, without a traceback. Unless a
+    subclass says otherwise it is a user error (exit code 2)."""
+
+    exit_code = EXIT_USER_ERROR
+
+
+class FailureError(AlexbenchError):
+    """The input was fine but the work failed (exit code 1)."""
+
+    exit_code = EXIT_FAILURE
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
@@ -30,7 +48,7 @@ class UnknownNameError(AlexbenchError, KeyError):
         return self.args[0]
 
 
-class PluginError(AlexbenchError):
+class PluginError(FailureError):
     """A plugin could not be loaded or broke the hook contract."""
 
 
@@ -60,10 +78,10 @@ class DataError(AlexbenchError):
         super().__init__(f"{loc}: {field}: {message}" if field else f"{loc}: {message}")
 
 
-class RunError(AlexbenchError):
+class RunError(FailureError):
     """A run failed: its spec is kept and the error is recorded in the results store."""
 
 
-class StorageError(AlexbenchError):
+class StorageError(FailureError):
     """The results store cannot be written (disk full, quota, read-only, not a folder). Stops a
     grid: every later run would fail the same way. Finished runs stay; a rerun resumes."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import AlexbenchError, StorageError
+from .errors import AlexbenchError, FailureError, StorageError
 from .spec import ComponentSpec, VariantSpec
 
 
@@ -140,7 +140,7 @@ class RayExecutor:
                 ray.init(address=self.address, num_cpus=self.num_cpus if self.address is None else None,
                          include_dashboard=False, log_to_driver=False, configure_logging=False)
             except Exception as exc:
-                raise AlexbenchError(f"could not start or reach Ray ({self.address or 'local'}): {exc}") from exc
+                raise FailureError(f"could not start or reach Ray ({self.address or 'local'}): {exc}") from exc
             started = True
         pending: dict[Any, Job] = {}
         try:

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import AlexbenchError
+from .errors import FailureError
 
 NLTK_DATA_ENV = "ALEXBENCH_NLTK_DATA"
 WORDNET_DIR_ENV = "ALEXBENCH_WORDNET_DIR"
@@ -84,7 +84,7 @@ RESOURCES: dict[str, tuple[str, str]] = {
 }
 
 
-class NltkDataError(AlexbenchError):
+class NltkDataError(FailureError):
     """An NLTK resource is missing and cannot be set up offline: names it and how to install it."""
 
 

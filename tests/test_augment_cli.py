@@ -50,7 +50,7 @@ def test_augment_preview_json(tiny_task_file: Path) -> None:
 
 def test_augment_preview_rejects_unknown_names(tiny_task_file: Path) -> None:
     result = CliRunner().invoke(augment, ["-t", str(tiny_task_file), "-a", "nlpaug_keybord"])
-    assert result.exit_code == 1 and "Did you mean 'nlpaug_keyboard'" in result.output
+    assert result.exit_code == 2 and "Did you mean 'nlpaug_keyboard'" in result.output
 
 
 def test_parse_param() -> None:

@@ -107,3 +107,23 @@ def test_bracketed_text_is_printed_as_written_not_read_as_markup(tmp_path: Path,
     assert str(weird) in result.stderr  # the run folder, shown as written
     missing = alexbench("run", "-t", str(tmp_path / "no[/]such[red].toml"), "--classifier", "majority", cwd=tmp_path)
     assert missing.returncode == 2 and "no[/]such[red].toml" in missing.stderr and "Traceback" not in missing.stderr
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    # user errors: exit 2, whatever the command
+    (["explain", "--run", "nosuchrun"], 2, "no finished run 'nosuchrun'"),
+    (["submit", "--run", "nosuchrun"], 2, "no finished run 'nosuchrun'"),
+    (["augment", "-t", "demo", "-a", "nlpaug_keybord"], 2, "Did you mean 'nlpaug_keyboard'"),
+    (["new-plugin", "Bad Name", "--kind", "classifier"], 2, "must be lower-case letters and digits"),
+    (["leaderboard", "-t", "demo"], 2, "no finished runs under results"),
+    (["run", "-t", "demo"], 2, "give --variant NAME"),
+    # failures: exit 1
+    (["setup-data", "--dir", "n", "--wordnet-dir", "none"], 1, "apt-get install wordnet-base"),
+])
+def test_exit_codes_are_the_same_for_every_command(tmp_path: Path, args: list[str], code: int, message: str) -> None:
+    """2: the input is wrong; 1: the work failed (README 'Exit codes'); one line, no traceback."""
+    result = subprocess.run([sys.executable, "-m", "alexbench", *args], capture_output=True, text=True, cwd=tmp_path,
+                            timeout=300, check=False)
+    assert result.returncode == code, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len([line for line in result.stderr.splitlines() if "error" in line.lower()]) == 1

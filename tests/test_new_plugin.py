@@ -60,11 +60,11 @@ def test_generated_package_is_complete_and_its_module_registers(kind: str, tmp_p
 def test_bad_names_and_existing_folders_are_refused(tmp_path: Path) -> None:
     runner = CliRunner()
     bad = runner.invoke(new_plugin, ["Bad Name", "--kind", "classifier", "--dir", str(tmp_path)])
-    assert bad.exit_code == 1 and "must be lower-case letters and digits" in bad.output
+    assert bad.exit_code == 2 and "must be lower-case letters and digits" in bad.output
     assert not list(tmp_path.iterdir())
     generate(tmp_path, "twice", "classifier")
     again = runner.invoke(new_plugin, ["twice", "--kind", "augmenter", "--dir", str(tmp_path)])
-    assert again.exit_code == 1 and "alexbench-twice already exists" in again.output
+    assert again.exit_code == 2 and "alexbench-twice already exists" in again.output
     kind = runner.invoke(new_plugin, ["x", "--kind", "metric", "--dir", str(tmp_path)])
     assert kind.exit_code == 2 and "'metric' is not one of" in kind.output
 
