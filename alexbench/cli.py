@@ -29,6 +29,7 @@ from .fsio import atomic_write_text
 from .html import write_html
 from .latex import to_latex
 from .pluginmanager import PluginHost
+from .provenance import device_problem, seed_problem, select_device
 from .rescore import rescore as rescore_run
 from .runner import Runner
 from .spec import ComponentSpec, VariantCatalog, VariantSpec
@@ -70,18 +71,42 @@ class App:
         return ResultsStore(self.results)
 
 
-def _parse_seeds(text: str) -> list[int]:
+def _parse_seeds(_ctx: click.Context | None, _param: click.Parameter | None, text: str) -> list[int]:
+    """``--seeds``: whole numbers and ranges, ``1,2,3`` or ``1-5`` or ``0,10-12``."""
+    example = "give whole numbers from 0, e.g. 1,2,3 or 1-5"
     seeds: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if "-" in part[1:]:
-            lo, hi = part.split("-", 1)
-            seeds.extend(range(int(lo), int(hi) + 1))
-        elif part:
-            seeds.append(int(part))
-    if not seeds:
-        raise click.BadParameter("give at least one seed, e.g. 1,2,3 or 1-5")
+    for part in (p.strip() for p in text.split(",")):
+        lo, dash, hi = part.partition("-")
+        if not lo.isdigit() or (dash and not hi.isdigit()):
+            raise click.BadParameter(f"{part!r} is not a seed or a range of seeds; {example}")
+        if dash and int(hi) < int(lo):
+            raise click.BadParameter(f"{part!r} is an empty range; {example}")
+        for seed in range(int(lo), int(hi or lo) + 1):
+            problem = seed_problem(seed)
+            if problem:
+                raise click.BadParameter(problem)
+            if seed in seeds:
+                raise click.BadParameter(f"seed {seed} is given twice")
+            seeds.append(seed)
     return seeds
+
+
+def _check_device(_ctx: click.Context | None, _param: click.Parameter | None, value: str) -> str:
+    """``--device``: auto, cpu, cuda or cuda:N; CUDA must be there when it is asked for by name."""
+    problem = device_problem(value)
+    if problem:
+        raise click.BadParameter(problem)
+    if value.startswith("cuda"):
+        try:
+            select_device(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def _device_option(fn: Any) -> Any:
+    return click.option("--device", default="auto", show_default=True, callback=_check_device,
+                        help="auto (CUDA when present), cpu, cuda or cuda:N.")(fn)
 
 
 def _store_options(fn: Any) -> Any:
@@ -335,15 +360,16 @@ def _run_in_process(runner: Runner, tasks_: Sequence[TaskSpec], variants_: Seque
 @click.option("--classifier", help="Ad-hoc variant: classifier name (instead of --variant).")
 @click.option("--augmenter", "augmenter_names", multiple=True, help="Ad-hoc variant: augmenter chain (repeatable).")
 @click.option("--explainer", help="Ad-hoc variant: explainer name.")
-@click.option("--seeds", default="0", show_default=True, help="Seeds, e.g. 1,2,3 or 1-5.")
-@click.option("--device", default="auto", show_default=True, help="auto (CUDA when present), cpu or cuda[:N].")
+@click.option("--seeds", default="0", show_default=True, callback=_parse_seeds,
+              help="Seeds: whole numbers from 0, e.g. 1,2,3 or 1-5.")
+@_device_option
 @click.option("--force", is_flag=True, help="Recompute even if a finished run exists.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
 @click.pass_obj
 @reports_errors
 def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], classifier: str | None,
-        augmenter_names: tuple[str, ...], explainer: str | None, seeds: str, device: str, force: bool,
+        augmenter_names: tuple[str, ...], explainer: str | None, seeds: list[int], device: str, force: bool,
         no_progress: bool, out_dir: Path) -> None:
     """Run task × variant × seed and print the leaderboard."""
     chosen = [app.variants().get(name) for name in variant_names]
@@ -353,21 +379,22 @@ def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], c
                                   ComponentSpec(explainer) if explainer else None, "ad-hoc variant from the command line"))
     if not chosen:
         raise click.UsageError("give --variant NAME (see 'alexbench variants') or --classifier NAME")
-    sys.exit(_run_grid(app, task_names, chosen, _parse_seeds(seeds), force=force, progress=not no_progress,
+    sys.exit(_run_grid(app, task_names, chosen, seeds, force=force, progress=not no_progress,
                        device=device, out_dir=out_dir))
 
 
 @cli.command()
 @_store_options
 @click.argument("study")
-@click.option("--device", default="auto", show_default=True)
+@_device_option
 @click.option("--force", is_flag=True)
 @click.option("--no-progress", is_flag=True)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
 @click.option("--bootstrap", "n_boot", default=1000, show_default=True, help="Bootstrap resamples for significance.")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: this process (or a process pool with --workers); ray: a Ray cluster.")
-@click.option("--workers", default=1, show_default=True, help="Parallel runs (local pool size / Ray CPUs).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Parallel runs (local pool size / Ray CPUs).")
 @click.option("--ray-address", "address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.pass_obj
 @reports_errors

@@ -59,6 +59,19 @@ def environment() -> dict[str, Any]:
     }
 
 
+#: Seeds are whole numbers NumPy accepts: 0 ≤ seed ≤ 2**32 - 1.
+SEED_MAX = 2**32 - 1
+
+
+def seed_problem(value: object) -> str | None:
+    """Why ``value`` cannot be a seed, or None when it can."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"expected a whole number, got {value!r}"
+    if not 0 <= value <= SEED_MAX:
+        return f"seeds are whole numbers from 0 to {SEED_MAX}, got {value}"
+    return None
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python's and NumPy's global generators, and torch's when it is already imported.
 
@@ -79,10 +92,18 @@ def seed_everything(seed: int) -> None:
             torch.cuda.manual_seed_all(seed)
 
 
+def device_problem(prefer: str) -> str | None:
+    """Why ``prefer`` is not a device name (auto, cpu, cuda or cuda:N), or None when it is."""
+    if prefer in ("auto", "cpu", "cuda") or (prefer.startswith("cuda:") and prefer[5:].isdigit()):
+        return None
+    return f"device must be auto, cpu, cuda or cuda:N, got {prefer!r}"
+
+
 def select_device(prefer: str = "auto") -> str:
     """``cuda`` when asked for or when ``auto`` and a GPU is visible, else ``cpu``."""
-    if prefer not in ("auto", "cpu", "cuda") and not prefer.startswith("cuda:"):
-        raise ValueError(f"device must be auto, cpu or cuda[:N], got {prefer!r}")
+    problem = device_problem(prefer)
+    if problem:
+        raise ValueError(problem)
     if prefer == "cpu":
         return "cpu"
     try:

@@ -13,13 +13,13 @@ from rich.console import Console
 
 from .augment import apply_chain
 from .data import Dataset, load_dataset, posts_fingerprint
-from .errors import AlexbenchError, PluginError, RunError, StorageError
+from .errors import AlexbenchError, ParamError, PluginError, RunError, StorageError
 from .fsio import sha256_file, sha256_obj
 from .interfaces import Augmenter, Classifier, Component, Context, Explainer, Explanation, Post, Prediction
 from .metrics import explainer_stats, score
 from .pluginmanager import PluginHost
 from .progress import ProgressDisplay
-from .provenance import environment, seed_everything
+from .provenance import device_problem, environment, seed_everything, seed_problem
 from .spec import VariantSpec
 from .store import RESUME_HINT, SCHEMA_VERSION, ResultsStore, StoredRun, storage_exhausted
 from .tasks import TaskSpec
@@ -83,6 +83,9 @@ class Runner:
 
     def __init__(self, host: PluginHost, store: ResultsStore, *, console: Console | None = None,
                  show_progress: bool = True, device: str = "auto", progress_to_log: bool = False) -> None:
+        problem = device_problem(device)
+        if problem:
+            raise ParamError(problem)
         self.host, self.store = host, store
         self.console = console or Console(stderr=True)
         self.show_progress = show_progress
@@ -128,6 +131,9 @@ class Runner:
         }
 
     def run(self, task: TaskSpec, variant: VariantSpec, seed: int, *, force: bool = False) -> RunOutcome:
+        problem = seed_problem(seed)
+        if problem:
+            raise ParamError(f"seed: {problem}")
         data = self.dataset(task)
         parts = self.build(variant)
         spec = self.run_spec(task, variant, seed, data, parts)

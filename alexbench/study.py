@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import TaskFileError
+from .provenance import seed_problem
 from .spec import VariantCatalog, VariantSpec, parse_variants
 from .tomlfile import Table, read_toml
 
@@ -45,8 +46,11 @@ def load_study(path: Path, catalog: VariantCatalog) -> StudySpec:
     variants = tuple(local[name] if name in local else catalog.get(name) for name in names)
     seeds = study.get("seeds", list, [0])
     for i, seed in enumerate(seeds):
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise TaskFileError(path, f"study.seeds[{i}]", f"expected an integer, got {seed!r}")
+        problem = seed_problem(seed)
+        if problem:
+            raise TaskFileError(path, f"study.seeds[{i}]", problem)
+        if seed in seeds[:i]:
+            raise TaskFileError(path, f"study.seeds[{i}]", f"seed {seed} is given twice")
     baseline = study.get("baseline", str, None)
     if baseline is not None and baseline not in names:
         raise study.error("baseline", f"{baseline!r} is not one of the study's variants {names}")

@@ -127,3 +127,40 @@ def test_exit_codes_are_the_same_for_every_command(tmp_path: Path, args: list[st
     assert result.returncode == code, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len([line for line in result.stderr.splitlines() if "error" in line.lower()]) == 1
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--seeds", "1,x"], "'x' is not a seed or a range of seeds; give whole numbers from 0"),
+    (["--seeds", "-1"], "'-1' is not a seed"),
+    (["--seeds", "1,-1"], "'-1' is not a seed"),
+    (["--seeds", "5-3"], "'5-3' is an empty range"),
+    (["--seeds", "1,1"], "seed 1 is given twice"),
+    (["--seeds", "4294967296"], "seeds are whole numbers from 0 to 4294967295"),
+    (["--seeds", ""], "'' is not a seed"),
+    (["--device", "bogus"], "device must be auto, cpu, cuda or cuda:N, got 'bogus'"),
+    (["--device", "cuda:x"], "device must be auto, cpu, cuda or cuda:N, got 'cuda:x'"),
+])
+def test_bad_run_options_are_usage_errors_before_any_work(tmp_path: Path, option: list[str], message: str) -> None:
+    result = alexbench("run", "-t", "demo", "-v", "majority", "--no-progress", *option, cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_grid_options_and_study_seeds_are_checked(tmp_path: Path) -> None:
+    workers = alexbench("grid", "demo-baselines", "--workers", "0", cwd=tmp_path)
+    assert workers.returncode == 2 and "--workers" in workers.stderr and "0 is not in the range x>=1" in workers.stderr
+    device = alexbench("grid", "demo-baselines", "--device", "gpu", cwd=tmp_path)
+    assert device.returncode == 2 and "got 'gpu'" in device.stderr
+    study = tmp_path / "s.toml"
+    study.write_text('[study]\nname = "s"\ntasks = ["demo"]\nvariants = ["majority"]\nseeds = [1, -1]\n')
+    negative = alexbench("grid", str(study), cwd=tmp_path)
+    assert negative.returncode == 2 and f"{study}: study.seeds[1]: seeds are whole numbers from 0" in negative.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_device_cuda_without_a_gpu_is_refused_up_front(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    result = alexbench("run", "-t", "demo", "-v", "majority", "--device", "cuda", cwd=tmp_path)
+    assert result.returncode == 2 and "device 'cuda' requested but CUDA is not available" in result.stderr
