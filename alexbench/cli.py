@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from .cli_errors import reports_errors
 from .cli_explain import explain as explain_command
 from .cli_newplugin import new_plugin as new_plugin_command
 from .data import load_dataset
-from .errors import AlexbenchError, RunError, StorageError
+from .errors import AlexbenchError, FailureError, RunError, StorageError, UnknownNameError
 from .executors import Job, make_executor
 from .fsio import atomic_write_text
 from .html import write_html
@@ -34,7 +36,7 @@ from .rescore import rescore as rescore_run
 from .runner import Runner
 from .spec import ComponentSpec, VariantCatalog, VariantSpec
 from .store import ResultsStore
-from .study import load_study
+from .study import StudySpec, load_study
 from .submission import score_files, scores_txt, write_submission
 from .tasks import TaskCatalog, TaskSpec, default_data_root, load_task, validate_metric
 
@@ -239,13 +241,31 @@ def validate(app: App, task_file: Path, no_data: bool) -> None:
                              + (f" ({'; '.join(fixes)})" if fixes else "")), highlight=False)
 
 
-def _show_boards(app: App, task_names: set[str] | None, out_dir: Path, *, baseline: str | None,
-                 variants_: list[str] | None, n_boot: int, fmt: str = "rich", plots: bool = True) -> list[lb.Leaderboard]:
-    """Print the leaderboards and write them to ``out_dir``: Markdown, JSON, CSV, LaTeX, PNG plots
-    and one self-contained HTML page (index.html)."""
-    boards = [b for b in lb.build(app.store(), baseline=baseline, variants=variants_, metrics=app.host.metrics,
-                                  n_boot=n_boot)
-              if task_names is None or b.task in task_names]
+def _out_dir(path: Path, option: str = "--out") -> Path:
+    """A folder the user asked us to write to, created and probed now, before any work: a
+    file there, or a folder we cannot write, is their input to fix (exit 2), not a traceback
+    after the runs."""
+    if path.exists() and not path.is_dir():
+        raise AlexbenchError(f"{option} {path}: is a file, expected a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".alexbench-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise AlexbenchError(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
+    return path
+
+
+def _build_boards(app: App, task_names: Collection[str] | None, *, baseline: str | None,
+                  variants_: Collection[str] | None, seeds: Collection[int] | None, n_boot: int) -> list[lb.Leaderboard]:
+    return [b for b in lb.build(app.store(), baseline=baseline, variants=variants_, seeds=seeds,
+                                metrics=app.host.metrics, n_boot=n_boot)
+            if task_names is None or b.task in task_names]
+
+
+def _print_boards(boards: Sequence[lb.Leaderboard], fmt: str = "rich") -> None:
+    """Print the leaderboards on stdout (notes on stderr); nothing is written to disk."""
     for board in boards:
         if fmt == "rich":
             lb.print_rich(out, board)
@@ -259,18 +279,7 @@ def _show_boards(app: App, task_names: set[str] | None, out_dir: Path, *, baseli
             click.echo(to_latex(board), nl=False)
         else:
             click.echo(lb.to_csv(board), nl=False)
-        paths = lb.write(board, out_dir)
-        paths.append(out_dir / f"{board.task}.tex")
-        atomic_write_text(paths[-1], to_latex(board))
-        if plots:
-            from .plots import write_plots  # matplotlib: imported only when plotting
-
-            paths += write_plots(board, out_dir)
-        err.print(escape(f"written: {', '.join(str(p) for p in paths)}"), highlight=False)
-    if boards:
-        page = write_html(boards, out_dir / "index.html")
-        err.print(escape(f"written: {page}"), highlight=False)
-    ranks = lb.ranking(boards)
+    ranks = lb.ranking(list(boards))
     if ranks and fmt == "rich":
         table = Table(title=f"ranking across {len(boards)} tasks")
         for head in ("variant", "mean rank", "win rate"):
@@ -278,12 +287,36 @@ def _show_boards(app: App, task_names: set[str] | None, out_dir: Path, *, baseli
         for r in ranks:
             table.add_row(Text(r["variant"]), f"{r['mean_rank']:.2f}", f"{r['win_rate']:.2f}")
         out.print(table)
-    return boards
+
+
+def _write_boards(boards: Sequence[lb.Leaderboard], out_dir: Path, *, again: str, plots: bool = True) -> None:
+    """Write Markdown, JSON, CSV, LaTeX, PNG plots per task and one self-contained HTML page
+    (index.html) into ``out_dir``. A disk that fails now is a failure of the work (exit 1); the
+    runs are stored, and ``again`` says how to write the leaderboards later."""
+    try:
+        for board in boards:
+            paths = lb.write(board, out_dir)
+            paths.append(out_dir / f"{board.task}.tex")
+            atomic_write_text(paths[-1], to_latex(board))
+            if plots:
+                from .plots import write_plots  # matplotlib: imported only when plotting
+
+                paths += write_plots(board, out_dir)
+            err.print(escape(f"written: {', '.join(str(p) for p in paths)}"), highlight=False)
+        if boards:
+            page = write_html(boards, out_dir / "index.html")
+            err.print(escape(f"written: {page}"), highlight=False)
+    except OSError as exc:
+        raise FailureError(f"cannot write the leaderboards to {out_dir}: {exc.strerror or exc}; the runs are stored: "
+                           f"{again}") from exc
 
 
 def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSpec], seeds: Sequence[int],
-              *, force: bool, progress: bool, device: str, out_dir: Path, baseline: str | None = None,
-              n_boot: int = 1000, executor: str = "local", workers: int = 1, address: str | None = None) -> int:
+              *, force: bool, progress: bool, device: str, out_dir: Path | None, again: str,
+              baseline: str | None = None, n_boot: int = 1000, executor: str = "local", workers: int = 1,
+              address: str | None = None) -> int:
+    """Run every task × variant × seed, print their leaderboards and, when ``out_dir`` is given,
+    write them there. Returns the exit code (1 when a run failed)."""
     catalog, store = app.catalog, app.store()
     runner = Runner(app.host, store, console=err, show_progress=progress, device=device)
     tasks_ = [catalog.load(name) for name in task_names]
@@ -292,14 +325,19 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
         task.check_data()
     for variant in variants_:  # parameter errors are configuration errors: report them before any work
         runner.build(variant)
+    if out_dir is not None:
+        _out_dir(out_dir)
     total = len(tasks_) * len(variants_) * len(seeds)
     if executor != "local" or workers > 1:
         failures = _run_jobs(app, tasks_, variants_, seeds, force=force, device=device, executor=executor,
                              workers=workers, address=address, progress=progress)
     else:
         failures = _run_in_process(runner, tasks_, variants_, seeds, force=force)
-    _show_boards(app, {t.name for t in tasks_}, out_dir, baseline=baseline, variants_=[v.name for v in variants_],
-                 n_boot=n_boot)
+    boards = _build_boards(app, {t.name for t in tasks_}, baseline=baseline, variants_=[v.name for v in variants_],
+                           seeds=seeds, n_boot=n_boot)
+    _print_boards(boards)
+    if out_dir is not None:
+        _write_boards(boards, out_dir, again=again)
     if failures:
         err.print(f"[red]{failures} of {total} runs failed[/]; errors are in {escape(str(store.root / 'failed'))}")
     return 1 if failures else 0
@@ -365,13 +403,14 @@ def _run_in_process(runner: Runner, tasks_: Sequence[TaskSpec], variants_: Seque
 @_device_option
 @click.option("--force", is_flag=True, help="Recompute even if a finished run exists.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Also write the leaderboards here (Markdown, JSON, CSV, LaTeX, plots, index.html).")
 @click.pass_obj
 @reports_errors
 def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], classifier: str | None,
         augmenter_names: tuple[str, ...], explainer: str | None, seeds: list[int], device: str, force: bool,
-        no_progress: bool, out_dir: Path) -> None:
-    """Run task × variant × seed and print the leaderboard."""
+        no_progress: bool, out_dir: Path | None) -> None:
+    """Run task × variant × seed and print their leaderboard (written only with --out)."""
     chosen = [app.variants().get(name) for name in variant_names]
     if classifier:
         adhoc_name = "+".join([*augmenter_names, classifier, *([explainer] if explainer else [])])
@@ -379,8 +418,10 @@ def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], c
                                   ComponentSpec(explainer) if explainer else None, "ad-hoc variant from the command line"))
     if not chosen:
         raise click.UsageError("give --variant NAME (see 'alexbench variants') or --classifier NAME")
+    again = ("write the leaderboards later with 'alexbench leaderboard "
+             + " ".join(f"-t {shlex.quote(name)}" for name in task_names) + f" --out {shlex.quote(str(out_dir))}'")
     sys.exit(_run_grid(app, task_names, chosen, seeds, force=force, progress=not no_progress,
-                       device=device, out_dir=out_dir))
+                       device=device, out_dir=out_dir, again=again))
 
 
 @cli.command()
@@ -389,7 +430,8 @@ def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], c
 @_device_option
 @click.option("--force", is_flag=True)
 @click.option("--no-progress", is_flag=True)
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where to write the study's leaderboards.  [default: leaderboards/<study name>]")
 @click.option("--bootstrap", "n_boot", default=1000, show_default=True, help="Bootstrap resamples for significance.")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: this process (or a process pool with --workers); ray: a Ray cluster.")
@@ -398,48 +440,84 @@ def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], c
 @click.option("--ray-address", "address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.pass_obj
 @reports_errors
-def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_dir: Path, n_boot: int,
+def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_dir: Path | None, n_boot: int,
          executor: str, workers: int, address: str | None) -> None:
-    """Run every task × variant × seed of a study (a name or a study file)."""
+    """Run every task × variant × seed of a study (a name or a study file), print its leaderboards
+    and write them to leaderboards/<study name>/ (or --out)."""
+    spec = _study(app, study)
+    out_dir = out_dir if out_dir is not None else Path("leaderboards") / spec.name
+    again = f"write the leaderboards later with 'alexbench leaderboard --study {shlex.quote(study)} --out {shlex.quote(str(out_dir))}'"
+    sys.exit(_run_grid(app, spec.tasks, spec.variants, spec.seeds, force=force, progress=not no_progress,
+                       device=device, out_dir=out_dir, again=again, baseline=spec.baseline, n_boot=n_boot,
+                       executor=executor, workers=workers, address=address))
+
+
+def _study(app: App, study: str) -> StudySpec:
+    """A study by name (from the task folders) or by the path of its file."""
     catalog = app.catalog
     path = Path(study) if study.endswith(".toml") or Path(study).is_file() else catalog.study_files.get(study)
     if path is None:
-        from .errors import UnknownNameError
-
         raise UnknownNameError("study", study, catalog.study_files)
-    spec = load_study(path, app.variants())
-    sys.exit(_run_grid(app, spec.tasks, spec.variants, spec.seeds, force=force, progress=not no_progress,
-                       device=device, out_dir=out_dir, baseline=spec.baseline, n_boot=n_boot, executor=executor,
-                       workers=workers, address=address))
+    return load_study(path, app.variants())
 
 
 @cli.command()
 @_store_options
 @click.option("--no-progress", is_flag=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where to write the leaderboards.  [default: leaderboards/demo]")
 @click.pass_context
 @reports_errors
-def demo(ctx: click.Context, no_progress: bool) -> None:
-    """The default job: the 'demo' study (built in: alexbench_tasks/studies/demo.toml) on the demo task, then its leaderboard."""
-    ctx.invoke(grid, study="demo", no_progress=no_progress)
+def demo(ctx: click.Context, no_progress: bool, out_dir: Path | None) -> None:
+    """The default job: the 'demo' study (built in: alexbench_tasks/studies/demo.toml) on the demo
+    task; prints its leaderboard and writes it to leaderboards/demo/."""
+    ctx.invoke(grid, study="demo", no_progress=no_progress, out_dir=out_dir)
 
 
 @cli.command()
 @_store_options
-@click.option("--task", "-t", "task_name", default=None, help="Only this task.")
+@click.option("--task", "-t", "task_refs", multiple=True, help="Only this task: a name or a task file (repeatable).")
+@click.option("--study", "-s", default=None,
+              help="Only this study's tasks, variants and seeds, compared with its baseline (a name or a study file).")
 @click.option("--baseline", "-b", default=None, help="Variant to compare every other variant with (Δ, significance).")
 @click.option("--bootstrap", "n_boot", default=1000, show_default=True, help="Bootstrap resamples for significance.")
 @click.option("--format", "fmt", type=click.Choice(["rich", "markdown", "json", "csv", "latex"]), default="rich",
               show_default=True)
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True,
-              help="Also write Markdown, JSON, CSV, LaTeX, PNG plots and index.html here.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Also write Markdown, JSON, CSV, LaTeX, PNG plots and index.html here (nothing is written without it).")
 @click.pass_obj
 @reports_errors
-def leaderboard(app: App, task_name: str | None, baseline: str | None, n_boot: int, fmt: str, out_dir: Path) -> None:
-    """Show the leaderboard(s) of finished runs: mean ± std over seeds, Δ and significance vs a baseline."""
-    boards = _show_boards(app, {task_name} if task_name else None, out_dir, baseline=baseline, variants_=None,
-                          n_boot=n_boot, fmt=fmt)
+def leaderboard(app: App, task_refs: tuple[str, ...], study: str | None, baseline: str | None, n_boot: int, fmt: str,
+                out_dir: Path | None) -> None:
+    """Show the leaderboard(s) of finished runs: mean ± std over seeds, Δ and significance vs a
+    baseline. Prints only; --out also writes them. 'leaderboard --study S --out DIR' renders a
+    study exactly as 'grid S' does."""
+    names = {_task_name(ref) for ref in task_refs} or None
+    variants_: list[str] | None = None
+    seeds: tuple[int, ...] | None = None
+    if study is not None:
+        spec = _study(app, study)
+        study_tasks = {_task_name(ref, app.catalog) for ref in spec.tasks}
+        names = study_tasks if names is None else names & study_tasks
+        variants_, seeds = [v.name for v in spec.variants], spec.seeds
+        baseline = baseline or spec.baseline
+    if out_dir is not None:
+        _out_dir(out_dir)
+    boards = _build_boards(app, names, baseline=baseline, variants_=variants_, seeds=seeds, n_boot=n_boot)
     if not boards:
-        raise AlexbenchError(f"no finished runs under {app.store().root}" + (f" for task {task_name!r}" if task_name else ""))
+        raise AlexbenchError(f"no finished runs under {app.store().root}" + (f" for task(s) {sorted(names)}" if names else "")
+                             + (f" of study {study!r}" if study else ""))
+    _print_boards(boards, fmt)
+    if out_dir is not None:
+        _write_boards(boards, out_dir, again="free space, then run this command again")
+
+
+def _task_name(ref: str, catalog: TaskCatalog | None = None) -> str:
+    """The task name of ``ref``: a task file's [task] name, else ``ref`` itself (runs of a task
+    given by path are stored under its name, which need not be in the catalogue)."""
+    if ref.endswith(".toml") or Path(ref).is_file():
+        return load_task(Path(ref)).name
+    return catalog.load(ref).name if catalog is not None else ref
 
 
 @cli.command()

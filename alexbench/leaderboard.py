@@ -9,6 +9,7 @@ import io
 import json
 import statistics
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,15 +126,18 @@ def _current_runs(runs: list[tuple[StoredRun, dict[str, Any], dict[str, Any]]]) 
 
 
 def build(store: ResultsStore, task: str | None = None, *, baseline: str | None = None,
-          variants: list[str] | None = None, metrics: Registry[Metric] | None = None,
-          n_boot: int = 1000) -> list[Leaderboard]:
-    """Leaderboards of finished runs, one per task. ``variants`` restricts and orders nothing
-    (rows are sorted by the official metric) but filters; with ``baseline`` and ``metrics``, every
-    other row gets Δ and paired significance against the baseline."""
+          variants: Collection[str] | None = None, seeds: Collection[int] | None = None,
+          metrics: Registry[Metric] | None = None, n_boot: int = 1000) -> list[Leaderboard]:
+    """Leaderboards of finished runs, one per task. ``variants`` and ``seeds`` filter (a study's
+    leaderboard shows its own seeds, whatever else the store holds) and order nothing (rows are
+    sorted by the official metric); with ``baseline`` and ``metrics``, every other row gets Δ and
+    paired significance against the baseline."""
     grouped: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for run in store.runs(task):
         spec, metrics_json = run.spec(), run.metrics()
         if variants is not None and spec["variant"]["name"] not in variants:
+            continue
+        if seeds is not None and spec["seed"] not in seeds:
             continue
         grouped[spec["task"]["name"]][spec["variant"]["name"]].append((run, spec, metrics_json))
     boards = []

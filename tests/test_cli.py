@@ -21,12 +21,12 @@ def test_baselines_study_prints_and_writes_the_leaderboard(tmp_path: Path) -> No
     for variant in ("majority", "tfidf", "tfidf-balanced"):
         assert variant in result.stdout
     assert "test f1_positive" in result.stdout
-    board = json.loads((tmp_path / "leaderboards" / "demo.json").read_text())
+    board = json.loads((tmp_path / "leaderboards" / "demo-baselines" / "demo.json").read_text())
     rows = {r["variant"]: r for r in board["rows"]}
     assert rows["majority"]["test_official"]["mean"] == 0.0  # the majority class is the negative one
     assert rows["tfidf-balanced"]["test_official"]["mean"] > rows["majority"]["test_official"]["mean"]
     assert all(r["seeds"] == [1, 2, 3] for r in rows.values())
-    assert (tmp_path / "leaderboards" / "demo.md").read_text().count("\n| ") == 4  # header + 3 rows
+    assert (tmp_path / "leaderboards" / "demo-baselines" / "demo.md").read_text().count("\n| ") == 4  # header + 3 rows
     # A rerun reuses every finished run.
     again = alexbench("grid", "demo-baselines", "--no-progress", cwd=tmp_path)
     assert again.returncode == 0 and again.stderr.count("reused") == 9
@@ -71,9 +71,9 @@ def test_plugins_json_lists_builtins(tmp_path: Path) -> None:
 
 def test_standin_task_runs_end_to_end(tmp_path: Path, shared_data: Path) -> None:
     result = alexbench("--data-root", str(shared_data), "run", "-t", "smm4h22_task2_stance", "-v", "tfidf",
-                       "--no-progress", cwd=tmp_path)
+                       "--no-progress", "--out", "lb", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    board = json.loads((tmp_path / "leaderboards" / "smm4h22_task2_stance.json").read_text())
+    board = json.loads((tmp_path / "lb" / "smm4h22_task2_stance.json").read_text())
     row = board["rows"][0]
     assert board["official_metric"] == "grouped_macro_f1" and 0.2 < row["test_official"]["mean"] < 0.9
     run_dir = next((tmp_path / "results" / "runs" / "smm4h22_task2_stance" / "tfidf").iterdir())

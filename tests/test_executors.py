@@ -58,4 +58,4 @@ def test_local_ray_matches_sequential(tmp_path: Path, sequential: dict) -> None:
         pytest.skip(f"Ray cannot start here: {result.stderr.strip().splitlines()[-1]}")
     assert result.returncode == 0, result.stderr
     assert _runs(tmp_path) == sequential
-    assert json.loads((tmp_path / "leaderboards" / "demo.json").read_text())["baseline"] == "majority"
+    assert json.loads((tmp_path / "leaderboards" / "exec" / "demo.json").read_text())["baseline"] == "majority"

@@ -43,7 +43,7 @@ def test_killed_grid_resumes_without_recompute(tmp_path: Path) -> None:
     assert rerun.stderr.count("reused") == len(finished) and rerun.stderr.count(": done,") == 24 - len(finished)
     assert all((p / "metrics.json").stat().st_mtime_ns == t for p, t in finished.items())
     assert not list(runs.rglob("*.tmp")) and len(list(runs.glob("*/s*"))) == 24
-    board = json.loads((tmp_path / "leaderboards" / "demo.json").read_text())
+    board = json.loads((tmp_path / "leaderboards" / "resume" / "demo.json").read_text())
     assert sorted(len(r["seeds"]) for r in board["rows"]) == [12, 12]
 
 
@@ -58,7 +58,7 @@ def test_failing_variant_is_recorded_and_the_grid_goes_on(tmp_path: Path) -> Non
     assert "✗ [2/2] demo · broken · seed 1" in result.stderr and "1 of 2 runs failed" in result.stderr
     failures = list((tmp_path / "results" / "failed").glob("*.json"))
     assert len(failures) == 1 and "min_df" in json.loads(failures[0].read_text())["error"]
-    assert (tmp_path / "leaderboards" / "demo.json").exists()
+    assert (tmp_path / "leaderboards" / "resume" / "demo.json").exists()
 
 
 def test_bad_parameters_fail_before_any_run(tmp_path: Path) -> None:
