@@ -242,11 +242,13 @@ def validate(app: App, task_file: Path, no_data: bool) -> None:
 
 
 def _out_dir(path: Path, option: str = "--out") -> Path:
-    """A folder the user asked us to write to, created and probed now, before any work: a
+    """Check, before any work, that the folder the user asked us to write to can be written: a
     file there, or a folder we cannot write, is their input to fix (exit 2), not a traceback
-    after the runs."""
+    after the runs. Folders made for the probe are removed again (nothing is left behind by a
+    grid that stops before its leaderboards)."""
     if path.exists() and not path.is_dir():
         raise AlexbenchError(f"{option} {path}: is a file, expected a folder")
+    made = [p for p in (path, *path.parents) if not p.exists()]  # the leaf first
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / f".alexbench-probe-{os.getpid()}"
@@ -254,6 +256,12 @@ def _out_dir(path: Path, option: str = "--out") -> Path:
         probe.unlink()
     except OSError as exc:
         raise AlexbenchError(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
+    finally:
+        for folder in made:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
     return path
 
 
@@ -530,6 +538,7 @@ def submit(app: App, run_ref: str, out_dir: Path) -> None:
     """Write a run's test predictions as the task's SMM4H submission file (zipped, no folder)."""
     run_ = app.store().get(run_ref)
     task = app.catalog.load(run_.spec()["task"]["name"])
+    _out_dir(out_dir)
     path = write_submission(run_, task, out_dir / run_.spec()["task"]["name"] / run_.path.name)
     out.print(escape(f"written: {path}"), highlight=False)
 
@@ -560,8 +569,7 @@ def score(app: App, codalab_dirs: tuple[Path, ...], task_name: str, gold: Path |
     result = score_files(task, gold, pred, app.host.metrics)
     text = scores_txt(result)
     if output_dir is not None:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(output_dir / "scores.txt", text)
+        atomic_write_text(_out_dir(output_dir, "OUTPUT_DIR") / "scores.txt", text)
     click.echo(json.dumps(result, indent=2, sort_keys=True) if as_json else text, nl=False)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from .errors import TaskFileError
 from .provenance import seed_problem
 from .spec import VariantCatalog, VariantSpec, parse_variants
+from .tasks import is_name
 from .tomlfile import Table, read_toml
 
 
@@ -54,7 +55,10 @@ def load_study(path: Path, catalog: VariantCatalog) -> StudySpec:
     baseline = study.get("baseline", str, None)
     if baseline is not None and baseline not in names:
         raise study.error("baseline", f"{baseline!r} is not one of the study's variants {names}")
-    return StudySpec(study.get("name", str), path, tuple(study.str_list("tasks")), variants, tuple(seeds),
+    name = study.get("name", str)
+    if not is_name(name):
+        raise study.error("name", f"must be a name of letters, digits, _ - . not starting with '.', got {name!r}")
+    return StudySpec(name, path, tuple(study.str_list("tasks")), variants, tuple(seeds),
                      study.get("description", str, ""), baseline)
 
 

@@ -163,3 +163,45 @@ def test_a_read_only_results_disk_is_refused_before_any_work(small_disk) -> None
     assert int((cwd / "rc2").read_text()) == 1, err
     assert f"cannot write results under {cwd / 'results'}: Read-only file system" in err and "Traceback" not in err
     assert "✓" not in err and "✗" not in err  # refused before the first run, not once per run
+
+
+# -- the leaderboard folder (--out) is the user's choice: checked first, its failures explained -----
+
+def test_a_file_valued_out_is_refused_before_any_run(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("not a folder")
+    for args in (["grid", "demo-baselines", "--out", "taken"], ["run", "-t", "demo", "-v", "majority", "--out", "taken"],
+                 ["leaderboard", "--out", "taken/sub"]):
+        result = subprocess.run([sys.executable, "-m", "alexbench", *args, "--no-progress"] if args[0] != "leaderboard"
+                                else [sys.executable, "-m", "alexbench", *args], cwd=tmp_path, capture_output=True,
+                                text=True, timeout=300)
+        assert result.returncode == 2, result.stderr
+        assert "taken" in result.stderr and "Traceback" not in result.stderr
+        assert len([line for line in result.stderr.splitlines() if line.lower().startswith("error")]) == 1
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_read_only_out_is_refused_before_any_run(small_disk) -> None:
+    tmp_path, run = small_disk
+    result = run('mount -o remount,ro "$R"\n"$PY" -m alexbench grid demo-baselines --results res --no-progress '
+                 '--out "$R/lb"', "64k")
+    assert result.returncode == 2, result.stderr
+    assert "--out " in result.stderr and "lb: cannot write there (Read-only file system)" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "res").exists()
+
+
+def test_an_out_disk_that_fills_up_at_the_end_keeps_the_runs_and_says_how_to_write(small_disk) -> None:
+    """The probe passes, the leaderboards (plots of tens of kB) do not fit: one line, exit 1, the
+    runs are stored, and the command it names writes the leaderboards once there is room."""
+    tmp_path, run = small_disk
+    result = run('"$PY" -m alexbench grid demo-baselines --results res --no-progress --bootstrap 50 --out "$R/lb"',
+                 "16k")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    error = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1 and "No space left on device; the runs are stored" in error[0]
+    assert "'alexbench leaderboard --study demo-baselines --out " in error[0]
+    assert len(list((tmp_path / "res" / "runs").glob("demo/*/s*"))) == 9
+    again = subprocess.run([sys.executable, "-m", "alexbench", "leaderboard", "--study", "demo-baselines", "--results",
+                            "res", "--bootstrap", "50", "--out", "lb"], cwd=tmp_path, capture_output=True, text=True,
+                           timeout=300)
+    assert again.returncode == 0 and (tmp_path / "lb" / "demo.md").is_file(), again.stderr

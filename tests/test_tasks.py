@@ -65,7 +65,8 @@ def _write(tmp_path: Path, text: str) -> Path:
         (('id = "tweet_id"', 'idd = "tweet_id"'), "columns.idd", "Did you mean 'id'?"),
         (('values = ["0", "1"]', 'values = ["0"]'), "labels.values", "at least two distinct labels"),
         (('[splits.dev]\nfile = "dev.tsv"', '[splits.dev]\nfrom = "train"\nfraction = 1.5'), "splits.dev.fraction", "between 0 and 1"),
-        (('name = "tiny"', 'name = "has space"'), "task.name", "identifier"),
+        (('name = "tiny"', 'name = "has space"'), "task.name", "must be a name of letters, digits"),
+        (('name = "tiny"', 'name = ".."'), "task.name", "not starting with '.'"),
     ],
 )
 def test_bad_task_files_name_file_and_field(tmp_path: Path, change: tuple[str, str], field: str, message: str) -> None:
