@@ -25,7 +25,7 @@ from .cli_errors import reports_errors
 from .cli_explain import explain as explain_command
 from .cli_newplugin import new_plugin as new_plugin_command
 from .data import load_dataset
-from .errors import AlexbenchError, FailureError, RunError, StorageError, UnknownNameError
+from .errors import EXIT_FAILURE, AlexbenchError, FailureError, RunError, StorageError, UnknownNameError
 from .executors import Job, make_executor
 from .fsio import atomic_write_text
 from .html import write_html
@@ -35,7 +35,7 @@ from .provenance import device_problem, seed_problem, select_device
 from .rescore import rescore as rescore_run
 from .runner import Runner
 from .spec import ComponentSpec, VariantCatalog, VariantSpec
-from .store import ResultsStore
+from .store import DamagedRunError, ResultsStore, StoredRun, safe_part
 from .study import StudySpec, load_study
 from .submission import score_files, scores_txt, write_submission
 from .tasks import TaskCatalog, TaskSpec, default_data_root, load_task, validate_metric
@@ -266,10 +266,22 @@ def _out_dir(path: Path, option: str = "--out") -> Path:
 
 
 def _build_boards(app: App, task_names: Collection[str] | None, *, baseline: str | None,
-                  variants_: Collection[str] | None, seeds: Collection[int] | None, n_boot: int) -> list[lb.Leaderboard]:
-    return [b for b in lb.build(app.store(), baseline=baseline, variants=variants_, seeds=seeds,
-                                metrics=app.host.metrics, n_boot=n_boot)
-            if task_names is None or b.task in task_names]
+                  variants_: Collection[str] | None, seeds: Collection[int] | None,
+                  n_boot: int) -> tuple[list[lb.Leaderboard], int]:
+    """The leaderboards of ``task_names`` (all when None), and how many of their stored runs are
+    damaged (each left out with a warning naming the file and the repair)."""
+    folders = None if task_names is None else {safe_part(name) for name in task_names}
+    damaged = 0
+
+    def left_out(run: StoredRun, exc: DamagedRunError) -> None:
+        nonlocal damaged
+        if folders is None or run.path.parent.parent.name in folders:  # runs/<task>/<variant>/<run>
+            damaged += 1
+            err.print(f"[yellow]warning:[/] left out of the leaderboard: {escape(str(exc))}", highlight=False)
+
+    boards = lb.build(app.store(), baseline=baseline, variants=variants_, seeds=seeds, metrics=app.host.metrics,
+                      n_boot=n_boot, on_damaged=left_out)
+    return [b for b in boards if task_names is None or b.task in task_names], damaged
 
 
 def _print_boards(boards: Sequence[lb.Leaderboard], fmt: str = "rich") -> None:
@@ -341,8 +353,8 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
                              workers=workers, address=address, progress=progress)
     else:
         failures = _run_in_process(runner, tasks_, variants_, seeds, force=force)
-    boards = _build_boards(app, {t.name for t in tasks_}, baseline=baseline, variants_=[v.name for v in variants_],
-                           seeds=seeds, n_boot=n_boot)
+    boards, _ = _build_boards(app, {t.name for t in tasks_}, baseline=baseline, variants_=[v.name for v in variants_],
+                              seeds=seeds, n_boot=n_boot)  # a damaged run of the grid is one of its failures
     _print_boards(boards)
     if out_dir is not None:
         _write_boards(boards, out_dir, again=again)
@@ -511,13 +523,18 @@ def leaderboard(app: App, task_refs: tuple[str, ...], study: str | None, baselin
         baseline = baseline or spec.baseline
     if out_dir is not None:
         _out_dir(out_dir)
-    boards = _build_boards(app, names, baseline=baseline, variants_=variants_, seeds=seeds, n_boot=n_boot)
+    boards, damaged = _build_boards(app, names, baseline=baseline, variants_=variants_, seeds=seeds, n_boot=n_boot)
+    if not boards and damaged:
+        raise FailureError(f"every stored run{' of ' + ', '.join(sorted(names)) if names else ''} is damaged (see above)")
     if not boards:
         raise AlexbenchError(f"no finished runs under {app.store().root}" + (f" for task(s) {sorted(names)}" if names else "")
                              + (f" of study {study!r}" if study else ""))
     _print_boards(boards, fmt)
     if out_dir is not None:
         _write_boards(boards, out_dir, again="free space, then run this command again")
+    if damaged:
+        err.print(f"[red]{damaged} stored run(s) left out[/]: they are damaged (see the warnings above)")
+        sys.exit(EXIT_FAILURE)
 
 
 def _task_name(ref: str, catalog: TaskCatalog | None = None) -> str:
@@ -589,18 +606,33 @@ def _single_file(folder: Path, preferred: str | None) -> Path:
 @click.pass_obj
 @reports_errors
 def rescore(app: App, run_ref: str | None, write: bool) -> None:
-    """Recompute every run's metrics from its stored predictions alone, and report differences."""
+    """Recompute every run's metrics from its stored predictions alone, and report differences.
+    Exit 1 when a run differs (or is damaged) and was not rewritten, or cannot be recomputed;
+    --write replaces metrics.json where it differs or is damaged."""
     store = app.store()
     runs = [store.get(run_ref)] if run_ref else list(store.runs())
-    changed = 0
+    changed = failed = 0
     for run_ in runs:
-        unchanged, new = rescore_run(run_, app.host.metrics, write=write)
+        try:
+            run_.metrics()
+            damage = ""
+        except DamagedRunError as exc:
+            damage = f" (stored metrics damaged: {exc})"
+        try:
+            unchanged, new = rescore_run(run_, app.host.metrics, write=write)
+        except AlexbenchError as exc:  # the predictions or the spec are damaged: nothing to recompute from
+            failed += 1
+            err.print(f"[red]cannot rescore[/] {escape(str(run_.path))}: {escape(str(exc))}", highlight=False)
+            continue
         if not unchanged:
             changed += 1
             verb = "rewritten" if write else "differs"
             err.print(f"[yellow]{verb}[/] {escape(str(run_.path))}: test {new['test']['official']['name']} = "
-                      f"{new['test']['official']['value']:.4f}", highlight=False)
-    out.print(f"{len(runs)} runs rescored, {changed} differ from their stored metrics" + (" (rewritten)" if write and changed else ""))
+                      f"{new['test']['official']['value']:.4f}{escape(damage)}", highlight=False)
+    out.print(f"{len(runs)} runs rescored, {changed} differ from their stored metrics"
+              + (" (rewritten)" if write and changed else "") + (f", {failed} cannot be rescored" if failed else ""))
+    if failed or (changed and not write):
+        sys.exit(EXIT_FAILURE)
 
 
 # Commands that live in their own modules (one responsibility each).

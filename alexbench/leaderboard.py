@@ -9,7 +9,7 @@ import io
 import json
 import statistics
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from .fsio import atomic_write_text
 from .metrics import Metric, ScoreInput, StoredScoring
 from .registry import Registry
 from .significance import Comparison, compare, holm
-from .store import ResultsStore, StoredRun
+from .store import DamagedRunError, ResultsStore, StoredRun
 
 EXPLAINER_COLUMNS = ("sent", "flips", "flip_precision", "unparsable_rate")
 
@@ -127,14 +127,22 @@ def _current_runs(runs: list[tuple[StoredRun, dict[str, Any], dict[str, Any]]]) 
 
 def build(store: ResultsStore, task: str | None = None, *, baseline: str | None = None,
           variants: Collection[str] | None = None, seeds: Collection[int] | None = None,
-          metrics: Registry[Metric] | None = None, n_boot: int = 1000) -> list[Leaderboard]:
+          metrics: Registry[Metric] | None = None, n_boot: int = 1000,
+          on_damaged: Callable[[StoredRun, DamagedRunError], None] | None = None) -> list[Leaderboard]:
     """Leaderboards of finished runs, one per task. ``variants`` and ``seeds`` filter (a study's
     leaderboard shows its own seeds, whatever else the store holds) and order nothing (rows are
     sorted by the official metric); with ``baseline`` and ``metrics``, every other row gets Δ and
-    paired significance against the baseline."""
+    paired significance against the baseline. A run whose spec or metrics cannot be read is
+    left out and given to ``on_damaged`` (without it, the :class:`DamagedRunError` is raised)."""
     grouped: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for run in store.runs(task):
-        spec, metrics_json = run.spec(), run.metrics()
+        try:
+            spec, metrics_json = run.spec(), run.metrics()
+        except DamagedRunError as exc:
+            if on_damaged is None:
+                raise
+            on_damaged(run, exc)
+            continue
         if variants is not None and spec["variant"]["name"] not in variants:
             continue
         if seeds is not None and spec["seed"] not in seeds:
@@ -184,7 +192,10 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
 
 
 def _provenance_summary(run: StoredRun, spec: dict[str, Any]) -> dict[str, Any]:
-    env = run.provenance().get("environment", {})
+    try:
+        env = run.provenance().get("environment", {})
+    except DamagedRunError as exc:  # the numbers do not depend on it: say so in the row instead
+        env = {"error": str(exc)}
     return {"alexbench": env.get("alexbench"), "git": env.get("git"), "python": env.get("python"),
             "task_version": spec["task"]["version"], "task_file_sha256": spec["task"]["file_sha256"],
             "data_sha256": spec["data"], "schema": spec.get("schema")}
@@ -212,13 +223,21 @@ def _compare_to_baseline(board: Leaderboard, baseline: str, metrics: Registry[Me
         value = metric(ScoreInput(gold, pred, scoring.labels, scoring.positive, extra, scoring.metric_params))
         return float(value if value is not None else 0.0)
 
-    base_preds = [_test_predictions(r) for r in base.runs]
+    try:
+        base_preds = [_test_predictions(r) for r in base.runs]
+    except DamagedRunError as exc:
+        board.notes.append(f"baseline {baseline!r}: no significance tests: {exc}")
+        return
     ids = sorted(base_preds[0])
     compared: list[Row] = []
     for row in board.rows:
         if row is base:
             continue
-        preds = [_test_predictions(r) for r in row.runs]
+        try:
+            preds = [_test_predictions(r) for r in row.runs]
+        except DamagedRunError as exc:
+            board.notes.append(f"{row.variant}: not compared: {exc}")
+            continue
         if any(set(p) != set(ids) for p in (*preds, *base_preds)):
             board.notes.append(f"{row.variant}: test posts differ from the baseline's; not compared")
             continue

@@ -7,14 +7,16 @@ from typing import Any
 from .fsio import atomic_write_json
 from .metrics import Metric, StoredScoring, explainer_stats, score
 from .registry import Registry
-from .store import StoredRun
+from .store import DamagedRunError, StoredRun
 
 
 def recompute(run: StoredRun, metrics: Registry[Metric]) -> dict[str, Any]:
+    """metrics.json as the run would write it, from run_spec.json, predictions.jsonl and
+    explanations.jsonl alone (metrics.json itself is not read: it may be the damaged file)."""
     spec = run.spec()
     scoring = StoredScoring.from_run_spec(spec)
     rows = run.predictions()
-    out: dict[str, Any] = {"run_id": run.metrics()["run_id"]}
+    out: dict[str, Any] = {"run_id": run.run_id}
     for split in ("dev", "test"):
         part = [r for r in rows if r["split"] == split]
         out[split] = score(scoring, [r["gold"] for r in part], [r["pred"] for r in part], metrics,
@@ -39,9 +41,14 @@ def _close(a: Any, b: Any) -> bool:
 
 
 def rescore(run: StoredRun, metrics: Registry[Metric], write: bool = False) -> tuple[bool, dict[str, Any]]:
-    """Returns (unchanged, recomputed); with ``write``, replaces metrics.json atomically."""
+    """Returns (unchanged, recomputed); with ``write``, replaces metrics.json atomically. A
+    damaged metrics.json (not JSON, or missing what it must hold) counts as changed, so ``write``
+    repairs it. Raises :class:`DamagedRunError` when the predictions or the spec are damaged."""
     new = recompute(run, metrics)
-    unchanged = _close(new, run.metrics())
+    try:
+        unchanged = _close(new, run.metrics())
+    except DamagedRunError:
+        unchanged = False
     if write and not unchanged:
         atomic_write_json(run.path / "metrics.json", new)
     return unchanged, new

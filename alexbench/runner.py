@@ -21,7 +21,7 @@ from .pluginmanager import PluginHost
 from .progress import ProgressDisplay
 from .provenance import device_problem, environment, seed_everything, seed_problem
 from .spec import VariantSpec
-from .store import RESUME_HINT, SCHEMA_VERSION, ResultsStore, StoredRun, storage_exhausted
+from .store import RESUME_HINT, SCHEMA_VERSION, DamagedRunError, ResultsStore, StoredRun, storage_exhausted
 from .tasks import TaskSpec
 
 
@@ -140,6 +140,10 @@ class Runner:
         run_id = sha256_obj(spec)[:16]
         existing = self.store.find(task.name, variant.name, seed, run_id)
         if existing is not None and not force:
+            try:
+                existing.check()
+            except DamagedRunError as exc:  # never silently recomputed over: its predictions may be all that is left
+                raise RunError(f"run {task.name}/{variant.name}/seed {seed} is stored but damaged: {exc}") from exc
             return RunOutcome(task.name, variant.name, seed, run_id, existing, reused=True)
         self.store.ensure_writable()
         self.display.prefix = f"{task.name}/{variant.name}/s{seed}: "

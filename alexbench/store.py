@@ -14,6 +14,7 @@ crash leaves either nothing or a finished run; a rerun of a finished spec is ser
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -21,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import AlexbenchError, StorageError
-from .fsio import atomic_write_json, atomic_write_jsonl, make_temp_dir, read_json, read_jsonl
+from .errors import AlexbenchError, FailureError, StorageError
+from .fsio import atomic_write_json, atomic_write_jsonl, make_temp_dir, read_json
 
 RESULTS_ENV = "ALEXBENCH_RESULTS"
 SCHEMA_VERSION = 2  # 2: run_spec.task records labels, positive and metric params
@@ -58,6 +59,23 @@ def default_results_root() -> Path:
     return Path(os.environ.get(RESULTS_ENV) or "results")
 
 
+class DamagedRunError(FailureError):
+    """A stored run's file cannot be read or lacks what it must hold (a disk error, an edit, a
+    copy cut short): names the file, what is wrong and how to repair it."""
+
+
+#: What the leaderboard, rescore and grid read from a run's metrics.json, per split.
+_METRICS_KEYS = (("official", "value"), ("scalars",), ("per_class",), ("confusion", "labels"), ("confusion", "matrix"))
+
+
+def _missing(data: Any, keys: tuple[str, ...]) -> bool:
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            return True
+        data = data[key]
+    return False
+
+
 @dataclass(frozen=True)
 class StoredRun:
     path: Path
@@ -66,24 +84,76 @@ class StoredRun:
     def run_id(self) -> str:
         return self.path.name.rsplit("-", 1)[-1]
 
+    def _repair(self, name: str) -> str:
+        if name == "metrics.json":
+            return f"'alexbench rescore --run {self.path} --write' rebuilds it from the stored predictions"
+        return f"delete the folder {self.path} and run it again (its spec is content-addressed)"
+
+    def _read(self, name: str, *, lines: bool = False) -> Any:
+        """A JSON file of the run (or JSON lines), with errors that name the file, the line and
+        the repair."""
+        path = self.path / name
+
+        def bad(line: int, exc: json.JSONDecodeError) -> DamagedRunError:
+            return DamagedRunError(f"{path}:{line}: not valid JSON ({exc.msg}, column {exc.colno}); "
+                                   f"{self._repair(name)}")
+
+        try:
+            with open(path, encoding="utf-8") as fh:
+                if not lines:
+                    try:
+                        return json.load(fh)
+                    except json.JSONDecodeError as exc:
+                        raise bad(exc.lineno, exc) from None
+                rows = []
+                for number, line in enumerate(fh, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError as exc:
+                        raise bad(number, exc) from None
+                return rows
+        except FileNotFoundError:
+            raise DamagedRunError(f"{path}: missing; {self._repair(name)}") from None
+        except (UnicodeDecodeError, OSError) as exc:
+            raise DamagedRunError(f"{path}: cannot be read ({exc}); {self._repair(name)}") from None
+
     def spec(self) -> dict[str, Any]:
-        return read_json(self.path / "run_spec.json")
+        spec = self._read("run_spec.json")
+        for keys in (("task", "name"), ("task", "official_metric"), ("variant", "name"), ("seed",)):
+            if _missing(spec, keys):
+                raise DamagedRunError(f"{self.path / 'run_spec.json'}: {'.'.join(keys)} is missing; "
+                                      f"{self._repair('run_spec.json')}")
+        return spec
 
     def metrics(self) -> dict[str, Any]:
-        return read_json(self.path / "metrics.json")
+        metrics = self._read("metrics.json")
+        for split in ("dev", "test"):
+            for keys in _METRICS_KEYS:
+                if _missing(metrics, (split, *keys)):
+                    raise DamagedRunError(f"{self.path / 'metrics.json'}: {'.'.join((split, *keys))} is missing; "
+                                          f"{self._repair('metrics.json')}")
+        return metrics
 
     def provenance(self) -> dict[str, Any]:
-        return read_json(self.path / "provenance.json")
+        return self._read("provenance.json")
 
     def predictions(self) -> list[dict[str, Any]]:
-        return read_jsonl(self.path / "predictions.jsonl")
+        return self._read("predictions.jsonl", lines=True)
 
     def explanations(self) -> list[dict[str, Any]]:
         path = self.path / "explanations.jsonl"
-        return read_jsonl(path) if path.exists() else []
+        return self._read("explanations.jsonl", lines=True) if path.exists() else []
+
+    def check(self) -> None:
+        """Raise :class:`DamagedRunError` unless the run's spec and metrics can be read whole
+        (what reusing the run and its leaderboard row need)."""
+        self.spec()
+        self.metrics()
 
 
-def _safe_part(text: str) -> str:
+def safe_part(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or "_"
 
 
@@ -96,7 +166,7 @@ class ResultsStore:
         return self.root / "cache"
 
     def run_dir(self, task: str, variant: str, seed: int, run_id: str) -> Path:
-        return self.root / "runs" / _safe_part(task) / _safe_part(variant) / f"s{seed}-{run_id}"
+        return self.root / "runs" / safe_part(task) / safe_part(variant) / f"s{seed}-{run_id}"
 
     def find(self, task: str, variant: str, seed: int, run_id: str) -> StoredRun | None:
         path = self.run_dir(task, variant, seed, run_id)
@@ -171,7 +241,7 @@ class ResultsStore:
 
     def runs(self, task: str | None = None) -> Iterator[StoredRun]:
         base = self.root / "runs"
-        pattern = f"{_safe_part(task)}/*/*/metrics.json" if task else "*/*/*/metrics.json"
+        pattern = f"{safe_part(task)}/*/*/metrics.json" if task else "*/*/*/metrics.json"
         for metrics in sorted(base.glob(pattern)):
             if not metrics.parent.name.startswith("."):
                 yield StoredRun(metrics.parent)
