@@ -343,6 +343,7 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
     for task in tasks_:
         validate_metric(task, app.host.metrics.names())
         task.check_data()
+        runner.dataset(task)  # every row is checked before any run (a bad or empty split is the input's fault)
     for variant in variants_:  # parameter errors are configuration errors: report them before any work
         runner.build(variant)
     if out_dir is not None:

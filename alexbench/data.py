@@ -20,7 +20,7 @@ from typing import Any
 from .errors import DataError
 from .fsio import sha256_obj
 from .interfaces import Post
-from .tasks import SplitSpec, TaskSpec
+from .tasks import Columns, FileFormat, SplitSpec, TaskSpec
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -93,6 +93,31 @@ def _decode(path: Path, raw: bytes, encoding: str, report: LoadReport) -> str:
     return text
 
 
+#: The csv module refuses fields over 131,072 characters by default; a post may be longer (it is
+#: truncated to the task's max_chars and counted), so the limit is raised to what C's long allows.
+_FIELD_SIZE_LIMIT = 2**31 - 1
+
+
+def _row_by_itself(line: str, fmt: FileFormat, width: int, index: dict[str, int], cols: Columns,
+                   labels: set[str], unlabeled_ok: bool) -> bool:
+    """Whether one physical line, read with quotes as plain characters, is a complete row: the
+    header's number of fields, an id and a valid label (a line swallowed by a stray quote)."""
+    parts = next(csv.reader([line.rstrip("\r\n")], delimiter=fmt.delimiter, quoting=csv.QUOTE_NONE))
+    if len(parts) != width or not parts[index[cols.id]].strip():
+        return False
+    label = parts[index[cols.label]].strip()
+    return label in labels or (not label and unlabeled_ok)
+
+
+def _opening_quote_field(line: str, fmt: FileFormat, header: list[str]) -> str:
+    """The column whose field opens a quote on this physical line ('' when unknown)."""
+    parts = next(csv.reader([line.rstrip("\r\n")], delimiter=fmt.delimiter, quoting=csv.QUOTE_NONE))
+    for i, part in enumerate(parts):
+        if part.lstrip().startswith('"') and i < len(header):
+            return header[i]
+    return ""
+
+
 def read_split_file(path: Path, spec: SplitSpec, labels: Sequence[str]) -> tuple[list[Post], LoadReport]:
     """Read one split file according to its :class:`SplitSpec`."""
     report = LoadReport()
@@ -101,15 +126,20 @@ def read_split_file(path: Path, spec: SplitSpec, labels: Sequence[str]) -> tuple
     text = _decode(path, path.read_bytes(), spec.format.encoding, report)
     fmt, cols = spec.format, spec.columns
     quoting = csv.QUOTE_NONE if fmt.quoting == "none" else csv.QUOTE_MINIMAL
+    if csv.field_size_limit() < _FIELD_SIZE_LIMIT:
+        csv.field_size_limit(_FIELD_SIZE_LIMIT)
+    physical = io.StringIO(text, newline="").readlines()  # the lines as the csv reader counts them
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=fmt.delimiter, quoting=quoting, strict=True)
     label_set = set(labels)
     posts: list[Post] = []
     first_line: dict[str, int] = {}
     header: list[str] | None = None
     index: dict[str, int] = {}
+    start = 1  # the physical line on which the record being read starts
     try:
         for row in reader:
-            line = reader.line_num
+            line, end = start, reader.line_num
+            start = end + 1
             if header is None:
                 if fmt.header:
                     header = [h.strip() for h in row]
@@ -123,6 +153,14 @@ def read_split_file(path: Path, spec: SplitSpec, labels: Sequence[str]) -> tuple
                     index = {name: int(name) for name in cols.all}
                 except ValueError:
                     raise DataError(path, line, "", "a file without a header names its columns by number") from None
+            if end > line and quoting == csv.QUOTE_MINIMAL:  # a quoted field runs over several lines
+                for number in range(line, end):  # every line but the last, where such a field ends
+                    if _row_by_itself(physical[number - 1], fmt, len(header), index, cols, label_set,
+                                      spec.unlabeled == "skip"):
+                        column = _opening_quote_field(physical[line - 1], fmt, header)
+                        raise DataError(path, line, column, f"a quote opens a field here and closes only on line {end}, "
+                                        f"swallowing line {number}, which is a whole row by itself (a stray quote?); "
+                                        'write a quote inside a quoted field as "", or quote the whole field')
             if not row or (len(row) == 1 and not row[0].strip()):
                 raise DataError(path, line, "", "empty line")
             if len(row) != len(header):
@@ -156,9 +194,18 @@ def read_split_file(path: Path, spec: SplitSpec, labels: Sequence[str]) -> tuple
             extra = {key: row[index[column]].strip() for key, column in cols.extra}
             posts.append(Post(post_id, body, label, extra, {}, line))
     except csv.Error as exc:
-        raise DataError(path, reader.line_num, "", f"malformed {fmt.kind} ({exc})") from None
+        end = reader.line_num
+        column = _opening_quote_field(physical[start - 1], fmt, header or []) if start <= len(physical) else ""
+        if "unexpected end of data" in str(exc):
+            raise DataError(path, start, column, f"a quote opened on this line is never closed (the file ends on line "
+                            f"{end}); write a quote inside a quoted field as \"\", or close it") from None
+        where = f" in the row that starts here and runs to line {end}" if end > start else ""
+        raise DataError(path, start, column if where else "", f"malformed {fmt.kind} ({exc}){where}") from None
     if header is None:
         raise DataError(path, 1, "", "file is empty")
+    if not posts:
+        skipped = f" ({report.skipped_unlabeled} unlabelled rows skipped)" if report.skipped_unlabeled else ""
+        raise DataError(path, None, "", f"no data rows{skipped}: every split needs at least one labelled post")
     report.rows = len(posts)
     report.label_counts = dict(sorted(Counter(p.label for p in posts).items()))
     return posts, report
@@ -197,6 +244,10 @@ def load_dataset(task: TaskSpec) -> Dataset:
             continue
         source = splits[spec.carve.source]
         kept, cut = carve(source.posts, spec.carve.fraction, spec.carve.seed)
+        if not kept or not cut:
+            raise DataError(source.source, None, "", f"carving {spec.carve.fraction:g} of its {len(source.posts)} rows "
+                            f"for the {name} split leaves {len(cut)} rows for {name} and {len(kept)} for "
+                            f"{spec.carve.source}: every split needs at least one labelled post")
         source.posts = kept
         source.report.label_counts = dict(sorted(Counter(p.label for p in kept).items()))
         source.report.rows = len(kept)
