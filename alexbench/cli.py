@@ -549,13 +549,15 @@ def _task_name(ref: str, catalog: TaskCatalog | None = None) -> str:
 @cli.command()
 @_store_options
 @click.option("--run", "run_ref", required=True, help="Run folder or (a prefix of) its hash.")
+@click.option("--task", "-t", "task_ref", default=None,
+              help="The run's task (name or task file); default: by name, else the task file the run recorded.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("submissions"), show_default=True)
 @click.pass_obj
 @reports_errors
-def submit(app: App, run_ref: str, out_dir: Path) -> None:
+def submit(app: App, run_ref: str, task_ref: str | None, out_dir: Path) -> None:
     """Write a run's test predictions as the task's SMM4H submission file (zipped, no folder)."""
     run_ = app.store().get(run_ref)
-    task = app.catalog.load(run_.spec()["task"]["name"])
+    task = app.catalog.for_run(run_.spec()["task"]["name"], run_.provenance().get("task_file"), task_ref)
     _out_dir(out_dir)
     path = write_submission(run_, task, out_dir / run_.spec()["task"]["name"] / run_.path.name)
     out.print(escape(f"written: {path}"), highlight=False)

@@ -38,17 +38,20 @@ def explained_rows(run: StoredRun, *, only_flips: bool = False, include_not_sent
     return rows
 
 
-def post_texts(task_name: str, data_root: Path | None) -> dict[str, str]:
-    """Test-split texts of a task by post id ({} when the task or its data is not available here)."""
+def post_texts(run: StoredRun, data_root: Path | None, task_ref: str | None = None) -> tuple[dict[str, str], str]:
+    """Test-split texts of a run's task by post id, and why there are none ('' when there are):
+    the task (by name, else the task file the run recorded, or ``task_ref``) or its data may not
+    be available here."""
     from .data import load_dataset
     from .pluginmanager import PluginHost
     from .tasks import TaskCatalog
 
     try:
-        task = TaskCatalog(PluginHost().task_dirs(), data_root).load(task_name)
-        return {p.id: p.text for p in load_dataset(task).test}
-    except AlexbenchError:
-        return {}
+        task = TaskCatalog(PluginHost().task_dirs(), data_root).for_run(
+            run.spec()["task"]["name"], run.provenance().get("task_file"), task_ref)
+        return {p.id: p.text for p in load_dataset(task).test}, ""
+    except AlexbenchError as exc:
+        return {}, str(exc)
 
 
 def _verdict_text(row: dict[str, Any]) -> Text:
@@ -67,10 +70,12 @@ def _verdict_text(row: dict[str, Any]) -> Text:
 @click.option("--text/--no-text", "with_text", default=True, show_default=True,
               help="Show each post's text (read from the task's data, when it is available here).")
 @click.option("--data-root", type=click.Path(path_type=Path), default=None, help="Data root for the post texts.")
+@click.option("--task", "-t", "task_ref", default=None,
+              help="The run's task (name or task file), for the post texts; default: by name, else the run's task file.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (JSON lines).")
 @reports_errors
 def explain(run_ref: str, results: Path | None, limit: int | None, only_flips: bool, include_not_sent: bool,
-            with_text: bool, data_root: Path | None, as_json: bool) -> None:
+            with_text: bool, data_root: Path | None, task_ref: str | None, as_json: bool) -> None:
     """Show the posts an explainer checked: prediction, verdict and reason."""
     out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
     root = click.get_current_context().find_root().obj  # the alexbench group's --results/--data-root
@@ -82,7 +87,9 @@ def explain(run_ref: str, results: Path | None, limit: int | None, only_flips: b
     rows = explained_rows(run, only_flips=only_flips, include_not_sent=include_not_sent)
     shown = rows[:limit] if limit else rows
     spec = run.spec()
-    texts = post_texts(spec["task"]["name"], data_root) if with_text else {}
+    texts, missing = post_texts(run, data_root, task_ref) if with_text else ({}, "")
+    if missing:  # said, not silently dropped; the verdicts are shown all the same
+        click.echo(f"note: post texts not shown: {missing}", err=True)
     for row in shown:
         row["text"] = texts.get(row["id"])
     if as_json:

@@ -223,6 +223,7 @@ class Runner:
 
         provenance = {
             "run_id": run_id,
+            "task_file": str(task.path),  # where the task came from (not part of the run id): submit, explain
             "environment": environment(),
             "data": data.provenance(),
             "augmentation": aug_report.to_dict(),

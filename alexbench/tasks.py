@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import placeholders
-from .errors import DataMissingError, TaskFileError, UnknownNameError
+from .errors import AlexbenchError, DataMissingError, TaskFileError, UnknownNameError
 from .tomlfile import Table, read_toml
 
 DATA_ROOT_ENV = "ALEXBENCH_DATA_ROOT"
@@ -320,6 +320,23 @@ class TaskCatalog:
         if name not in self._paths:
             raise UnknownNameError("task", name, self._paths)
         return self._paths[name]
+
+    def for_run(self, name: str, task_file: str | None, ref: str | None = None) -> TaskSpec:
+        """The task a stored run of task ``name`` was made from: ``ref`` (a name or a task file)
+        when given, else the task of that name in the task folders, else the task file the run
+        recorded (``task_file``: a task given by path need not be in any folder)."""
+        if ref is not None:
+            task = self.load(ref)
+            if task.name != name:
+                raise AlexbenchError(f"--task {ref}: is task {task.name!r}, but the run is a run of task {name!r}")
+            return task
+        if name in self._paths:
+            return self.load(name)
+        if task_file and Path(task_file).is_file():
+            return load_task(Path(task_file), self.data_root)
+        where = f"its task file {task_file} is not there" if task_file else "the run does not record its task file"
+        raise AlexbenchError(f"task {name!r} is not in the task folders and {where}: give it with "
+                             "--task path/to/task.toml")
 
     def load(self, name_or_path: str) -> TaskSpec:
         """A task by name, or by the path of a task file."""

@@ -164,3 +164,46 @@ def test_device_cuda_without_a_gpu_is_refused_up_front(tmp_path: Path) -> None:
         pytest.skip("this machine has CUDA")
     result = alexbench("run", "-t", "demo", "-v", "majority", "--device", "cuda", cwd=tmp_path)
     assert result.returncode == 2 and "device 'cuda' requested but CUDA is not available" in result.stderr
+
+
+def test_submit_and_explain_find_a_task_given_by_path(tmp_path: Path, tiny_task_file: Path) -> None:
+    """A run of a task given by path (-t path/to/task.toml) records the task file: submit and
+    explain find it there; when it is gone they say so (explain still shows the verdicts) and
+    --task names it."""
+    from .conftest import REPO
+
+    prompts = REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "prompts" / "demo.toml"
+    study = tmp_path / "s.toml"
+    study.write_text(f'[study]\nname = "s"\ntasks = ["{tiny_task_file}"]\nvariants = ["checked"]\nseeds = [1]\n'
+                     '[variants.checked]\nextends = "majority"\n'  # predicts "0" only: nothing is sent to the LLM
+                     f'explainer = {{ name = "llm", params = {{ model = "openai/none", api_base = "http://127.0.0.1:9/v1", '
+                     f'prompts = "{prompts}" }} }}\n')
+    grid = alexbench("grid", str(study), "--no-progress", "--bootstrap", "20", cwd=tmp_path)
+    assert grid.returncode == 0, grid.stderr
+    run_dir = next((tmp_path / "results" / "runs" / "tiny" / "checked").iterdir())
+    assert json.loads((run_dir / "provenance.json").read_text())["task_file"] == str(tiny_task_file)
+
+    submit = alexbench("submit", "--run", str(run_dir), "--out", "subs", cwd=tmp_path)
+    assert submit.returncode == 0, submit.stderr
+    assert (tmp_path / "subs" / "tiny" / run_dir.name / "prediction_tiny.zip").is_file()
+    shown = alexbench("explain", "--run", str(run_dir), "--all", "--json", cwd=tmp_path)
+    assert shown.returncode == 0 and "note:" not in shown.stderr, shown.stderr
+    rows = [json.loads(line) for line in shown.stdout.splitlines()]
+    assert len(rows) == 6 and all(r["text"] and r["text"].endswith(" today") for r in rows)
+
+    moved = tmp_path / "elsewhere" / "tiny.toml"
+    moved.parent.mkdir()
+    tiny_task_file.rename(moved)
+    (tiny_task_file.parent / "data").rename(moved.parent / "data")
+    lost = alexbench("explain", "--run", str(run_dir), "--all", "--json", cwd=tmp_path)
+    assert lost.returncode == 0, lost.stderr
+    assert f"note: post texts not shown: task 'tiny' is not in the task folders and its task file {tiny_task_file} " \
+           "is not there: give it with --task path/to/task.toml" in lost.stderr
+    assert all(json.loads(line)["text"] is None for line in lost.stdout.splitlines())
+    found = alexbench("explain", "--run", str(run_dir), "--all", "--json", "--task", str(moved), cwd=tmp_path)
+    assert found.returncode == 0 and all(json.loads(line)["text"] for line in found.stdout.splitlines())
+    no_task = alexbench("submit", "--run", str(run_dir), "--out", "subs2", cwd=tmp_path)
+    assert no_task.returncode == 2 and "give it with --task path/to/task.toml" in no_task.stderr
+    assert alexbench("submit", "--run", str(run_dir), "--out", "subs2", "-t", str(moved), cwd=tmp_path).returncode == 0
+    wrong = alexbench("submit", "--run", str(run_dir), "-t", "demo", cwd=tmp_path)
+    assert wrong.returncode == 2 and "is task 'demo', but the run is a run of task 'tiny'" in wrong.stderr
