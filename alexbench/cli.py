@@ -52,6 +52,7 @@ class App:
     data_root: Path | None
     results: Path | None
     _host: PluginHost | None = None
+    _catalog: TaskCatalog | None = None
 
     @property
     def host(self) -> PluginHost:
@@ -64,10 +65,15 @@ class App:
 
     @property
     def catalog(self) -> TaskCatalog:
-        return TaskCatalog(self.host.task_dirs(), self.data_root)
+        """The task folders' catalogue; files that cannot be read are skipped with a warning."""
+        if self._catalog is None or self._catalog.data_root != self.data_root:
+            self._catalog = TaskCatalog(self.host.task_dirs(), self.data_root)
+            for problem in self._catalog.problems:
+                err.print("[yellow]warning:[/] " + escape(f"skipped {problem}"), highlight=False)
+        return self._catalog
 
     def variants(self) -> VariantCatalog:
-        return VariantCatalog(self.catalog.variant_files)
+        return VariantCatalog(self.catalog.variant_files, note=self.catalog.unreadable_note())
 
     def store(self) -> ResultsStore:
         return ResultsStore(self.results)
@@ -478,7 +484,7 @@ def _study(app: App, study: str) -> StudySpec:
     catalog = app.catalog
     path = Path(study) if study.endswith(".toml") or Path(study).is_file() else catalog.study_files.get(study)
     if path is None:
-        raise UnknownNameError("study", study, catalog.study_files)
+        raise UnknownNameError("study", study, catalog.study_files, note=catalog.unreadable_note())
     return load_study(path, app.variants())
 
 

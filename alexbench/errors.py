@@ -38,11 +38,11 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 class UnknownNameError(AlexbenchError, KeyError):
     """A registry or catalogue lookup by a name that is not there."""
 
-    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+    def __init__(self, kind: str, name: str, known: Iterable[str], note: str = "") -> None:
         known = sorted(known)
         self.kind, self.name, self.known = kind, name, known
         listing = ", ".join(known) if known else "none registered"
-        super().__init__(f"unknown {kind} {name!r}.{did_you_mean(name, known)} Known: {listing}.")
+        super().__init__(f"unknown {kind} {name!r}.{did_you_mean(name, known)} Known: {listing}.{note}")
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return self.args[0]

@@ -121,6 +121,7 @@ def parse_variant_files(files: list[tuple[Path, dict[str, Any] | None]]) -> dict
 @dataclass
 class VariantCatalog:
     files: list[Path]
+    note: str = ""  # added to an unknown-name error (e.g. the task folders' unreadable files)
     _variants: dict[str, VariantSpec] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
@@ -132,5 +133,5 @@ class VariantCatalog:
 
     def get(self, name: str) -> VariantSpec:
         if name not in self._variants:
-            raise UnknownNameError("variant", name, self._variants)
+            raise UnknownNameError("variant", name, self._variants, note=self.note)
         return self._variants[name]

@@ -290,18 +290,25 @@ def validate_metric(task: TaskSpec, known_metrics: list[str]) -> None:
 
 @dataclass
 class TaskCatalog:
-    """Every task file found in the plugin-provided folders, by name (first folder wins)."""
+    """Every task file found in the plugin-provided folders, by name (first folder wins). A file
+    that cannot be read (not TOML, not UTF-8, unreadable) is skipped and kept in ``problems``, so
+    it blocks nothing but a lookup of a name it might have defined, which then names it."""
 
     dirs: list[Path]
     data_root: Path | None = None
     _paths: dict[str, Path] = field(default_factory=dict, init=False)
     variant_files: list[Path] = field(default_factory=list, init=False)
     study_files: dict[str, Path] = field(default_factory=dict, init=False)
+    problems: list[TaskFileError] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         for folder in self.dirs:
             for file in sorted(folder.rglob("*.toml")):
-                data = read_toml(file)
+                try:
+                    data = read_toml(file)
+                except TaskFileError as exc:
+                    self.problems.append(exc)
+                    continue
                 if "task" in data and isinstance(data["task"], dict):
                     name = data["task"].get("name")
                     if isinstance(name, str) and name not in self._paths:
@@ -316,9 +323,16 @@ class TaskCatalog:
     def names(self) -> list[str]:
         return sorted(self._paths)
 
+    def unreadable_note(self) -> str:
+        """' (N files in the task folders could not be read: …)', or ''."""
+        if not self.problems:
+            return ""
+        return f" ({len(self.problems)} file(s) in the task folders could not be read: " + "; ".join(
+            str(p) for p in self.problems) + ")"
+
     def path(self, name: str) -> Path:
         if name not in self._paths:
-            raise UnknownNameError("task", name, self._paths)
+            raise UnknownNameError("task", name, self._paths, note=self.unreadable_note())
         return self._paths[name]
 
     def for_run(self, name: str, task_file: str | None, ref: str | None = None) -> TaskSpec:

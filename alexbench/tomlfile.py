@@ -24,6 +24,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise TaskFileError(path, "", f"not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
         raise TaskFileError(path, "", f"not UTF-8: {exc}") from None
+    except OSError as exc:  # a folder named *.toml, no permission, an I/O error
+        raise TaskFileError(path, "", f"cannot be read ({exc.strerror or exc})") from None
 
 
 class Table:

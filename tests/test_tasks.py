@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from alexbench.errors import DataMissingError, TaskFileError, UnknownNameError
+from alexbench.pluginmanager import PluginHost
 from alexbench.tasks import TaskCatalog, load_task, validate_metric
 
 from .conftest import REPO, TINY_TASK
@@ -117,3 +119,38 @@ def test_plugin_task_dirs_and_task_path_env(tiny_task_file: Path, tmp_path: Path
     monkeypatch.setenv("ALEXBENCH_TASK_PATH", str(shadow.parent))
     catalog = TaskCatalog(PluginHost().task_dirs())
     assert catalog.path("demo") == shadow  # the user's task of the same name wins
+
+
+def test_an_unreadable_file_on_the_task_path_blocks_nothing_else(tmp_path: Path, tiny_task_file: Path,
+                                                                 monkeypatch) -> None:
+    """One broken TOML (or a folder named *.toml) on ALEXBENCH_TASK_PATH is skipped with a warning
+    naming it; built-in tasks and tasks given by path work; a name it might have defined says so."""
+    import subprocess
+    import sys
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "broken.toml").write_text('[task]\nname = "mytask"\ntitle = "unclosed\n')
+    (mine / "latin1.toml").write_bytes(b'[task]\nname = "caf\xe9"\n')
+    (mine / "folder.toml").mkdir()
+    env = {**os.environ, "ALEXBENCH_TASK_PATH": str(mine)}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "alexbench", *args], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=300)
+
+    listing = run("tasks")
+    assert listing.returncode == 0 and "demo" in listing.stdout, listing.stderr
+    assert f"warning: skipped {mine / 'broken.toml'}: not valid TOML" in listing.stderr
+    assert f"skipped {mine / 'latin1.toml'}: not UTF-8" in listing.stderr
+    assert f"skipped {mine / 'folder.toml'}: cannot be read" in listing.stderr
+    by_path = run("run", "-t", str(tiny_task_file), "-v", "majority", "--no-progress")
+    assert by_path.returncode == 0, by_path.stderr
+    builtin = run("grid", "demo-baselines", "--no-progress", "--bootstrap", "20")
+    assert builtin.returncode == 0, builtin.stderr
+    missing = run("run", "-t", "mytask", "-v", "majority")
+    assert missing.returncode == 2 and "unknown task 'mytask'" in missing.stderr
+    assert "3 file(s) in the task folders could not be read" in missing.stderr and "broken.toml" in missing.stderr
+    monkeypatch.setenv("ALEXBENCH_TASK_PATH", str(mine))
+    catalog = TaskCatalog(PluginHost().task_dirs())
+    assert len(catalog.problems) == 3 and "demo" in catalog.names()
