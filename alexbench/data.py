@@ -9,6 +9,7 @@ empty post, unknown label) raises :class:`DataError` naming file, line and field
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import random
 from collections import Counter, defaultdict
@@ -45,6 +46,11 @@ class SplitData:
     sha256: str
     source: str
     report: LoadReport
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """The posts as components see them (ids, texts, labels, extra inputs): part of a run's identity."""
+        return posts_fingerprint(self.posts)
 
 
 @dataclass

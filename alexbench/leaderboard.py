@@ -22,6 +22,7 @@ from rich.text import Text
 from .fsio import atomic_write_text
 from .metrics import Metric, ScoreInput, StoredScoring
 from .registry import Registry
+from .runid import definition
 from .significance import Comparison, compare, holm
 from .store import DamagedRunError, ResultsStore, StoredRun
 
@@ -110,9 +111,6 @@ def _current_runs(runs: list[tuple[StoredRun, dict[str, Any], dict[str, Any]]]) 
     """The runs of a variant's newest definition, one per seed (the newest), and the seeds left
     out because only an older definition was run for them: a row never mixes definitions (a
     changed variant, task file or data), which mean ± std and paired tests would silently blur."""
-    def definition(spec: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in spec.items() if k != "seed"}
-
     stamped = [((item[0].path / "metrics.json").stat().st_mtime, item) for item in runs]  # one stat a run
     newest = definition(max(stamped, key=lambda pair: pair[0])[1][1])
     by_seed: dict[int, tuple[float, Any]] = {}

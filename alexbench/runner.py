@@ -11,10 +11,11 @@ from typing import Any
 
 from rich.console import Console
 
+from . import runid
 from .augment import apply_chain
 from .data import Dataset, load_dataset, posts_fingerprint
 from .errors import AlexbenchError, ParamError, PluginError, RunError, StorageError
-from .fsio import sha256_file, sha256_obj
+from .fsio import sha256_file
 from .interfaces import Augmenter, Classifier, Component, Context, Explainer, Explanation, Post, Prediction
 from .metrics import explainer_stats, score
 from .pluginmanager import PluginHost
@@ -113,13 +114,15 @@ class Runner:
 
     @staticmethod
     def run_spec(task: TaskSpec, variant: VariantSpec, seed: int, data: Dataset, parts: Components) -> dict[str, Any]:
-        """The content that names the run: a change to any of it is a different run."""
+        """How the run is made. Its id hashes the part that can change outputs (see :mod:`.runid`);
+        the rest (task file and data file hashes, descriptions) is provenance."""
         return {
             "schema": SCHEMA_VERSION,
             "task": {"name": task.name, "version": task.version, "file_sha256": sha256_file(task.path),
                      "labels": list(task.labels), "positive": task.positive,
                      "official_metric": task.official_metric, "metric_params": task.metric_params},
             "data": {name: split.sha256 for name, split in data.splits.items()},
+            "posts": {name: split.fingerprint for name, split in data.splits.items()},
             "variant": {
                 "name": variant.name,
                 "description": variant.description,
@@ -137,7 +140,7 @@ class Runner:
         data = self.dataset(task)
         parts = self.build(variant)
         spec = self.run_spec(task, variant, seed, data, parts)
-        run_id = sha256_obj(spec)[:16]
+        run_id = runid.run_id(spec)
         existing = self.store.find(task.name, variant.name, seed, run_id)
         if existing is not None and not force:
             try:

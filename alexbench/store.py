@@ -26,7 +26,7 @@ from .errors import AlexbenchError, FailureError, StorageError
 from .fsio import atomic_write_json, atomic_write_jsonl, make_temp_dir, read_json
 
 RESULTS_ENV = "ALEXBENCH_RESULTS"
-SCHEMA_VERSION = 2  # 2: run_spec.task records labels, positive and metric params
+SCHEMA_VERSION = 3  # 2: run_spec.task records labels, positive and metric params; 3: "posts" fingerprints, run id = runid.identity
 #: Below this the disk is, for our purposes, full (the smallest run's files take more): refuse
 #: before any work is done. A larger run on a nearly full disk still fails cleanly when written.
 MIN_FREE_BYTES = 16 << 10

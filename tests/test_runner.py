@@ -262,3 +262,30 @@ def test_force_recomputes_and_replaces_the_run(runner, tiny_task) -> None:
     assert not forced.reused and forced.run.path == first.run.path
     assert (forced.run.path / "provenance.json").read_text() != stamp  # new timings, new finish time
     assert not list(first.run.path.parent.glob(".*.tmp"))
+
+
+def test_the_run_id_covers_what_changes_outputs_and_nothing_else(tiny_task_file, store, tmp_path) -> None:
+    """A description, the task file's other text, the data files' line endings: the same run. A
+    changed post or component parameter: a new run."""
+    import shutil
+
+    runner = Runner(PluginHost(plugins=[("test-plugin", TEST_PLUGIN)]), store, show_progress=False)
+    first = runner.run(load_task(tiny_task_file), TFIDF, 1)
+    spec = first.run.spec()
+    assert spec["data"]["train"] and spec["task"]["file_sha256"] and spec["posts"]["train"]  # kept for provenance
+    described = VariantSpec("tfidf", ComponentSpec("tfidf_logreg"), description="now with a description")
+    assert runner.run(load_task(tiny_task_file), described, 1).reused
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_task_file.parent, copy)
+    task_file = copy / tiny_task_file.name
+    task_file.write_text(task_file.read_text().replace('title = "Tiny test task"', 'title = "Renamed"\nversion = "9"'))
+    train = copy / "data" / "train.tsv"
+    train.write_bytes(train.read_bytes().replace(b"\n", b"\r\n"))
+    again = Runner(runner.host, store, show_progress=False).run(load_task(task_file), TFIDF, 1)
+    assert again.reused and again.run_id == first.run_id
+
+    train.write_bytes(train.read_bytes().replace(b"my pcr came back positive", b"my pcr came back positive!", 1))
+    assert Runner(runner.host, store, show_progress=False).run(load_task(task_file), TFIDF, 1).run_id != first.run_id
+    other_param = VariantSpec("tfidf", ComponentSpec("tfidf_logreg", {"C": 2.0}))
+    assert runner.run(load_task(tiny_task_file), other_param, 1).run_id != first.run_id
