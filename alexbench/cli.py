@@ -235,6 +235,9 @@ def validate(app: App, task_file: Path, no_data: bool) -> None:
     validate_metric(task, app.host.metrics.names())
     out.print("[green]ok[/] " + escape(f"{task_file}: task {task.name!r}, labels {list(task.labels)}, "
                                        f"metric {task.official_metric}"))
+    for ref in task.references:
+        out.print(escape(f"  published: {ref.name} {task.official_metric} {ref.score:g} on {ref.split}"
+                         + (f" ({ref.note})" if ref.note else "") + f" — {ref.source}"), highlight=False)
     if not no_data:
         data = load_dataset(task)
         for name, split in data.splits.items():

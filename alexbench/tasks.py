@@ -8,6 +8,7 @@ confined to the task's data folder.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,22 @@ class SubmissionSpec:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A published result on the task, shown beside its runs (never scored, compared or ranked):
+    ``score`` is the task's official metric on ``split``, ``source`` the citation (paper, table or
+    page), ``note`` e.g. "participant-reported" or "organisers' baseline"."""
+
+    name: str
+    score: float
+    source: str
+    split: str = "test"
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "score": self.score, "split": self.split, "source": self.source, "note": self.note}
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     name: str
     title: str
@@ -106,6 +123,7 @@ class TaskSpec:
     metric_params: dict[str, Any] = field(default_factory=dict)
     submission: SubmissionSpec | None = None
     columns: Columns | None = None
+    references: tuple[Reference, ...] = ()
 
     @property
     def extra_keys(self) -> tuple[str, ...]:
@@ -190,7 +208,7 @@ def load_task(path: Path | str, data_root: Path | None = None) -> TaskSpec:
     root = Table(path, read_toml(path))
     if "task" not in root.data:
         raise TaskFileError(path, "task", "is required: a task file has a [task] table")
-    root.reject_unknown({"task", "format", "columns", "splits", "labels", "metric", "submission"})
+    root.reject_unknown({"task", "format", "columns", "splits", "labels", "metric", "submission", "references"})
     task = root.table("task", required=True)
     task.reject_unknown({"name", "title", "version", "description", "data_dir", "obtain"})
     name = task.get("name", str)
@@ -264,6 +282,8 @@ def load_task(path: Path | str, data_root: Path | None = None) -> TaskSpec:
             sub.get("delimiter", str, "\t"), sub.get("header", bool, True), sub.get("zip", bool, True),
         )
 
+    references = _references(root)
+
     return TaskSpec(
         name=name,
         title=task.get("title", str, name),
@@ -279,7 +299,33 @@ def load_task(path: Path | str, data_root: Path | None = None) -> TaskSpec:
         metric_params=metric_params,
         submission=submission,
         columns=columns,
+        references=references,
     )
+
+
+def _references(root: Table) -> tuple[Reference, ...]:
+    """``[[references]]``: published results, each checked field by field."""
+    entries = root.get("references", list, [])
+    out: list[Reference] = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise root.error(f"references[{i}]", f"expected a table ([[references]] with name, score, source), "
+                                                 f"got {entry!r}")
+        ref = Table(root.path, entry, f"references[{i}]")
+        ref.reject_unknown({"name", "score", "split", "source", "note"})
+        name = ref.get("name", str).strip()
+        if not name:
+            raise ref.error("name", "must not be empty")
+        if name in {r.name for r in out}:
+            raise ref.error("name", f"{name!r} is listed twice")
+        score = float(ref.get("score", float))
+        if not math.isfinite(score):
+            raise ref.error("score", f"must be a finite number (the task's official metric), got {score}")
+        source = ref.get("source", str).strip()
+        if not source:
+            raise ref.error("source", "must cite where the score is published (paper, table or page)")
+        out.append(Reference(name, score, source, ref.choice("split", SPLITS, "test"), ref.get("note", str, "").strip()))
+    return tuple(out)
 
 
 def validate_metric(task: TaskSpec, known_metrics: list[str]) -> None:

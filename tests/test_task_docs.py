@@ -29,11 +29,14 @@ def _example() -> dict[str, Any]:
     return tomllib.loads(block.group(1))
 
 
-def _tables(data: dict[str, Any], path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+def _tables(data: dict[str, Any], path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every table of the example, arrays of tables ([[references]]) by their first entry."""
     yield path
     for key, value in data.items():
         if isinstance(value, dict):
             yield from _tables(value, (*path, key))
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            yield from _tables(value[0], (*path, key, 0))
 
 
 def _allowed(tmp_path: Path, example: dict[str, Any], table: tuple[str, ...]) -> list[str] | None:
@@ -50,7 +53,8 @@ def _allowed(tmp_path: Path, example: dict[str, Any], table: tuple[str, ...]) ->
         load_task(path, tmp_path)
     except TaskFileError as exc:
         if "unknown field" in str(exc):
-            assert exc.field == ".".join((*table, PROBE)) and "Allowed: " in str(exc), str(exc)
+            where = ".".join(f"{p}" for p in table).replace(".0", "[0]")
+            assert exc.field == (f"{where}.{PROBE}" if where else PROBE) and "Allowed: " in str(exc), str(exc)
             return str(exc).split("Allowed: ", 1)[1].split(", ")
         if "unknown split" in str(exc):  # [splits] names its tables
             return str(exc).split("splits are ", 1)[1].split(", ")
@@ -66,6 +70,7 @@ def _documented(qualified: str) -> bool:
 def _doc_name(table: tuple[str, ...], field: str) -> list[str]:
     """How the doc names a field: splits.train.file -> splits.<split>.file; a split's own columns
     and format tables take the fields of [columns] and [format]."""
+    table = tuple(part for part in table if not isinstance(part, int))  # references[0].name -> references.name
     parts = ["<split>" if len(table) > 1 and table[0] == "splits" and i == 1 else part for i, part in enumerate(table)]
     names = [".".join((*parts, field))]
     if len(parts) == 3 and parts[:2] == ["splits", "<split>"]:
@@ -96,6 +101,7 @@ def test_every_field_the_parser_accepts_is_documented(tmp_path: Path) -> None:
     assert not undocumented, f"fields the parser accepts but docs/tasks.md does not document: {sorted(set(undocumented))}"
     # the example reaches every table the parser has, so nothing is left unchecked
     for table in [(), ("task",), ("format",), ("columns",), ("labels",), ("metric",), ("submission",), ("splits",),
+                  ("references", 0),
                   *(("splits", s) for s in SPLITS), ("splits", "train", "columns"), ("splits", "train", "format")]:
         assert table in seen_tables, table
 

@@ -154,3 +154,46 @@ def test_an_unreadable_file_on_the_task_path_blocks_nothing_else(tmp_path: Path,
     monkeypatch.setenv("ALEXBENCH_TASK_PATH", str(mine))
     catalog = TaskCatalog(PluginHost().task_dirs())
     assert len(catalog.problems) == 3 and "demo" in catalog.names()
+
+
+GOOD_REF = '\n[[references]]\nname = "Best 2022"\nscore = 0.661\nsource = "Team X, SMM4H 2022, Table 3"\n'
+
+
+@pytest.mark.parametrize(
+    ("refs", "field", "message"),
+    [
+        (GOOD_REF.replace("0.661", '"0.661"'), "references[0].score", "expected a number, got '0.661'"),
+        (GOOD_REF.replace('source = "Team X, SMM4H 2022, Table 3"\n', ""), "references[0].source", "is required"),
+        (GOOD_REF.replace('source = "Team X, SMM4H 2022, Table 3"', 'source = " "'), "references[0].source",
+         "must cite where the score is published"),
+        (GOOD_REF.replace("score", "scor"), "references[0].scor", "Did you mean 'score'?"),
+        (GOOD_REF + 'split = "validation"\n', "references[0].split", "must be one of 'train', 'dev', 'test'"),
+        (GOOD_REF + GOOD_REF, "references[1].name", "'Best 2022' is listed twice"),
+        (GOOD_REF.replace("0.661", "nan"), "references[0].score", "must be a finite number"),
+        ('\n[references]\nname = "x"\n', "references", "expected an array"),
+        ("TOP:references = [1]\n", "references[0]", "expected a table ([[references]]"),
+    ],
+)
+def test_bad_references_name_file_and_field(tmp_path: Path, refs: str, field: str, message: str) -> None:
+    text = refs.removeprefix("TOP:") + TINY_TASK if refs.startswith("TOP:") else TINY_TASK + refs
+    path = _write(tmp_path, text)
+    with pytest.raises(TaskFileError) as exc:
+        load_task(path)
+    assert exc.value.path == path and exc.value.field == field, str(exc.value)
+    assert message in str(exc.value)
+
+
+def test_references_are_read_and_validate_prints_them(tmp_path: Path, tiny_task_file: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tiny_task_file.parent / "with_refs.toml"
+    path.write_text(tiny_task_file.read_text() + GOOD_REF + 'note = "participant-reported"\n')
+    (ref,) = load_task(path).references
+    assert (ref.name, ref.score, ref.split, ref.note) == ("Best 2022", 0.661, "test", "participant-reported")
+    done = subprocess.run([sys.executable, "-m", "alexbench", "validate", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0 and "published: Best 2022 f1_positive 0.661 on test (participant-reported)" in done.stdout
+    bad = tiny_task_file.parent / "bad_refs.toml"
+    bad.write_text(tiny_task_file.read_text() + GOOD_REF.replace("0.661", '"high"'))
+    done = subprocess.run([sys.executable, "-m", "alexbench", "validate", str(bad)], capture_output=True, text=True)
+    assert done.returncode == 2 and f"{bad}: references[0].score: expected a number" in done.stderr, done.stderr
