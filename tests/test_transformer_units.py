@@ -53,6 +53,7 @@ def test_registered_with_every_parameter_declared() -> None:
 @pytest.mark.parametrize(("params", "message"), [
     ({"loss": "hinge"}, "loss must be one of"),
     ({"class_weights": "balanced"}, "class_weights must be"),
+    ({"class_weights": "positive:0"}, "'positive:W' \\(W > 0\\)"),
     ({"class_weights": [1, -2]}, "positive numbers"),
     ({"sampler": "oversample"}, "sampler must be one of"),
     ({"device": "tpu"}, "device must be"),
@@ -76,6 +77,11 @@ def test_auto_class_weights_are_inverse_frequency() -> None:
     assert weights == pytest.approx([10 / (4 * 6), 10 / (4 * 3), 10 / (4 * 1), 1.0])
     assert resolve_class_weights("auto", "ce", ["a"], ["a", "b"]) is None  # plain CE is unweighted
     assert resolve_class_weights([1, 2], "weighted_ce", ["a"], ["a", "b"]) == [1.0, 2.0]
+    # the paper's [1, 2] on any label set: weight 2 for the task's positive label
+    assert resolve_class_weights("positive:2", "weighted_ce", ["a"], ["FAVOR", "AGAINST", "NONE"], "AGAINST") == [
+        1.0, 2.0, 1.0]
+    with pytest.raises(ParamError, match="needs a task with a positive label"):
+        resolve_class_weights("positive:2", "weighted_ce", ["a"], ["a", "b"], None)
     with pytest.raises(ParamError, match="class_weights has 3 values but the task has 2 labels"):
         resolve_class_weights([2, 1, 2], "weighted_ce", ["a"], ["a", "b"])
 

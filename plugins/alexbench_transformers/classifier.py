@@ -110,7 +110,7 @@ class TransformerClassifier(Classifier):
         self._device = self._resolve_device(ctx)
         self._amp = autocast_dtype(self._device, p.precision)
         self._keys = pair_keys(p.text_pair, task)
-        weights = resolve_class_weights(p.class_weights, p.loss, [str(x.label) for x in train], labels)
+        weights = resolve_class_weights(p.class_weights, p.loss, [str(x.label) for x in train], labels, task.positive)
         if p.class_weights == "auto" and weights is not None and max(weights) - min(weights) < 0.01 * max(weights):
             ctx.log(f"WARNING transformer: class_weights='auto' on a train split whose classes are balanced gives "
                     f"equal weights {[round(w, 3) for w in weights]}, so loss={p.loss!r} weights nothing here (an "

