@@ -38,7 +38,7 @@ from .spec import ComponentSpec, VariantCatalog, VariantSpec
 from .store import DamagedRunError, ResultsStore, StoredRun, safe_part
 from .study import StudySpec, load_study
 from .submission import score_files, scores_txt, write_submission
-from .tasks import TaskCatalog, TaskSpec, default_data_root, load_task, validate_metric
+from .tasks import Reference, TaskCatalog, TaskSpec, default_data_root, load_task, validate_metric
 
 # Piped output (CI logs, files) gets a wide table rather than rich's 80-column default.
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
@@ -290,7 +290,27 @@ def _build_boards(app: App, task_names: Collection[str] | None, *, baseline: str
 
     boards = lb.build(app.store(), baseline=baseline, variants=variants_, seeds=seeds, metrics=app.host.metrics,
                       n_boot=n_boot, on_damaged=left_out)
-    return [b for b in boards if task_names is None or b.task in task_names], damaged
+    boards = [b for b in boards if task_names is None or b.task in task_names]
+    for board in boards:
+        board.references = _published(app, board)
+    return boards, damaged
+
+
+def _published(app: App, board: lb.Leaderboard) -> list[Reference]:
+    """The task file's published results (``[[references]]``): from the task of that name, or the
+    file its runs were made from; none when neither can be read (a leaderboard never fails for it)."""
+    task_file = None
+    for row in board.rows:
+        if row.runs:
+            try:
+                task_file = row.runs[0].provenance().get("task_file")
+            except DamagedRunError:
+                continue
+            break
+    try:
+        return list(app.catalog.for_run(board.task, task_file).references)
+    except AlexbenchError:
+        return []
 
 
 def _print_boards(boards: Sequence[lb.Leaderboard], fmt: str = "rich") -> None:

@@ -23,7 +23,17 @@ from typing import Any
 
 from . import __version__
 from .fsio import atomic_write_text
-from .leaderboard import EXPLAINER_COLUMNS, SIGNIFICANCE_NOTE, Leaderboard, Row, Stat, ranking
+from .leaderboard import (
+    EXPLAINER_COLUMNS,
+    REFERENCE_NOTE,
+    SIGNIFICANCE_NOTE,
+    Leaderboard,
+    Row,
+    Stat,
+    ranking,
+    reference_score,
+)
+from .tasks import Reference
 
 EXPLAINER_HEADS = {
     "sent": ("LLM sent", "posts the explainer was asked about (mean over seeds)"),
@@ -276,18 +286,42 @@ def _board_html(board: Leaderboard) -> str:
             cells.append(f'<td class="{css.strip()}" data-sort="{_num(key)}">{inner}</td>')
         bodies.append(f'<tbody class="entry" data-variant="{e(row.variant)}"><tr class="main">{"".join(cells)}</tr>'
                       f'<tr class="detail"><td colspan="{len(cols)}">{_details(board, row)}</td></tr></tbody>')
+    bodies += [_reference_html(board, ref, cols) for ref in board.references]
     n_seeds = sorted({len(r.seeds) for r in board.rows})
     seeds_text = "/".join(str(n) for n in n_seeds)
     intro = (f"Official metric <b>{e(board.official_metric)}</b> on test, mean ± std over {e(seeds_text)} seeds; "
              f"{len(board.rows)} variants" + (f"; baseline <b>{e(board.baseline)}</b>" if board.baseline else "")
              + ". Click a column header to sort, a variant to see its components, significance tests and provenance.")
     notes = "".join(f'<p class="note">{e(n)}</p>' for n in board.notes)
+    if board.references:
+        notes += f'<p class="refnote">{e(REFERENCE_NOTE)} Hover or open a published row for its source.</p>'
     cms = "".join(_confusion(board, r) for r in board.rows)
     return (f'<section class="board" id="{_anchor(board.task)}" data-task="{e(board.task)}">'
             f'<h2>{e(board.task)}</h2><p class="intro">{intro}</p>{notes}'
             f'<div class="scroll"><table class="lb sortable grouped"><thead><tr>{heads}</tr></thead>'
             f'{"".join(bodies)}</table></div>'
             f'<h3>Test confusion matrices, summed over seeds</h3><div class="cms">{cms}</div></section>')
+
+
+def _reference_html(board: Leaderboard, ref: Reference, cols: list[Column]) -> str:
+    """A published result: its own style, its name and score; the source on hover and in the detail."""
+    tip = f"published, not run here: {ref.source}" + (f" ({ref.note})" if ref.note else "")
+    cells = [f'<th scope="row" class="variant" data-sort="{e(ref.name)}"><details class="toggle">'
+             f'<summary title="{e(tip)}">{e(ref.name)}<sup class="dagger">†</sup></summary></details></th>']
+    for c in cols[1:]:
+        if c.key == "seeds":
+            cells.append('<td data-sort=""><span class="pub-tag">published</span></td>')
+        elif c.key == "test_official":
+            cells.append(f'<td class="official" data-sort="{_num(ref.score)}" title="{e(tip)}">'
+                         f'{e(reference_score(ref))}</td>')
+        else:
+            cells.append('<td data-sort=""><span class="missing">–</span></td>')
+    detail = _kv([("published score", f"{e(board.official_metric)} {e(reference_score(ref))} on {e(ref.split)}"),
+                  ("source", e(ref.source)), ("note", e(ref.note) or '<span class="missing">–</span>'),
+                  ("compared", "no: a published result takes no part in Δ, significance or ranking")])
+    return (f'<tbody class="entry reference" data-variant="{e(ref.name)}" data-reference="true">'
+            f'<tr class="main">{"".join(cells)}</tr>'
+            f'<tr class="detail"><td colspan="{len(cols)}">{detail}</td></tr></tbody>')
 
 
 def _ranking_html(boards: Sequence[Leaderboard]) -> str:
@@ -397,6 +431,10 @@ figure.cm table{border-collapse:collapse;font-variant-numeric:tabular-nums}
 figure.cm th,figure.cm td{padding:3px 9px;text-align:right;font-size:12px}
 figure.cm th{color:var(--muted);font-weight:500}figure.cm th.corner{font-size:10px}
 figure.cm td.dark{color:#fff}figure.cm td.diag{background:rgba(26,127,55,var(--a))}figure.cm td.off{background:rgba(207,34,46,var(--a))}
+tbody.reference tr.main{background:repeating-linear-gradient(135deg,transparent 0 6px,var(--head) 6px 12px);
+font-style:italic}tbody.reference th.variant summary{color:var(--muted)}sup.dagger{color:var(--muted);margin-left:2px}
+.pub-tag{font-size:11px;border:1px dashed var(--muted);border-radius:10px;padding:1px 7px;color:var(--muted);font-style:normal}
+.refnote{color:var(--muted);font-size:12px;margin:4px 0}
 footer{border-top:1px solid var(--line);margin-top:28px;padding-bottom:30px;color:var(--muted);font-size:13px}
 @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#8d96a0;--line:#30363d;--bg:#0d1117;--head:#161b22;
 --track:#21262d;--best:#3b2e00}table.lb thead th:hover{background:#21262d}tr.detail td{background:#161b22}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .leaderboard import EXPLAINER_COLUMNS, Leaderboard, Row, Stat
+from .leaderboard import EXPLAINER_COLUMNS, Leaderboard, Row, Stat, reference_score
 
 LATEX_SPECIALS = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
@@ -73,6 +73,11 @@ def to_latex(board: Leaderboard, *, caption: str | None = None, label: str | Non
         if explainer:
             cells += [_stat(row.explainer.get(k), 1 if k in ("sent", "flips") else 3) for k in EXPLAINER_COLUMNS]
         lines.append(" & ".join(cells) + r" \\")
+    if board.references:  # published results, below a rule, in italics with a dagger
+        lines.append(r"\midrule")
+        for ref in board.references:
+            cells = [rf"\textit{{{latex_escape(ref.name)}}}$^\dagger$", "published", reference_score(ref)]
+            lines.append(" & ".join(cells + ["--"] * (len(heads) - len(cells))) + r" \\")
     n_seeds = "/".join(str(n) for n in sorted({len(r.seeds) for r in board.rows})) or "0"
     if caption is None:
         caption = (f"{latex_escape(board.task)}: official metric {metric} on test, mean $\\pm$ std over {n_seeds} "
@@ -81,6 +86,11 @@ def to_latex(board: Leaderboard, *, caption: str | None = None, label: str | Non
             caption += (rf" $\Delta$: difference from {latex_escape(board.baseline)} with the 95\% paired-bootstrap "
                         r"CI; $^{*}$~$p<0.05$, $^{**}$~$p<0.01$ (paired bootstrap over test posts, Holm-corrected "
                         r"across variants).")
+        if board.references:
+            caption += (r" $^\dagger$~Published, not run here (no $\Delta$, significance or ranking): "
+                        + "; ".join(f"{latex_escape(r.name)}, {latex_escape(r.source)}"
+                                    + (f" ({latex_escape(r.note)})" if r.note else "") for r in board.references)
+                        + ".")
     if label is None:
         label = "tab:" + "".join(ch if ch.isalnum() or ch in "-_:." else "-" for ch in board.task)
     spec = "l" + "r" * (len(heads) - 1)

@@ -25,6 +25,7 @@ from .registry import Registry
 from .runid import definition
 from .significance import Comparison, compare, holm
 from .store import DamagedRunError, ResultsStore, StoredRun
+from .tasks import Reference
 
 EXPLAINER_COLUMNS = ("sent", "flips", "flip_precision", "unparsable_rate")
 
@@ -93,11 +94,30 @@ class Leaderboard:
     rows: list[Row]
     baseline: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: published results from the task file: shown beside the rows, never scored, compared or ranked
+    references: list[Reference] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"task": self.task, "official_metric": self.official_metric, "labels": self.labels,
                 "baseline": self.baseline, "notes": self.notes, "significance": SIGNIFICANCE_NOTE,
-                "rows": [r.to_dict() for r in self.rows]}
+                "rows": [r.to_dict() for r in self.rows],
+                "references": [{**ref.to_dict(), "official_metric": self.official_metric}
+                               for ref in self.references]}
+
+
+REFERENCE_MARK = "†"
+REFERENCE_NOTE = "† published result, not run here: no Δ, significance or ranking."
+
+
+def reference_score(ref: Reference) -> str:
+    """A published score as published (0.661, 0.9332), not padded to our digits."""
+    return format(ref.score, "g")
+
+
+def reference_line(board: Leaderboard, ref: Reference) -> str:
+    """One line per reference for footnotes: name, score, split, note, source."""
+    note = f" ({ref.note})" if ref.note else ""
+    return f"{REFERENCE_MARK} {ref.name}: {board.official_metric} {reference_score(ref)} on {ref.split}{note}; {ref.source}"
 
 
 SIGNIFICANCE_NOTE = ("Δ = difference of the seed-averaged official test metric from the baseline; "
@@ -308,6 +328,12 @@ def _cells(board: Leaderboard, row: Row) -> list[str]:
     return cells
 
 
+def _reference_cells(board: Leaderboard, ref: Reference) -> list[str]:
+    """A published result in the table's columns: its name and score; nothing else applies."""
+    cells = [f"{ref.name} {REFERENCE_MARK}", "published", reference_score(ref)]
+    return cells + ["–"] * (len(_headers(board)) - len(cells))
+
+
 def to_rich(board: Leaderboard) -> Table:
     # Text, not str: rich would read "F1[positive]" or a variant named "x[y]" as markup and drop it.
     table = Table(title=Text(f"{board.task} — official metric: {board.official_metric} (test, mean ± std over seeds)"),
@@ -318,6 +344,12 @@ def to_rich(board: Leaderboard) -> Table:
                          overflow="fold")
     for row in board.rows:
         table.add_row(*(Text(cell) for cell in _cells(board, row)))
+    if board.references:
+        table.add_section()
+        for ref in board.references:
+            table.add_row(*(Text(cell) for cell in _reference_cells(board, ref)), style="dim")
+        table.caption = "\n".join(filter(None, [table.caption, REFERENCE_NOTE,
+                                                 *(reference_line(board, r) for r in board.references)]))
     return table
 
 
@@ -341,6 +373,12 @@ def to_markdown(board: Leaderboard) -> str:
              "| " + " | ".join(heads) + " |", "|" + "|".join([":--"] + ["--:"] * (len(heads) - 1)) + "|"]
     for row in board.rows:
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(board, row)) + " |")
+    for ref in board.references:
+        cells = _reference_cells(board, ref)
+        cells[0] = f"*{ref.name}* {REFERENCE_MARK}"
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    if board.references:
+        lines += ["", REFERENCE_NOTE, ""] + [f"- {reference_line(board, ref)}" for ref in board.references]
     lines += [f"\n> {note}" for note in board.notes]
     return "\n".join(lines) + "\n"
 
@@ -352,7 +390,8 @@ def to_csv(board: Leaderboard) -> str:
     stat_cols += [f"test_f1_{label}" for label in board.labels] + [f"explainer_{k}" for k in EXPLAINER_COLUMNS]
     writer.writerow(["task", "variant", "official_metric", "n_seeds", "baseline", "delta", "ci_low", "ci_high",
                      "p_bootstrap_holm", "p_mcnemar_holm"]
-                    + [f"{c}_{part}" for c in stat_cols for part in ("mean", "std")])
+                    + [f"{c}_{part}" for c in stat_cols for part in ("mean", "std")]
+                    + ["kind", "reference_split", "reference_source", "reference_note"])
     for row in board.rows:
         stats: list[Stat | None] = [row.test_official, row.dev_official]
         stats += [row.scalars.get(k) for k in ("macro_f1", "micro_f1", "accuracy")]
@@ -365,7 +404,11 @@ def to_csv(board: Leaderboard) -> str:
         sig = [f"{c.ci_low:.6f}", f"{c.ci_high:.6f}", f"{c.p_bootstrap_holm:.6g}", f"{c.p_mcnemar_holm:.6g}"] if c else [""] * 4
         delta = "" if row.delta is None else f"{row.delta:.6f}"
         writer.writerow([row.task, row.variant, row.official_metric, len(row.seeds), board.baseline or "", delta,
-                         *sig, *values])
+                         *sig, *values, "run", "", "", ""])
+    for ref in board.references:  # a published result: its score in test_official_mean, nothing else
+        writer.writerow([board.task, ref.name, board.official_metric, 0, board.baseline or "", "", "", "", "", "",
+                         f"{ref.score:.6g}", *[""] * (2 * len(stat_cols) - 1), "reference", ref.split, ref.source,
+                         ref.note])
     return buf.getvalue()
 
 

@@ -2,7 +2,7 @@
 display needed).
 
 Per task: ``<task>_official.png``, the official test metric per variant (mean over seeds, ±1 std
-error bars, Δ significance markers against the baseline), and ``<task>_per_class_f1.png``, per-class
+error bars, Δ significance markers against the baseline; published results as dashed lines), and ``<task>_per_class_f1.png``, per-class
 test F1 grouped by class with one bar per variant. The same leaderboard gives byte-identical files
 (fixed style, no timestamp or software tag in the PNG metadata).
 """
@@ -13,11 +13,12 @@ import math
 from pathlib import Path
 
 from .fsio import atomic_write_bytes
-from .leaderboard import Leaderboard, Row
+from .leaderboard import Leaderboard, Row, reference_score
 
 PALETTE = ["#0969da", "#bc4c00", "#1a7f37", "#8250df", "#cf222e", "#9a6700", "#1b7c83", "#bf3989",
            "#57606a", "#953800", "#0550ae", "#116329"]
 BASELINE_COLOUR = "#8c959f"
+REFERENCE_COLOUR = "#6e7781"
 
 
 def _figure_bytes(fig) -> bytes:  # noqa: ANN001 - matplotlib Figure
@@ -83,6 +84,15 @@ def official_png(board: Leaderboard) -> bytes:
             marker = _marker(board, r)
             ax.text(m + s + ax.get_xlim()[1] * 0.01, y, _t(label + (f"   {marker}" if marker else "")),
                     va="center", fontsize=8)
+        for k, ref in enumerate(board.references):  # published results: dashed lines, named, not bars
+            if math.isfinite(ref.score) and 0 <= ref.score <= ax.get_xlim()[1]:
+                ax.axvline(ref.score, color=REFERENCE_COLOUR, linestyle="--", linewidth=1)
+                ax.text(ref.score, ys[0] + 0.55 + 0.32 * k if ys else 0.5 + 0.32 * k,
+                        _t(f"† {ref.name} {reference_score(ref)}"), color=REFERENCE_COLOUR, fontsize=7.5,
+                        ha="right", va="bottom")
+        if board.references and ys:
+            low, high = ax.get_ylim()
+            ax.set_ylim(low, max(high, ys[0] + 0.6 + 0.32 * len(board.references)))
         ax.grid(axis="y", visible=False)
         n_seeds = "/".join(str(n) for n in sorted({len(r.seeds) for r in rows}))
         ax.set_xlabel(_t(f"test {board.official_metric} (mean ± std over {n_seeds} seeds)"))

@@ -181,3 +181,45 @@ def test_page_in_headless_chromium(boards, driver, tmp_path) -> None:
         out = Path(os.environ["ALEXBENCH_SCREENSHOT_DIR"])
         out.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, out / "leaderboard.png")
+
+
+def test_published_results_render_as_marked_rows_in_chromium(boards, driver, tmp_path) -> None:
+    """A task's [[references]]: their own style, the score in the official column, the source on
+    hover and in the detail, sortable with the runs but never given a Δ."""
+    import dataclasses
+
+    from alexbench.tasks import Reference
+
+    demo = next(b for b in boards if b.task == "demo")
+    best = max(r.test_official.mean for r in demo.rows)
+    refs = [Reference("Team <X> & co", round(best + 0.05, 3), "Proc. SMM4H 2023, Table 2", note="participant-reported"),
+            Reference("Organisers' baseline", 0.05, "Overview paper, Table 1")]
+    board = dataclasses.replace(demo, references=refs)
+    path = write_html([board], tmp_path / "refs" / "index.html", generated_at=WHEN)
+    page = path.read_text(encoding="utf-8")
+    assert "Team &lt;X&gt; &amp; co" in page and "<X>" not in page
+    driver.get(path.as_uri())
+    table = driver.find_element("css selector", 'section[data-task="demo"] table.lb')
+    published = table.find_elements("css selector", "tbody.reference")
+    assert [tb.get_attribute("data-variant") for tb in published] == [r.name for r in refs]
+    top = published[0]
+    assert top.find_element("css selector", "tr.main").value_of_css_property("font-style") == "italic"
+    summary = top.find_element("css selector", "summary")
+    assert summary.text == "Team <X> & co†"
+    assert "Proc. SMM4H 2023, Table 2" in summary.get_attribute("title")
+    cells = top.find_elements("css selector", "tr.main td")
+    assert cells[0].text == "published" and cells[1].text == f"{refs[0].score:g}"
+    assert cells[2].text == "–"  # no Δ against the baseline
+    summary.click()
+    detail = top.find_element("css selector", "tr.detail")
+    assert detail.is_displayed() and "participant-reported" in detail.text and "takes no part in Δ" in detail.text
+    # Sorted by the official metric, the published rows fall into place among the runs.
+    head = _header(table, "test f1_positive")
+    head.click()
+    head.click()  # descending
+    order = _order(table)
+    score = {**{r.variant: r.test_official.mean for r in demo.rows}, **{r.name: r.score for r in refs}}
+    assert order[0] == refs[0].name and [score[v] for v in order] == sorted(score.values(), reverse=True)
+    # The runs themselves are as before: same rows, same Δ.
+    assert [r.variant for r in board.rows] == [r.variant for r in demo.rows]
+    assert page.count('class="entry reference"') == 2 and "published result, not run here" in page
