@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shlex
 import sys
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from .executors import Job, make_executor
 from .fsio import atomic_write_text
 from .html import write_html
 from .latex import to_latex
-from .pluginmanager import PluginHost
+from .pluginmanager import TRACE_ENV, PluginHost
 from .provenance import device_problem, seed_problem, select_device
 from .rescore import rescore as rescore_run
 from .runner import Runner
@@ -53,15 +54,27 @@ class App:
     results: Path | None
     _host: PluginHost | None = None
     _catalog: TaskCatalog | None = None
+    _warned: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def host(self) -> PluginHost:
         if self._host is None:
             self._host = PluginHost()
-            for broken in self._host.broken:
-                err.print("[yellow]warning:[/] " + escape(f"plugin {broken.name!r} ({broken.distribution or '?'}) "
-                                                           f"left out: {broken.error}"), highlight=False)
+            self.warn_broken()
         return self._host
+
+    def warn_broken(self) -> None:
+        """A warning on stderr for each plugin left out and not yet reported (with its traceback
+        under ALEXBENCH_TRACE_PLUGINS=1); the command goes on without it."""
+        assert self._host is not None
+        for broken in self._host.broken:
+            if (broken.name, broken.error) in self._warned:
+                continue
+            self._warned.add((broken.name, broken.error))
+            err.print("[yellow]warning:[/] " + escape(f"plugin {broken.name!r} ({broken.distribution or '?'}) "
+                                                       f"left out: {broken.error}"), highlight=False)
+            if self._host.trace and broken.traceback:
+                err.print(Text(broken.traceback.rstrip(), style="dim"), highlight=False)
 
     @property
     def catalog(self) -> TaskCatalog:
@@ -153,6 +166,19 @@ def cli(ctx: click.Context, data_root: Path | None, results: Path | None) -> Non
 def plugins(app: App, as_json: bool) -> None:
     """List plugins and the augmenters, classifiers, explainers and metrics they register."""
     host = app.host
+    # Versions and parameters first: a component whose Params break the rules leaves its plugin
+    # out (listed under broken), so the rows are made from what is left afterwards. A lazy entry
+    # that declared its Params and version is read without importing its module (no torch).
+    described: dict[tuple[str, str], Any] = {}
+    for kind in ("augmenter", "classifier", "explainer"):
+        for entry in list(host.registry(kind)):
+            try:
+                version, params_class = host.component_info(kind, entry.name)
+                described[kind, entry.name] = {"version": version, "params": _jsonable(
+                    dataclasses.asdict(params_class()))}
+            except AlexbenchError as exc:
+                described[kind, entry.name] = {"version": None, "params": None, "error": str(exc)}
+    app.warn_broken()
     dist = {p.name: p for p in host.plugins()}
     rows: list[dict[str, Any]] = []
     for kind in ("augmenter", "classifier", "explainer", "metric"):
@@ -162,13 +188,10 @@ def plugins(app: App, as_json: bool) -> None:
                                    "distribution": info.distribution if info else None,
                                    "description": entry.description}
             if kind != "metric":
-                try:
-                    cls = host.component_class(kind, entry.name)
-                    row.update(version=cls.version, params=cls.param_defaults())
-                except AlexbenchError as exc:
-                    row.update(version=None, params=None, error=str(exc))
+                row.update(described[kind, entry.name])
             rows.append(row)
-    broken = [{"name": b.name, "distribution": b.distribution, "error": b.error} for b in host.broken]
+    broken = [{"name": b.name, "distribution": b.distribution, "error": b.error, "where": b.where,
+               "traceback": b.traceback} for b in host.broken]
     if as_json:
         click.echo(json.dumps({"entries": rows, "broken": broken,
                                "plugins": [p.__dict__ for p in host.plugins()]}, indent=2, default=str))
@@ -183,9 +206,14 @@ def plugins(app: App, as_json: bool) -> None:
         table.add_row(row["kind"], Text(row["name"]), Text(row.get("version") or ""),
                       Text(f"{row['plugin']} ({row['distribution'] or '-'})"), ptext)
     out.print(table)
-    for b in broken:
-        out.print("[red]broken plugin[/] " + escape(f"{b['name']} ({b['distribution'] or '?'}): {b['error']}"),
-                  highlight=False)
+    for b in host.broken:
+        out.print("[red]broken plugin[/] " + escape(f"{b.name} ({b.distribution or '?'}): {b.error}"), highlight=False)
+    if host.broken and not host.trace:
+        out.print(f"[dim]{TRACE_ENV}=1 shows the traceback of each broken plugin[/]", highlight=False)
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
 
 
 @cli.command()

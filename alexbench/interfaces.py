@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from .errors import ParamError, did_you_mean
+from .params import check_value, field_types
 
 if TYPE_CHECKING:
     from .tasks import TaskSpec
@@ -67,30 +68,12 @@ class Context:
             yield from self.progress(items, description=description, total=total)
 
 
-def _check_type(component: str, key: str, value: Any, annotation: Any) -> Any:
-    """Coerce and check one parameter value against a (string) annotation of a Params field."""
-    if isinstance(annotation, str):
-        # Params classes use ``from __future__ import annotations``; resolve the common cases.
-        simple = {"int": int, "float": float, "str": str, "bool": bool}
-        annotation = simple.get(annotation.strip(), annotation)
-    if annotation is bool:
-        if not isinstance(value, bool):
-            raise ParamError(f"{component}: parameter {key!r} expects true/false, got {value!r}")
-    elif annotation is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ParamError(f"{component}: parameter {key!r} expects an integer, got {value!r}")
-    elif annotation is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ParamError(f"{component}: parameter {key!r} expects a number, got {value!r}")
-        value = float(value)
-    elif annotation is str:
-        if not isinstance(value, str):
-            raise ParamError(f"{component}: parameter {key!r} expects a string, got {value!r}")
-    return value
-
-
 class Component(abc.ABC):
-    """Base of augmenters, classifiers and explainers."""
+    """Base of augmenters, classifiers and explainers.
+
+    ``Params`` is a dataclass declaring every parameter with a default of its declared type
+    (checked when the component is registered, see :mod:`alexbench.params`).
+    """
 
     kind: ClassVar[str]
     name: ClassVar[str]
@@ -109,14 +92,14 @@ class Component(abc.ABC):
         """Build from a mapping (a variant file's table), rejecting unknown keys and bad types."""
         params = dict(params or {})
         label = f"{cls.kind} {cls.name!r}"
-        fields = {f.name: f for f in dataclasses.fields(cls.Params)}
+        fields = field_types(cls.Params)
         for key in params:
             if key not in fields:
                 known = ", ".join(sorted(fields)) or "none"
                 raise ParamError(
                     f"{label} has no parameter {key!r}.{did_you_mean(key, fields)} Known: {known}."
                 )
-        checked = {key: _check_type(label, key, value, fields[key].type) for key, value in params.items()}
+        checked = {key: check_value(label, key, value, fields[key]) for key, value in params.items()}
         try:
             return cls(cls.Params(**checked))
         except (TypeError, ValueError) as exc:
@@ -166,6 +149,11 @@ class Augmenter(Component):
     """
 
     kind: ClassVar[str] = "augmenter"
+
+    #: What the last :meth:`augment` call did, for people: a JSON-able dict that ``alexbench
+    #: augment`` shows (every key; the ones it knows, such as ``errors``, ``rejected``,
+    #: ``oversampled`` and ``undersampled``, in words) and prints whole with ``--json``. Optional.
+    last_report: dict[str, Any] | None = None
 
     @abc.abstractmethod
     def augment(self, train: Sequence[Post], ctx: Context) -> list[Post]:

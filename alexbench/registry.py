@@ -1,8 +1,10 @@
 """Name → component registries, filled by plugins' ``alexbench_register_*`` hooks.
 
-Entries may be lazy (``"package.module:Class"``) so that listing plugins or running a
-TF-IDF baseline never imports torch or TextAttack. Lookups of unknown names say
-"did you mean …?".
+Entries may be lazy (``"package.module:Class"``) so that running a TF-IDF baseline never
+imports torch or TextAttack; a lazy entry that also names its light ``Params`` class and its
+version (``params="package.params:Params", version="1.0"``) is listed by ``alexbench plugins``
+without importing its heavy module at all. Lookups of unknown names say "did you mean …?" and
+which plugins were left out.
 """
 
 from __future__ import annotations
@@ -17,16 +19,32 @@ from .errors import PluginError, UnknownNameError
 T = TypeVar("T")
 
 
+def import_target(target: str) -> Any:
+    """The object a ``"package.module:attr"`` string names (imported now)."""
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
 @dataclass
 class Entry(Generic[T]):
-    """One registered object; ``target`` is the object itself or a lazy ``"module:attr"``."""
+    """One registered object; ``target`` is the object itself or a lazy ``"module:attr"``.
+
+    A lazy component entry may declare ``params`` (its Params class, imported when the entry is
+    registered) and ``version``: then listing it needs neither its module nor its imports.
+    """
 
     name: str
     kind: str
     target: T | str
     description: str = ""
     plugin: str | None = None
+    params: type | None = None
+    version: str | None = None
     _loaded: T | None = field(default=None, repr=False)
+
+    @property
+    def lazy(self) -> bool:
+        return isinstance(self.target, str)
 
     @property
     def module(self) -> str:
@@ -41,9 +59,8 @@ class Entry(Generic[T]):
         if not isinstance(self.target, str):
             self._loaded = self.target
             return self.target
-        module_name, _, attr = self.target.partition(":")
         try:
-            obj = getattr(importlib.import_module(module_name), attr)
+            obj = import_target(self.target)
         except Exception as exc:  # ImportError, AttributeError, or whatever the module raised
             raise PluginError(
                 f"{self.kind} {self.name!r} (plugin {self.plugin or '?'}) could not be loaded from "
@@ -56,12 +73,17 @@ class Entry(Generic[T]):
 class Registry(Generic[T]):
     """A registry of one kind of object (augmenter, classifier, explainer, metric)."""
 
-    def __init__(self, kind: str, validate: Callable[[str, Any], None] | None = None) -> None:
+    def __init__(self, kind: str, validate: Callable[[str, Any], None] | None = None,
+                 validate_params: Callable[[str, Any], None] | None = None) -> None:
         self.kind = kind
         self._entries: dict[str, Entry[T]] = {}
         self._validate = validate
+        self._validate_params = validate_params
         #: Set by the plugin host while it calls one plugin's hook, so entries know their plugin.
         self.current_plugin: str | None = None
+        #: Added to an unknown-name error (given the name): the plugins that were left out, and why
+        #: (set by the host).
+        self.unknown_note: Callable[[str], str] = lambda name: ""
 
     def add(self, target: T, *, name: str | None = None, description: str = "") -> T:
         """Register ``target`` (a component class or a metric); its ``name`` attribute is used
@@ -77,11 +99,35 @@ class Registry(Generic[T]):
         self._put(Entry(name, self.kind, target, description, self.current_plugin))
         return target
 
-    def add_lazy(self, name: str, target: str, *, description: str = "") -> None:
-        """Register ``"package.module:attr"`` to be imported only when first used."""
-        if ":" not in target:
-            raise PluginError(f"{self.kind} {name!r}: lazy target {target!r} must look like 'module:attr'")
-        self._put(Entry(name, self.kind, target, description, self.current_plugin))
+    def add_lazy(self, name: str, target: str, *, params: str | None = None, version: str | None = None,
+                 description: str = "") -> None:
+        """Register ``"package.module:attr"`` to be imported only when first used.
+
+        ``params="package.params:Params"`` and ``version="1.0"`` (both, or neither) let
+        ``alexbench plugins`` list the component without importing ``target``: the Params class
+        is imported (and checked) now, so keep its module light. When the component is loaded,
+        its ``Params`` and ``version`` must be the declared ones.
+        """
+        label = f"{self.kind} {name!r}"
+        for text, what in ((target, "lazy target"), (params, "params")):
+            if text is not None and (not isinstance(text, str) or ":" not in text):
+                raise PluginError(f"{label}: {what} {text!r} must look like 'package.module:Class'")
+        if (params is None) != (version is None):
+            raise PluginError(f"{label}: add_lazy needs both params='package.module:Params' and version='...' "
+                              "(or neither), so that 'alexbench plugins' can list it without importing "
+                              f"{target!r}")
+        if version is not None and not isinstance(version, str):
+            raise PluginError(f"{label}: version must be a string, got {version!r}")
+        params_class = None
+        if params is not None:
+            try:
+                params_class = import_target(params)
+            except Exception as exc:
+                raise PluginError(f"{label}: its params {params!r} could not be imported: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+            if self._validate_params is not None:
+                self._validate_params(label, params_class)
+        self._put(Entry(name, self.kind, target, description, self.current_plugin, params_class, version))
 
     def _put(self, entry: Entry[T]) -> None:
         old = self._entries.get(entry.name)
@@ -92,7 +138,7 @@ class Registry(Generic[T]):
             )
         self._entries[entry.name] = entry
 
-    def discard_plugin(self, plugin: str) -> None:
+    def discard_plugin(self, plugin: str | None) -> None:
         """Withdraw every entry a (broken) plugin registered."""
         for name in [n for n, e in self._entries.items() if e.plugin == plugin]:
             del self._entries[name]
@@ -101,7 +147,7 @@ class Registry(Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
-            raise UnknownNameError(self.kind, name, self._entries) from None
+            raise UnknownNameError(self.kind, name, self._entries, note=self.unknown_note(name)) from None
 
     def get(self, name: str) -> T:
         return self.entry(name).load()

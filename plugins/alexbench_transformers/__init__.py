@@ -1,6 +1,7 @@
 """ALEX stage 2: balanced fine-tuning of a BERT-style sequence classifier (transformers + torch).
 
-Registered lazily: importing this plugin imports neither torch nor transformers; they are
+Registered lazily, with its Params class (``params.py``, no torch there) and version: importing
+or listing this plugin (``alexbench plugins``) imports neither torch nor transformers; they are
 loaded the first time the ``transformer`` classifier is built.
 """
 
@@ -17,6 +18,7 @@ __version__ = "0.1.0"
 def alexbench_register_classifiers(registry: Any) -> None:
     registry.add_lazy(
         "transformer", "alexbench_transformers.classifier:TransformerClassifier",
+        params="alexbench_transformers.params:TransformerParams", version=__version__,
         description="fine-tuned BERT-style classifier (transformers + torch): weighted/focal loss, "
                     "best-epoch selection on dev, offline default all-MiniLM-L6-v2",
     )
