@@ -1,4 +1,11 @@
-"""Executing one run: task → data → augment → train → predict → explain → score → store."""
+"""Executing one run: task → data → augment → train → predict → explain → score → store.
+
+The runner checks plugins' work on every run, not only in the conformance kit: predictions and
+explanations have the right shape; augmenters keep labels and name their sources
+(:mod:`alexbench.augment`), and generated rows that copy dev/test text are dropped and reported on
+the console; the task file and its data files are hashed on disk before the run and after each
+stage, and a file that changed fails the run (a plugin must never write to the task's data).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,11 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from . import runid
 from .augment import apply_chain
@@ -77,6 +86,41 @@ def _check_explanations(exp: Explainer, posts: Sequence[Post], pred: Prediction,
             raise PluginError(f"explainer {exp.name!r} gave label {e.new_label!r}, not one of {list(labels)}")
         if e.new_label != e.old_label and not (e.status == "ok" and e.verdict is False):
             raise PluginError(f"explainer {exp.name!r} changed the label of {post.id!r} without a parsed False verdict")
+
+
+def watched_files(task: TaskSpec, data: Dataset, task_file_sha256: str) -> dict[Path, str]:
+    """The task file and each split's data file, with their sha256 when they were read."""
+    files = {Path(task.path): task_file_sha256}
+    for name, split in data.splits.items():
+        if task.splits[name].file is not None:
+            files[task.split_path(name)] = split.sha256
+    return files
+
+
+def changed_files(files: dict[Path, str]) -> list[tuple[Path, str, str | None]]:
+    """(path, sha256 when read, sha256 now or None when gone) of each file that changed on disk."""
+    changed = []
+    for path, before in files.items():
+        try:
+            now: str | None = sha256_file(path)
+        except OSError:
+            now = None
+        if now != before:
+            changed.append((path, before, now))
+    return changed
+
+
+def _check_files(files: dict[Path, str], stage: str, culprit: str) -> None:
+    changed = changed_files(files)
+    if not changed:
+        return
+    path, before, now = changed[0]
+    state = "is gone" if now is None else f"has sha256 {now[:12]}… (was {before[:12]}… when read)"
+    others = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
+    message = (f"the task's file {path}{others} changed on disk {stage}: it {state}. {culprit} Restore the file "
+               "(from version control or its original release): runs scored on a changed file do not compare "
+               "with the runs before it")
+    raise (PluginError if culprit else RunError)(message)
 
 
 class Runner:
@@ -187,6 +231,8 @@ class Runner:
             finally:
                 timings[stage] = round(time.perf_counter() - start, 4)
 
+        files = watched_files(task, data, spec["task"]["file_sha256"])
+        _check_files(files, "since it was read, before this run", "")
         held_out = {"dev": posts_fingerprint(data.dev), "test": posts_fingerprint(data.test)}
         held_out_texts = {p.text for p in data.dev} | {p.text for p in data.test}
         train, aug_report = timed("augment", lambda: apply_chain(
@@ -194,13 +240,21 @@ class Runner:
         for name, before in held_out.items():
             if posts_fingerprint(getattr(data, name)) != before:
                 raise RunError(f"the {name} split changed during augmentation: augmenters may touch train only")
+        names = ", ".join(repr(a.name) for a in parts.augmenters)
+        _check_files(files, "during augmentation", f"An augmenter ({names}) must never write to the task's files.")
+        warning = aug_report.held_out_warning()
+        if warning:
+            log_lines.append(f"WARNING: {warning}")
+            self.console.print("[yellow]warning:[/] " + escape(f"{self.display.prefix}{warning}"), highlight=False)
 
         clf = parts.classifier
         fit_report = timed("fit", lambda: clf.fit(train, data.dev, ctx))
+        _check_files(files, "during training", f"The classifier {clf.name!r} must never write to the task's files.")
         dev_pred = timed("predict_dev", lambda: clf.predict(data.dev, ctx))
         _check_prediction(clf, data.dev, dev_pred, task.labels)
         test_pred = timed("predict_test", lambda: clf.predict(data.test, ctx))
         _check_prediction(clf, data.test, test_pred, task.labels)
+        _check_files(files, "during prediction", f"The classifier {clf.name!r} must never write to the task's files.")
 
         metrics: dict[str, Any] = {
             "run_id": run_id,
@@ -212,6 +266,7 @@ class Runner:
         exp = parts.explainer
         if exp is not None:
             out = timed("explain", lambda: exp.explain(data.test, test_pred, ctx))
+            _check_files(files, "during explanation", f"The explainer {exp.name!r} must never write to the task's files.")
             _check_explanations(exp, data.test, test_pred, out, task.labels)
             explanations = [dataclasses.asdict(e) for e in out]
             final_test = [e.new_label for e in out]
@@ -228,6 +283,7 @@ class Runner:
             "run_id": run_id,
             "task_file": str(task.path),  # where the task came from (not part of the run id): submit, explain
             "environment": environment(),
+            "plugins": self.plugins_used(task, parts),
             "data": data.provenance(),
             "augmentation": aug_report.to_dict(),
             "fit": fit_report,
@@ -245,6 +301,14 @@ class Runner:
         if explanations:
             files["explanations.jsonl"] = explanations
         return files
+
+    def plugins_used(self, task: TaskSpec, parts: Components) -> list[dict[str, Any]]:
+        """The plugin (entry-point name), distribution and version behind each component of the
+        run and its official metric."""
+        used = [("augmenter", a.name) for a in parts.augmenters] + [("classifier", parts.classifier.name)]
+        used += [("explainer", parts.explainer.name)] if parts.explainer else []
+        used += [("metric", task.official_metric)]
+        return [self.host.plugin_of(kind, name) for kind, name in dict.fromkeys(used)]
 
     def _score(self, task: TaskSpec, posts: Sequence[Post], pred: Sequence[str]) -> dict[str, Any]:
         return score(task, [str(p.label) for p in posts], pred, self.host.metrics, [p.extra for p in posts])

@@ -44,7 +44,7 @@ class GrowPositives(Augmenter):
                                         meta={"source_id": post.id, "augmenter": self.name}))
             out.append(post.replace(id=f"{post.id}#c", meta={"source_id": post.id, "augmenter": self.name, "copy": True}))
         if self.params.leak:
-            out.append(Post("leak", "tested positive for covid today today", "1", {}, {"source_id": "p0", "augmenter": self.name}))
+            out.append(Post("leak", "tested positive for covid today today", "1", {}, {"source_id": "p1", "augmenter": self.name}))
         return out
 
 
@@ -289,3 +289,92 @@ def test_the_run_id_covers_what_changes_outputs_and_nothing_else(tiny_task_file,
     assert Runner(runner.host, store, show_progress=False).run(load_task(task_file), TFIDF, 1).run_id != first.run_id
     other_param = VariantSpec("tfidf", ComponentSpec("tfidf_logreg", {"C": 2.0}))
     assert runner.run(load_task(tiny_task_file), other_param, 1).run_id != first.run_id
+
+
+class Relabels(GrowPositives):
+    """Flips every original post's label (the generated copies are fine)."""
+
+    name = "relabels"
+
+    def augment(self, train, ctx):
+        return [p if "source_id" in p.meta else p.replace(label="0") for p in super().augment(train, ctx)]
+
+
+class WrongCopies(GrowPositives):
+    """Gives generated copies the negative label."""
+
+    name = "wrong_copies"
+
+    def augment(self, train, ctx):
+        return [p.replace(label="0") if "source_id" in p.meta else p for p in super().augment(train, ctx)]
+
+
+class WritesTheTestFile(AllPositive):
+    """Appends a row to the task's test file while training."""
+
+    name = "writes_test"
+
+    def fit(self, train, dev, ctx):
+        with open(ctx.task.split_path("test"), "a", encoding="utf-8") as fh:
+            fh.write("tzz\tsneaky\t1\n")
+        return {}
+
+
+MISTAKES = types.SimpleNamespace(
+    alexbench_register_augmenters=hookimpl(lambda registry: [registry.add(Relabels), registry.add(WrongCopies)]),
+    alexbench_register_classifiers=hookimpl(lambda registry: registry.add(WritesTheTestFile)),
+)
+
+
+@pytest.fixture
+def mistakes(store) -> Runner:
+    host = PluginHost(plugins=[("test-plugin", TEST_PLUGIN), ("mistakes", MISTAKES)])
+    return Runner(host, store, show_progress=False)
+
+
+def test_labels_are_checked_on_every_run(mistakes, tiny_task) -> None:
+    with pytest.raises(RunError, match="augmenter 'relabels' changed the label of train post 'p1' from '1' to '0': "
+                                       "an augmenter keeps each given row's label"):
+        mistakes.run(tiny_task, VariantSpec("r", ComponentSpec("tfidf_logreg"), (ComponentSpec("relabels"),)), 0)
+    with pytest.raises(RunError, match="augmenter 'wrong_copies' gave generated row 'p1#g0' the label '0', but its "
+                                       "source post 'p1' is labelled '1'"):
+        mistakes.run(tiny_task, VariantSpec("w", ComponentSpec("tfidf_logreg"), (ComponentSpec("wrong_copies"),)), 0)
+
+
+def test_dev_or_test_text_copied_into_train_is_reported_on_the_console(tiny_task, store) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    console = StringIO()
+    runner = Runner(PluginHost(plugins=[("test-plugin", TEST_PLUGIN)]), store, show_progress=False,
+                    console=Console(file=console, width=400))
+    variant = VariantSpec("grow", ComponentSpec("tfidf_logreg"), (ComponentSpec("grow_positives", {"leak": True}),))
+    run = runner.run(tiny_task, variant, seed=0).run
+    said = console.getvalue()
+    assert "warning: tiny/grow/s0: dropped 1 generated train row(s) whose text is a dev or test post's (by " \
+           "augmenter 'grow_positives': 1; e.g. leak 'tested positive for covid today today')" in said
+    assert run.provenance()["log"][-1].startswith("WARNING: dropped 1 generated train row(s)")
+
+
+def test_a_data_file_written_during_a_run_fails_it(mistakes, tiny_task, store) -> None:
+    test_file = tiny_task.split_path("test")
+    with pytest.raises(RunError, match=f"the task's file {test_file} changed on disk during training: it has sha256 "
+                                       ".*The classifier 'writes_test' must never write to the task's files"):
+        mistakes.run(tiny_task, VariantSpec("w", ComponentSpec("writes_test")), 0)
+    assert not list(store.runs())
+    # The next run of the same runner read the file before it changed: it refuses to score on it.
+    with pytest.raises(RunError, match="changed on disk since it was read, before this run"):
+        mistakes.run(tiny_task, TFIDF, 0)
+
+
+def test_provenance_names_the_plugin_behind_each_component(runner, tiny_task) -> None:
+    variant = VariantSpec("p", ComponentSpec("all_positive"), (ComponentSpec("grow_positives"),),
+                          ComponentSpec("flip_rule"))
+    used = runner.run(tiny_task, variant, 0).run.provenance()["plugins"]
+    assert used == [
+        {"kind": "augmenter", "name": "grow_positives", "plugin": "test-plugin", "distribution": None, "version": None},
+        {"kind": "classifier", "name": "all_positive", "plugin": "test-plugin", "distribution": None, "version": None},
+        {"kind": "explainer", "name": "flip_rule", "plugin": "test-plugin", "distribution": None, "version": None},
+        {"kind": "metric", "name": "f1_positive", "plugin": "metrics", "distribution": "alexbench",
+         "version": __import__("importlib.metadata").metadata.version("alexbench")}]
