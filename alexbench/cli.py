@@ -344,6 +344,8 @@ def _published(app: App, board: lb.Leaderboard) -> list[Reference]:
 def _print_boards(boards: Sequence[lb.Leaderboard], fmt: str = "rich") -> None:
     """Print the leaderboards on stdout (notes on stderr); nothing is written to disk."""
     for board in boards:
+        for warning in board.warnings:  # stderr, whatever the format: a table of rows that do not compare
+            err.print(f"[yellow]warning:[/] {escape(board.task)}: {escape(warning)}", highlight=False)
         if fmt == "rich":
             lb.print_rich(out, board)
             for note in board.notes:

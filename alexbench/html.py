@@ -292,7 +292,8 @@ def _board_html(board: Leaderboard) -> str:
     intro = (f"Official metric <b>{e(board.official_metric)}</b> on test, mean ± std over {e(seeds_text)} seeds; "
              f"{len(board.rows)} variants" + (f"; baseline <b>{e(board.baseline)}</b>" if board.baseline else "")
              + ". Click a column header to sort, a variant to see its components, significance tests and provenance.")
-    notes = "".join(f'<p class="note">{e(n)}</p>' for n in board.notes)
+    notes = "".join(f'<p class="note warning"><b>Warning:</b> {e(w)}</p>' for w in board.warnings)
+    notes += "".join(f'<p class="note">{e(n)}</p>' for n in board.notes)
     if board.references:
         notes += f'<p class="refnote">{e(REFERENCE_NOTE)} Hover or open a published row for its source.</p>'
     cms = "".join(_confusion(board, r) for r in board.rows)

@@ -96,10 +96,13 @@ class Leaderboard:
     notes: list[str] = field(default_factory=list)
     #: published results from the task file: shown beside the rows, never scored, compared or ranked
     references: list[Reference] = field(default_factory=list)
+    #: Problems with the table as a whole, e.g. rows scored on different data.
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"task": self.task, "official_metric": self.official_metric, "labels": self.labels,
-                "baseline": self.baseline, "notes": self.notes, "significance": SIGNIFICANCE_NOTE,
+                "baseline": self.baseline, "notes": self.notes, "warnings": self.warnings,
+                "significance": SIGNIFICANCE_NOTE,
                 "rows": [r.to_dict() for r in self.rows],
                 "references": [{**ref.to_dict(), "official_metric": self.official_metric}
                                for ref in self.references]}
@@ -202,11 +205,30 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
                         row.explainer[key] = Stat([float(v) for v in values])
             rows.append(row)
         rows.sort(key=lambda r: (-r.test_official.mean, r.variant))
-        board = Leaderboard(task_name, official, labels, rows, notes=notes)
+        board = Leaderboard(task_name, official, labels, rows, notes=notes, warnings=data_warnings(rows))
         if baseline is not None:
             _compare_to_baseline(board, baseline, metrics, n_boot)
         boards.append(board)
     return boards
+
+
+def data_warnings(rows: list[Row]) -> list[str]:
+    """One warning per split whose data hash is not the same in every row: the rows were scored
+    (or trained) on different data, e.g. a data file changed between runs, and do not compare."""
+    warnings = []
+    for split in ("train", "dev", "test"):
+        groups: dict[str, list[str]] = defaultdict(list)
+        for row in rows:
+            digest = (row.provenance.get("data_sha256") or {}).get(split)
+            if digest:
+                groups[digest].append(row.variant)
+        if len(groups) > 1:
+            ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+            found = "; ".join(f"{digest[:12]}… for {', '.join(sorted(variants))}" for digest, variants in ordered)
+            warnings.append(f"the rows of this table were run on different {split} data (sha256 {found}): they do "
+                            f"not compare. Rerun the other rows on the current data, or restore the {split} file "
+                            "if it changed by mistake")
+    return warnings
 
 
 def _provenance_summary(run: StoredRun, spec: dict[str, Any]) -> dict[str, Any]:
@@ -379,6 +401,7 @@ def to_markdown(board: Leaderboard) -> str:
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     if board.references:
         lines += ["", REFERENCE_NOTE, ""] + [f"- {reference_line(board, ref)}" for ref in board.references]
+    lines += [f"\n> **Warning:** {warning}" for warning in board.warnings]
     lines += [f"\n> {note}" for note in board.notes]
     return "\n".join(lines) + "\n"
 

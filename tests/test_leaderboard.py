@@ -110,3 +110,26 @@ def test_a_row_never_mixes_two_definitions_of_a_variant(tmp_path: Path) -> None:
     assert row.components["classifier"]["params"]["C"] == 0.05
     assert board.notes == ["tfidf-x: seed(s) 2, 3 left out: only an earlier definition of the variant (or of the "
                            "task or its data) was run for them; rerun them to include them"]
+
+
+def test_a_table_of_rows_run_on_different_data_warns(tmp_path: Path) -> None:
+    """A data file changed between runs (here the test labels): the rows do not compare, and the
+    leaderboard says so in every format, whatever else it shows."""
+    from alexbench.pluginmanager import PluginHost
+    from alexbench.runner import Runner
+    from alexbench.spec import ComponentSpec, VariantSpec
+    from alexbench.store import ResultsStore
+    from alexbench.tasks import load_task
+
+    task = load_task(write_tiny_task(tmp_path / "tasks", "binary"))
+    store = ResultsStore(tmp_path / "results")
+    Runner(PluginHost(), store, show_progress=False).run(task, VariantSpec("majority", ComponentSpec("majority")), 0)
+    assert lb.build(store)[0].warnings == []
+    test_file = task.split_path("test")
+    test_file.write_text(test_file.read_text().replace("\t1\n", "\t0\n"))
+    Runner(PluginHost(), store, show_progress=False).run(task, VariantSpec("tfidf", ComponentSpec("tfidf_logreg")), 0)
+    board = lb.build(store)[0]
+    (warning,) = board.warnings
+    assert warning.startswith("the rows of this table were run on different test data (sha256 ")
+    assert warning.count("… for majority") == 1 and warning.count("… for tfidf") == 1
+    assert f"> **Warning:** {warning}" in lb.to_markdown(board) and board.to_dict()["warnings"] == [warning]
