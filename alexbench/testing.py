@@ -9,11 +9,13 @@ installed. Subclass a contract in your own test module and name your component::
         component = "keyword_rules"          # the registered name
         params = {"top_k": 5}                # optional: parameters to build it with
 
-Every ``test_*`` method of the contract then runs against your component, on a tiny real task
-written to a temporary folder (a binary and a three-class one; narrow with ``tasks =
-("binary",)``), through the real plugin host and, where the contract says so, the real runner.
-A component that is not installed can be registered in-process with ``plugins =
-(MyClassifier,)`` (classes or plugin objects with ``@alexbench.hookimpl`` hooks).
+Every ``test_*`` method of the contract then runs against your component, on tiny real tasks
+written to a temporary folder (a binary and a three-class one, imbalanced, with posts of several
+lengths and sentences: see :mod:`alexbench.kit_tasks`; narrow with ``tasks = ("binary",)``, or
+add task files of your own, ``tasks = ("binary", "data/my_task.toml")``), through the real
+plugin host and, where the contract says so, the real runner. A component that is not installed
+can be registered in-process with ``plugins = (MyClassifier,)`` (classes or plugin objects with
+``@alexbench.hookimpl`` hooks). Every failure message says what to change.
 
 Fixtures for your own tests: ``alexbench_task_file`` / ``alexbench_task`` (binary tiny task),
 ``alexbench_multiclass_task_file`` / ``alexbench_multiclass_task``, ``alexbench_results`` (an
@@ -40,6 +42,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pytest
 
 from .hookspecs import hookimpl
+from .kit_tasks import TASK_KINDS, write_tiny_task  # the tiny tasks: re-exported as the kit's helpers
 
 if TYPE_CHECKING:
     from .data import Dataset
@@ -53,104 +56,6 @@ __all__ = [
     "TASK_KINDS", "AugmenterContract", "ClassifierContract", "ExplainerContract",
     "inline_plugin", "make_host", "write_tiny_task",
 ]
-
-# -- the tiny tasks ---------------------------------------------------------------------------
-
-_TASK_TOML = """\
-[task]
-name = "{name}"
-title = "alexbench conformance kit: {title}"
-data_dir = "data"
-
-[columns]
-id = "tweet_id"
-text = "text"
-label = "label"
-
-[splits.train]
-file = "train.tsv"
-[splits.dev]
-file = "dev.tsv"
-[splits.test]
-file = "test.tsv"
-
-[labels]
-values = {labels}
-{positive}
-[metric]
-official = "{metric}"
-"""
-
-# Binary: does the author report their own COVID-19 infection (1) or not (0)? Imbalanced 1:2.
-_BINARY = {
-    "1": ["tested positive for covid today", "my pcr came back positive", "doctor says I have covid",
-          "admitted to hospital with covid", "positive lateral flow this morning", "covid test positive ugh",
-          "I got covid, isolating now", "diagnosed with covid yesterday", "I have covid and a fever",
-          "my covid test is positive again", "stuck in bed with covid", "caught covid at the wedding"],
-    "0": ["cases are rising in the city", "my mum tested positive", "negative test, phew",
-          "wear a mask on the bus", "vaccine appointment booked", "lockdown again next week",
-          "news report on hospital capacity", "hope I never get covid", "school closed for the week",
-          "the government announced new rules", "stats look bad this month", "bought more hand gel",
-          "long queue at the testing centre", "my flatmate has a cold", "working from home again",
-          "covid numbers dropped in march", "the clinic opens at nine", "masks are sold out",
-          "my test was negative", "reading about the new variant", "booster shots start monday",
-          "travel rules changed again", "the office reopens soon", "hand washing song on the radio"],
-}
-# Three classes: who has the infection — the author (self), someone they know (other), nobody (none).
-_MULTICLASS = {
-    "self": ["tested positive for covid today", "my pcr came back positive", "I got covid, isolating now",
-             "diagnosed with covid yesterday", "stuck in bed with covid", "caught covid at the wedding",
-             "I have covid and a fever", "my covid test is positive again"],
-    "other": ["my mum tested positive", "my brother has covid", "my flatmate caught covid",
-              "dad is in hospital with covid", "my friend tested positive today", "my sister got covid at school",
-              "grandma has covid again", "my boss has covid now"],
-    "none": ["cases are rising in the city", "wear a mask on the bus", "vaccine appointment booked",
-             "lockdown again next week", "news report on hospital capacity", "school closed for the week",
-             "the government announced new rules", "bought more hand gel", "long queue at the testing centre",
-             "covid numbers dropped in march", "masks are sold out", "booster shots start monday"],
-}
-TASK_KINDS: dict[str, dict[str, Any]] = {
-    "binary": {"name": "kit_binary", "title": "binary self-report", "labels": ["0", "1"], "positive": "1",
-               "metric": "f1_positive", "rows": _BINARY},
-    "multiclass": {"name": "kit_multiclass", "title": "three-class who-has-it", "labels": ["none", "self", "other"],
-                   "positive": None, "metric": "macro_f1", "rows": _MULTICLASS},
-}
-"""The tiny tasks the kit writes: ``binary`` (labels 0/1, positive 1) and ``multiclass``
-(labels none/self/other, no positive label)."""
-
-
-def _write_tsv(path: Path, rows: Sequence[tuple[str, str, str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("tweet_id\ttext\tlabel\n" + "".join(f"{i}\t{t}\t{lab}\n" for i, t, lab in rows), encoding="utf-8")
-
-
-def write_tiny_task(root: Path | str, kind: str = "binary") -> Path:
-    """Write a tiny real task (task.toml + train/dev/test TSVs) under ``root`` and return the
-    task file. ``kind`` is ``binary`` or ``multiclass`` (see :data:`TASK_KINDS`). Every label
-    occurs in every split; dev and test texts differ from train texts."""
-    if kind not in TASK_KINDS:
-        raise ValueError(f"unknown tiny task kind {kind!r}; choose one of {sorted(TASK_KINDS)}")
-    info = TASK_KINDS[kind]
-    folder = Path(root) / info["name"]
-    folder.mkdir(parents=True, exist_ok=True)
-    task_file = folder / "task.toml"
-    positive = f'positive = "{info["positive"]}"\n' if info["positive"] else ""
-    task_file.write_text(_TASK_TOML.format(name=info["name"], title=info["title"], labels=json.dumps(info["labels"]),
-                                           positive=positive, metric=info["metric"]), encoding="utf-8")
-    train, dev, test = [], [], []
-    for label, texts in info["rows"].items():
-        for i, text in enumerate(texts):
-            post_id = f"{label}-{i}"
-            if i % 4 == 0:
-                dev.append((f"d-{post_id}", f"{text} again", label))
-                test.append((f"t-{post_id}", f"{text} today", label))
-            else:
-                train.append((f"r-{post_id}", text, label))
-    _write_tsv(folder / "data" / "train.tsv", train)
-    _write_tsv(folder / "data" / "dev.tsv", dev)
-    _write_tsv(folder / "data" / "test.tsv", test)
-    return task_file
-
 
 # -- in-process plugins -----------------------------------------------------------------------
 
@@ -248,26 +153,49 @@ def register_inline_plugin() -> Callable[..., PluginHost]:
 
 @pytest.fixture
 def alexbench_contract_task(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> TaskSpec:
-    """The task a contract test runs on; parametrised by the contract's ``tasks``."""
+    """The task a contract test runs on; parametrised by the contract's ``tasks`` (a tiny task
+    kind, written to a temporary folder, or the path of a task file)."""
     from .tasks import load_task
 
-    kind = getattr(request, "param", "binary")
-    return load_task(write_tiny_task(tmp_path_factory.mktemp("alexbench-contract"), kind))
+    ref = getattr(request, "param", "binary")
+    if ref in TASK_KINDS:
+        return load_task(write_tiny_task(tmp_path_factory.mktemp("alexbench-contract"), ref))
+    return load_task(Path(ref))
+
+
+def _task_ref(cls: type, ref: Any, base: Path) -> tuple[str, str]:
+    """(fixture parameter, test id) of one entry of a contract's ``tasks``."""
+    if isinstance(ref, str) and ref in TASK_KINDS:
+        return ref, ref
+    path = Path(ref)
+    path = path if path.is_absolute() else base / path
+    if not path.is_file():
+        raise ValueError(f"{cls.__name__}.tasks: {str(ref)!r} is neither a tiny task kind "
+                         f"({', '.join(sorted(TASK_KINDS))}) nor a task file (there is no file {path}); "
+                         "give a task file's path, absolute or relative to the test module")
+    return str(path.resolve()), path.parent.name if path.stem == "task" else path.stem
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run each contract test once per task kind listed in the contract's ``tasks``."""
+    """Run each contract test once per task listed in the contract's ``tasks``."""
     cls = metafunc.cls
     if cls is None or not issubclass(cls, _Contract) or "alexbench_contract_task" not in metafunc.fixturenames:
         return
-    kinds = list(cls.tasks)
-    unknown = [k for k in kinds if k not in TASK_KINDS]
-    if not kinds or unknown:
-        raise ValueError(f"{cls.__name__}.tasks must name some of {sorted(TASK_KINDS)}, got {list(cls.tasks)}")
-    metafunc.parametrize("alexbench_contract_task", kinds, indirect=True, ids=kinds)
+    if isinstance(cls.tasks, (str, Path)) or not cls.tasks:
+        raise ValueError(f"{cls.__name__}.tasks must be a non-empty tuple of tiny task kinds "
+                         f"({', '.join(sorted(TASK_KINDS))}) and task files, got {cls.tasks!r}")
+    base = Path(metafunc.module.__file__).parent
+    refs = [_task_ref(cls, ref, base) for ref in cls.tasks]
+    ids = [test_id if [i for _, i in refs].count(test_id) == 1 else f"{test_id}-{n}" for n, (_, test_id) in
+           enumerate(refs)]
+    metafunc.parametrize("alexbench_contract_task", [param for param, _ in refs], indirect=True, ids=ids)
 
 
 # -- the contracts ----------------------------------------------------------------------------
+# Every assertion message says what is wrong and what to change: a plugin author reads them.
+
+KIT_TASK_NAMES = frozenset(info["name"] for info in TASK_KINDS.values())
+
 
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
@@ -275,6 +203,15 @@ def _jsonable(value: Any) -> Any:
 
 def _post_key(post: Post) -> tuple[Any, ...]:
     return (post.id, post.text, post.label, _jsonable(dict(post.extra)), _jsonable(dict(post.meta)))
+
+
+def _recorded_fields(params: type) -> set[str]:
+    """The Params fields that describe() records (all but ``affects_output=False`` ones)."""
+    return {f.name for f in dataclasses.fields(params) if f.metadata.get("affects_output") is not False}
+
+
+def _few(items: Sequence[Any], n: int = 5) -> str:
+    return ", ".join(repr(i) for i in items[:n]) + (f" (and {len(items) - n} more)" if len(items) > n else "")
 
 
 class _Contract:
@@ -287,8 +224,9 @@ class _Contract:
     params: ClassVar[Mapping[str, Any]] = {}
     #: In-process plugins to register besides the installed ones (classes, plugin objects, pairs).
     plugins: ClassVar[Sequence[Any]] = ()
-    #: Tiny task kinds to run on: "binary" and/or "multiclass".
-    tasks: ClassVar[Sequence[str]] = ("binary", "multiclass")
+    #: Tasks to run on: tiny task kinds ("binary", "multiclass") and/or task files (paths,
+    #: absolute or relative to the test module).
+    tasks: ClassVar[Sequence[str | Path]] = ("binary", "multiclass")
     #: The seed of the contract runs; ``seed + 1`` is used as "another seed".
     seed: ClassVar[int] = 0
     #: The classifier used when the component under test is an augmenter or explainer.
@@ -297,17 +235,34 @@ class _Contract:
 
     # -- helpers (available to subclasses' own tests) ----------------------------------------
     def host(self) -> PluginHost:
+        """The real plugin host with the installed plugins and this contract's ``plugins``; the
+        test fails at once, saying why, when the component is not there (a plugin left out)."""
         if not self.component:
             raise TypeError(f"{type(self).__name__} must set 'component' to the registered {self.kind} name")
-        return make_host(*self.plugins)
+        host = make_host(*self.plugins)
+        if self.component in host.registry(self.kind):
+            return host
+        from .errors import did_you_mean
+
+        mine = {name for name, _ in _named_plugins(self.plugins)}
+        broken = [f"plugin {b.name!r}: {b.error}" for b in host.broken if b.name in mine]
+        missing = (f"{type(self).__name__}: no {self.kind} named {self.component!r} is registered."
+                   f"{did_you_mean(self.component, host.registry(self.kind).names())}")
+        if broken:
+            pytest.fail(f"{missing} This contract's plugins were left out: {'; '.join(broken)}", pytrace=False)
+        pytest.fail(f"{missing} Install your plugin where these tests run (pip install -e .), or name its class "
+                    f"in the contract's plugins.{host.left_out_note(self.component)}", pytrace=False)
 
     def build(self, host: PluginHost | None = None, params: Mapping[str, Any] | None = None) -> Component:
         host = host or self.host()
         return host.build(self.kind, self.component, dict(self.params if params is None else params))
 
     def expected_params(self, host: PluginHost | None = None) -> dict[str, Any]:
+        """The parameters describe() and the run spec must record: the Params defaults updated
+        with ``params``, less the fields declared ``metadata={"affects_output": False}``."""
         cls = (host or self.host()).component_class(self.kind, self.component)
-        return _jsonable({**cls.param_defaults(), **dict(self.params)})
+        recorded = _recorded_fields(cls.Params)
+        return _jsonable({k: v for k, v in {**cls.param_defaults(), **dict(self.params)}.items() if k in recorded})
 
     @staticmethod
     def context(task: TaskSpec, seed: int) -> Context:
@@ -334,12 +289,20 @@ class _Contract:
 
     def run(self, task: TaskSpec, results: Path, host: PluginHost | None = None) -> RunOutcome:
         """One real run through :class:`~alexbench.runner.Runner` (which enforces the host's
-        checks) with this component in its place."""
+        checks) with this component in its place; a run the host refuses fails the test with the
+        host's reason."""
+        from .errors import RunError
         from .runner import Runner
         from .store import ResultsStore
 
-        outcome = Runner(host or self.host(), ResultsStore(results), show_progress=False, device="cpu").run(
-            task, self.variant(), self.seed)
+        runner = Runner(host or self.host(), ResultsStore(results), show_progress=False, device="cpu")
+        refused = None
+        try:
+            outcome = runner.run(task, self.variant(), self.seed)
+        except RunError as exc:
+            refused = str(exc)
+        if refused is not None:  # outside the except block: the reason alone, without a chain of tracebacks
+            pytest.fail(f"the real runner refused {self.kind} {self.component!r}: {refused}", pytrace=False)
         assert outcome.ok and outcome.run is not None, outcome.error
         return outcome
 
@@ -352,13 +315,20 @@ class _Contract:
     def test_describe_names_the_component_and_declares_params(self) -> None:
         host = self.host()
         cls = host.component_class(self.kind, self.component)
-        fields = {f.name for f in dataclasses.fields(cls.Params)}
-        undeclared = sorted(set(self.params) - fields)
-        assert not undeclared, f"params {undeclared} are not fields of {cls.__name__}.Params"
+        declared = {f.name for f in dataclasses.fields(cls.Params)}
+        fields = _recorded_fields(cls.Params)
+        undeclared = sorted(set(self.params) - declared)
+        assert not undeclared, (f"params {undeclared} of {type(self).__name__} are not fields of "
+                                f"{cls.Params.__name__}: declare them there (with a default) or drop them from the test")
         described = self.build(host).describe()
-        assert described["kind"] == self.kind and described["name"] == self.component
-        assert isinstance(described["version"], str) and described["version"], "version must be a non-empty string"
-        assert set(described["params"]) == fields, "describe()['params'] must list exactly the declared Params fields"
+        assert described["kind"] == self.kind and described["name"] == self.component, \
+            f"describe() says {described['kind']} {described['name']!r}: keep the base class's describe()"
+        assert isinstance(described["version"], str) and described["version"], \
+            "version must be a non-empty string: set version = '1.0' on the class (bump it when behaviour changes)"
+        assert set(described["params"]) == fields, \
+            (f"describe()['params'] must list exactly the declared Params fields {sorted(fields)} (all but those "
+             f"declared affects_output=False), got {sorted(described['params'])}: do not override describe(), "
+             "or keep every such field in it")
         assert _jsonable(described["params"]) == self.expected_params(host), \
             "describe()['params'] must equal the Params defaults updated with the given params"
 
@@ -367,7 +337,9 @@ class _Contract:
         outcome = self.run(alexbench_contract_task, tmp_path / "results", host)
         stored = self.spec_entry(outcome.run.spec())
         assert stored["name"] == self.component
-        assert stored["params"] == self.expected_params(host), "run_spec.json must record the full parameter set"
+        assert stored["params"] == self.expected_params(host), \
+            ("run_spec.json must record the full parameter set: describe() must return every Params field "
+             "with the value the component was built with")
 
 
 class ClassifierContract(_Contract):
@@ -387,7 +359,8 @@ class ClassifierContract(_Contract):
         from .interfaces import Prediction
 
         pred = clf.predict(list(posts), ctx)
-        assert isinstance(pred, Prediction), f"predict returned {type(pred).__name__}, not Prediction"
+        assert isinstance(pred, Prediction), \
+            f"predict returned {type(pred).__name__}: return alexbench.interfaces.Prediction(labels, probs)"
         return pred
 
     def test_one_prediction_and_probability_row_per_post(self, alexbench_contract_task: TaskSpec) -> None:
@@ -395,14 +368,19 @@ class ClassifierContract(_Contract):
         clf, data, ctx = self.fitted(task)
         for split in (data.dev, data.test):
             pred = self.predict(clf, split, ctx)
-            assert len(pred.labels) == len(split) and len(pred.probs) == len(split)
+            assert len(pred.labels) == len(split) and len(pred.probs) == len(split), \
+                (f"predict returned {len(pred.labels)} labels and {len(pred.probs)} probability rows for "
+                 f"{len(split)} posts: give one of each per post, in input order")
             for post, label, row in zip(split, pred.labels, pred.probs):
-                assert label in task.labels, f"{post.id}: predicted {label!r}, not one of {list(task.labels)}"
+                assert label in task.labels, \
+                    f"{post.id}: predicted {label!r}, not one of {list(task.labels)}: predict one of ctx.task.labels"
                 assert len(row) == len(task.labels), \
-                    f"{post.id}: {len(row)} probabilities for {len(task.labels)} labels {list(task.labels)}"
+                    (f"{post.id}: {len(row)} probabilities for {len(task.labels)} labels {list(task.labels)}: give "
+                     "one per label of ctx.task.labels, in that order (also on tasks with more than two labels)")
                 assert all(isinstance(p, (int, float)) and 0.0 <= p <= 1.0 and not math.isnan(p) for p in row), \
-                    f"{post.id}: probabilities must be numbers in [0, 1], got {row}"
-                assert math.isclose(sum(row), 1.0, abs_tol=1e-4), f"{post.id}: probabilities sum to {sum(row)}, not 1"
+                    f"{post.id}: probabilities must be numbers in [0, 1], got {row}: e.g. a softmax of the scores"
+                assert math.isclose(sum(row), 1.0, abs_tol=1e-4), \
+                    f"{post.id}: probabilities sum to {sum(row)}, not 1: normalise each row"
 
     def test_predictions_follow_input_order(self, alexbench_contract_task: TaskSpec) -> None:
         clf, data, ctx = self.fitted(alexbench_contract_task)
@@ -415,12 +393,20 @@ class ClassifierContract(_Contract):
         for post, label, row in zip(shuffled, mixed.labels, mixed.probs):
             want_label, want_row = by_id[post.id]
             assert label == want_label and all(math.isclose(a, b, abs_tol=1e-6) for a, b in zip(row, want_row)), \
-                f"{post.id}: prediction depends on its position in the input (labels and rows must follow input order)"
+                (f"{post.id}: prediction depends on its position in the input: return labels and rows in the "
+                 "order of the posts given (if you sort or batch them, put the results back in order)")
 
     def test_empty_input_gives_an_empty_prediction(self, alexbench_contract_task: TaskSpec) -> None:
         clf, _, ctx = self.fitted(alexbench_contract_task)
-        pred = self.predict(clf, [], ctx)
-        assert pred.labels == [] and pred.probs == []
+        try:
+            pred = self.predict(clf, [], ctx)
+        except AssertionError:
+            raise
+        except Exception as exc:
+            pytest.fail(f"predict([]) raised {type(exc).__name__}: {exc}; return Prediction([], []) for no posts",
+                        pytrace=False)
+        assert pred.labels == [] and pred.probs == [], \
+            f"predict([]) returned {pred!r}: return Prediction([], []) for no posts"
 
     def test_deterministic_under_a_seed(self, alexbench_contract_task: TaskSpec) -> None:
         task = alexbench_contract_task
@@ -429,7 +415,9 @@ class ClassifierContract(_Contract):
             clf, data, ctx = self.fitted(task, self.seed)
             pred = self.predict(clf, data.test, ctx)
             outputs.append((pred.labels, pred.probs))
-        assert outputs[0] == outputs[1], "two fits with the same seed gave different predictions"
+        assert outputs[0] == outputs[1], \
+            ("two fits with the same seed gave different predictions: derive all randomness from ctx.seed "
+             "(random.Random(ctx.seed), numpy.random.default_rng(ctx.seed), random_state=ctx.seed)")
         clf, data, ctx = self.fitted(task, self.seed + 1)  # another seed may differ, but must work
         assert len(self.predict(clf, data.test, ctx).labels) == len(data.test)
 
@@ -438,16 +426,26 @@ class AugmenterContract(_Contract):
     """What every augmenter must do. Set ``component`` (and ``params``) in a ``Test*`` subclass."""
 
     kind: ClassVar[str] = "augmenter"
+    #: Whether the augmenter makes rows. The kit's tiny tasks are built to need them (an
+    #: imbalanced train split, posts of one to five sentences, 3 to 60 words), so an augmenter
+    #: that makes none there is broken; set False for one that only drops rows.
+    generates: ClassVar[bool] = True
 
     def augmented(self, task: TaskSpec, seed: int | None = None) -> tuple[list[Post], Dataset]:
+        from .fsio import sha256_file
         from .interfaces import Post
+        from .runner import changed_files, watched_files
 
         data = self.dataset(task)
+        files = watched_files(task, data, sha256_file(task.path))
         train = list(data.train)
         out = self.build().augment(train, self.context(task, self.seed if seed is None else seed))
-        assert isinstance(out, list), f"augment returned {type(out).__name__}, not a list"
-        assert all(isinstance(p, Post) for p in out), "augment must return Post objects"
-        assert [p.id for p in train] == [p.id for p in data.train], "augment must not modify its input list"
+        changed = [str(path) for path, _, _ in changed_files(files)]
+        assert not changed, f"augment wrote to the task's files {changed}: an augmenter must never write to them"
+        assert isinstance(out, list), f"augment returned {type(out).__name__}: return a list of Post"
+        assert all(isinstance(p, Post) for p in out), "augment must return Post objects (post.replace(...) makes one)"
+        assert [p.id for p in train] == [p.id for p in data.train], \
+            "augment must not modify the list it is given: build a new one (out = list(train))"
         return out, data
 
     def test_labels_preserved_and_generated_rows_name_their_source(self, alexbench_contract_task: TaskSpec) -> None:
@@ -455,34 +453,74 @@ class AugmenterContract(_Contract):
         out, data = self.augmented(task)
         source = {p.id: p for p in data.train}
         ids = [p.id for p in out]
-        assert len(ids) == len(set(ids)), "row ids must be unique"
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        assert not repeated, (f"row ids must be unique, these repeat: {_few(repeated)}: give each generated row a "
+                              "new id, e.g. f'{post.id}~{self.name}{k}'")
         for post in out:
-            assert post.label in task.labels, f"{post.id}: label {post.label!r} is not one of {list(task.labels)}"
+            assert post.label in task.labels, \
+                f"{post.id}: label {post.label!r} is not one of {list(task.labels)}"
             if post.id in source:
-                assert post.label == source[post.id].label, f"{post.id}: an original row's label was changed"
+                assert post.label == source[post.id].label, \
+                    (f"{post.id}: an original row's label was changed from {source[post.id].label!r} to "
+                     f"{post.label!r}: keep each train post's label (make a new row with a new id instead)")
                 continue
             origin = post.meta.get("source_id")
-            assert origin in source, f"generated row {post.id}: meta['source_id'] must name a train post, got {origin!r}"
+            assert origin in source, \
+                (f"generated row {post.id}: meta['source_id'] must name a train post, got {origin!r}: set it to "
+                 "the id of the post the row was made from")
             assert post.label == source[origin].label, \
-                f"generated row {post.id}: label {post.label!r} differs from its source's {source[origin].label!r}"
+                (f"generated row {post.id}: label {post.label!r} differs from its source's {source[origin].label!r}: "
+                 "a generated row carries its source's label (post.replace(id=..., text=...) keeps it)")
 
     def test_sees_and_returns_train_only(self, alexbench_contract_task: TaskSpec, tmp_path: Path) -> None:
         task = alexbench_contract_task
         out, data = self.augmented(task)
-        held_out_ids = {p.id for p in data.dev} | {p.id for p in data.test}
+        held_out = list(data.dev) + list(data.test)
+        held_out_ids = {p.id for p in held_out}
         leaked = [p.id for p in out if p.id in held_out_ids or p.meta.get("source_id") in held_out_ids]
-        assert not leaked, f"rows from dev/test in the augmented train split: {leaked}"
+        assert not leaked, (f"rows from dev/test in the augmented train split: {_few(leaked)}: augment sees the "
+                            "train split only; never read the task's dev or test files")
+        # By text too: a dev/test post under a new id is still a leak (the host drops it, and says so).
+        train_ids, train_texts = {p.id for p in data.train}, {p.text for p in data.train}
+        held_out_text = {p.text: p.id for p in held_out}
+        copied = [f"{p.id} = {held_out_text[p.text]}" for p in out
+                  if p.id not in train_ids and p.text in held_out_text and p.text not in train_texts]
+        assert not copied, (f"generated rows whose text is a dev/test post's: {_few(copied)}: augment sees the "
+                            "train split only; make rows from the posts it is given, never from the task's dev or "
+                            "test files")
         # The real runner passes train only and fails the run if dev or test change.
         prov = self.run(task, tmp_path / "results").run.provenance()
         step = prov["augmentation"]["steps"][0]
         assert step["rows_in"] == len(data.train) and step["augmenter"]["name"] == self.component
+
+    def test_generates_rows_where_the_task_needs_them(self, alexbench_contract_task: TaskSpec) -> None:
+        from .augment import keep_rows
+
+        task = alexbench_contract_task
+        if not self.generates:
+            pytest.skip(f"{type(self).__name__}.generates is False: the augmenter only drops rows")
+        if task.name not in KIT_TASK_NAMES:
+            pytest.skip("only the kit's tiny tasks are built to need generated rows")
+        out, data = self.augmented(task)
+        train_ids = {p.id for p in data.train}
+        made = [p for p in out if p.id not in train_ids]
+        counts = {label: sum(1 for p in data.train if p.label == label) for label in task.labels}
+        assert made, (f"augment made no rows on the kit's {task.name} task, which is built to need them (train "
+                      f"classes {counts}, posts of one to five sentences and 3 to 60 words): check that it handles "
+                      "multi-sentence posts and grows the minority class; if it only drops rows, set "
+                      f"generates = False on {type(self).__name__}")
+        kept, dropped, _ = keep_rows(train_ids, out, {p.text for p in (*data.dev, *data.test)})
+        assert any(p.id not in train_ids for p in kept), \
+            (f"augment made {len(made)} rows but the host drops them all ({dict(dropped)}): a generated row that "
+             "repeats a kept text is a duplicate unless it is a resampling copy (meta['copy'] = True)")
 
     def test_deterministic_under_a_seed(self, alexbench_contract_task: TaskSpec) -> None:
         task = alexbench_contract_task
         first, _ = self.augmented(task, self.seed)
         second, _ = self.augmented(task, self.seed)
         assert [_post_key(p) for p in first] == [_post_key(p) for p in second], \
-            "two calls with the same seed gave different output"
+            ("two calls with the same seed gave different output: derive all randomness from ctx.seed and the "
+             "post (random.Random(f'{ctx.seed}:{post.id}')), never from the clock or an unseeded generator")
         self.augmented(task, self.seed + 1)  # another seed may differ, but must work
 
 
@@ -505,7 +543,7 @@ class ExplainerContract(_Contract):
         pred = clf.predict(posts, ctx)
         out = self.build(host).explain(posts, Prediction(list(pred.labels), [list(r) for r in pred.probs]), ctx)
         assert isinstance(out, list) and all(isinstance(e, Explanation) for e in out), \
-            "explain must return a list of Explanation"
+            "explain must return a list of alexbench.interfaces.Explanation"
         return posts, pred, out
 
     def test_one_explanation_per_post_in_order(self, alexbench_contract_task: TaskSpec) -> None:
@@ -517,12 +555,17 @@ class ExplainerContract(_Contract):
 
         for order in (None, shuffled):
             posts, pred, out = self.explained(task, order)
-            assert len(out) == len(posts), f"{len(out)} explanations for {len(posts)} posts"
-            assert [e.post_id for e in out] == [p.id for p in posts], "explanations must follow input order"
-            assert [e.old_label for e in out] == list(pred.labels), "old_label must be the classifier's label"
+            assert len(out) == len(posts), \
+                f"{len(out)} explanations for {len(posts)} posts: return one per post (status 'not_sent' for skipped)"
+            assert [e.post_id for e in out] == [p.id for p in posts], \
+                "explanations must follow input order: one per post, in the order the posts were given"
+            assert [e.old_label for e in out] == list(pred.labels), \
+                "old_label must be the classifier's label for the post (prediction.labels[i])"
             for e in out:
-                assert e.status in ("not_sent", "ok", "unparsable", "failed"), f"{e.post_id}: status {e.status!r}"
-                assert e.new_label in task.labels, f"{e.post_id}: new label {e.new_label!r} not in {list(task.labels)}"
+                assert e.status in ("not_sent", "ok", "unparsable", "failed"), \
+                    f"{e.post_id}: status {e.status!r}: use one of not_sent, ok, unparsable, failed"
+                assert e.new_label in task.labels, \
+                    f"{e.post_id}: new label {e.new_label!r} not in {list(task.labels)}: use one of ctx.task.labels"
 
     def test_never_changes_a_label_without_a_false_verdict(self, alexbench_contract_task: TaskSpec,
                                                          tmp_path: Path) -> None:
@@ -532,7 +575,7 @@ class ExplainerContract(_Contract):
             if e.new_label != e.old_label:
                 assert e.status == "ok" and e.verdict is False, \
                     f"{e.post_id}: label changed {e.old_label!r} -> {e.new_label!r} with status {e.status!r}, " \
-                    f"verdict {e.verdict!r} (needs status 'ok' and verdict False)"
+                    f"verdict {e.verdict!r} (needs status 'ok' and verdict False; otherwise keep new_label = old_label)"
         # The real runner enforces the same rule and stores what it accepted.
         run = self.run(task, tmp_path / "results").run
         stored = run.explanations()

@@ -3,6 +3,7 @@ broken components fail exactly the contract tests that describe what they break.
 
 from __future__ import annotations
 
+import re
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,23 @@ class TestTfidfLogRegContract(ClassifierContract):
 class TestResampleContract(AugmenterContract):
     component = "resample"
     params = {"oversample_to": 0.5}
+
+
+# Real augmenters on the tiny tasks: each makes rows (the tasks are built to need them) that
+# keep their source's label, leak nothing and repeat under a seed.
+class TestEdaContract(AugmenterContract):
+    component = "eda"
+    params = {"n": 2}
+
+
+class TestAlexTextAttackContract(AugmenterContract):
+    component = "alex_textattack"
+    params = {"n": 2}
+
+
+class TestNlpaugRandomWordContract(AugmenterContract):
+    component = "nlpaug_random_word"
+    params = {"balance": "ratio"}
 
 
 # -- the kit applied to small inline components -----------------------------------------------
@@ -114,6 +132,15 @@ def test_tiny_tasks_are_real_tasks_with_every_label_in_every_split(kind: str, tm
     for split in (data.train, data.dev, data.test):
         assert {p.label for p in split} == set(task.labels)
     assert not {p.text for p in data.train} & ({p.text for p in data.dev} | {p.text for p in data.test})
+    # Built to exercise real augmenters: imbalanced train, several lengths, several sentences.
+    counts = sorted(sum(1 for p in data.train if p.label == label) for label in task.labels)
+    assert counts[-1] >= 2.5 * counts[0]
+    for label in task.labels:
+        posts = [p.text for p in data.train if p.label == label]
+        words = [len(text.split()) for text in posts]
+        sentences = [len(re.findall(r"[.!?](?:\s|$)", text)) for text in posts]
+        assert min(words) <= 6 and max(words) >= 20, (label, words)
+        assert sum(n >= 2 for n in sentences) >= 2 and max(sentences) >= 3, (label, sentences)
     with pytest.raises(ValueError, match="unknown tiny task kind 'ternary'"):
         write_tiny_task(tmp_path, "ternary")
 
@@ -149,14 +176,94 @@ def test_a_contract_without_a_component_says_what_to_set() -> None:
         TestNothing().host()
 
 
+OWN_TASKS = '''
+from alexbench.testing import AugmenterContract, ClassifierContract
+
+
+class TestOnMyTask(ClassifierContract):
+    component = "majority"
+    tasks = ("binary", "own/own.toml")
+
+
+class TestResampleOnMyTask(AugmenterContract):
+    component = "resample"
+    tasks = ("own/own.toml",)
+'''
+
+
+def test_contract_tasks_accept_task_files(pytester: pytest.Pytester) -> None:
+    """`tasks` names tiny task kinds and task files (relative to the test module); a name that
+    is neither fails collection, saying what it expected."""
+    folder = write_tiny_task(pytester.path / "own", "multiclass").parent
+    (folder.parent / "own.toml").write_text((folder / "task.toml").read_text().replace(
+        'name = "kit_multiclass"', 'name = "own_task"').replace('data_dir = "data"', 'data_dir = "kit_multiclass/data"'))
+    pytester.makepyfile(test_own=OWN_TASKS)
+    reprec = pytester.inline_run("-p", "no:cacheprovider", "-rs")
+    passed, skipped, failed = reprec.listoutcomes()
+    assert not failed
+    ids = {report.nodeid.split("::", 1)[1] for report in passed}
+    assert {"TestOnMyTask::test_deterministic_under_a_seed[binary]",
+            "TestOnMyTask::test_deterministic_under_a_seed[own]",
+            "TestResampleOnMyTask::test_labels_preserved_and_generated_rows_name_their_source[own]"} <= ids
+    # "needs generated rows" is a property of the kit's tasks only: on a task of your own it is skipped.
+    assert [r.nodeid.split("::", 1)[1] for r in skipped] == \
+        ["TestResampleOnMyTask::test_generates_rows_where_the_task_needs_them[own]"]
+    assert "only the kit's tiny tasks are built to need generated rows" in skipped[0].longreprtext
+
+    pytester.makepyfile(test_own=OWN_TASKS.replace("own/own.toml", "own/missing.toml"))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*TestOnMyTask.tasks: 'own/missing.toml' is neither a tiny task kind (binary, "
+                                 "multiclass) nor a task file (there is no file *own/missing.toml)*"])
+
+
+def test_an_unknown_component_under_pytest_says_which_plugins_were_left_out(pytester: pytest.Pytester) -> None:
+    """A component whose plugin is left out (here: Params without a default) is named, with the
+    reason, in the contract's failure, not only as 'unknown classifier'."""
+    pytester.makepyfile(test_gone='''
+from dataclasses import dataclass
+
+from alexbench import hookimpl
+from alexbench.testing import ClassifierContract
+from alexbench_baselines import MajorityClassifier
+
+
+@dataclass(frozen=True)
+class P:
+    C: float
+
+
+class Svm(MajorityClassifier):
+    name = "svm"
+    Params = P
+
+
+class Plugin:
+    @staticmethod
+    @hookimpl
+    def alexbench_register_classifiers(registry):
+        registry.add(Svm)
+
+
+class TestTypo(ClassifierContract):
+    component = "svn"
+    plugins = (("svm-plugin", Plugin),)
+''')
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "describe")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*TestTypo: no classifier named 'svn' is registered. This contract's plugins were "
+                                 "left out: plugin 'svm-plugin': classifier 'svm': P.C has no default*"])
+
+
 # -- broken components fail the contract -------------------------------------------------------
 
 BROKEN = '''
 import random
+import re
 
 from dataclasses import dataclass
 
-from alexbench.interfaces import Augmenter, Classifier, Explainer, Explanation, Prediction
+from alexbench.interfaces import Augmenter, Classifier, Explainer, Explanation, Post, Prediction
 from alexbench.testing import AugmenterContract, ClassifierContract, ExplainerContract
 
 
@@ -270,6 +377,101 @@ class UnseededAugmenter(Augmenter):
                                         meta={"source_id": p.id}) for p in train]
 
 
+@dataclass(frozen=True)
+class NoDefaultParams:
+    C: float
+
+
+class NoDefault(Cue):
+    name = "b_nodefault"
+    Params = NoDefaultParams
+
+
+@dataclass(frozen=True)
+class WrongDefaultParams:
+    C: float = "1.0"
+    fit_intercept: bool = 1
+
+
+class WrongDefault(Cue):
+    name = "b_wrongdefault"
+    Params = WrongDefaultParams
+
+
+def sentences(text, pattern=r"(?<=[.!?])\\s+"):
+    return [s for s in re.split(pattern, text.strip()) if s]
+
+
+class SentenceShuffle(Augmenter):
+    """Shuffles the sentences of each post with more than one."""
+
+    name = "b_shuffle"
+    version = "1"
+    pattern = r"(?<=[.!?])\\s+"
+
+    def label_of(self, post, ctx):
+        return post.label
+
+    def augment(self, train, ctx):
+        out = list(train)
+        for p in train:
+            parts = sentences(p.text, self.pattern)
+            if len(set(parts)) < 2:
+                continue
+            rng, shuffled = random.Random(f"{ctx.seed}:{p.id}"), list(parts)
+            while shuffled == parts:
+                rng.shuffle(shuffled)
+            out.append(p.replace(id=p.id + "~s", text=" ".join(shuffled), label=self.label_of(p, ctx),
+                                 meta={"source_id": p.id, "augmenter": self.name}))
+        return out
+
+
+class ShufflesWrongLabel(SentenceShuffle):
+    name = "b_shuffle_wrong"
+
+    def label_of(self, post, ctx):
+        labels = list(ctx.task.labels)
+        return labels[(labels.index(post.label) + 1) % len(labels)]
+
+
+class GeneratesNothing(SentenceShuffle):
+    name = "b_nothing"
+    pattern = r"\\n"  # posts are one line: nothing is ever split, so nothing is made
+
+
+class RelabelsOriginals(SentenceShuffle):
+    name = "b_relabels"
+
+    def augment(self, train, ctx):
+        out = super().augment(train, ctx)
+        first = ctx.task.labels[0]
+        return [p.replace(label=first) if "source_id" not in p.meta else p for p in out]
+
+
+class LeaksByText(SentenceShuffle):
+    name = "b_leaks"
+
+    def augment(self, train, ctx):
+        out = super().augment(train, ctx)
+        source = {p.label: p.id for p in train}
+        for split in ("dev", "test"):
+            lines = ctx.task.split_path(split).read_text(encoding="utf-8").splitlines()[1:]
+            for i, line in enumerate(lines):
+                _, text, label = line.split("\\t")
+                out.append(Post(f"extra-{split}-{i}", text, label, {}, {"source_id": source[label]}))
+        return out
+
+
+class RewritesTestFile(SentenceShuffle):
+    name = "b_rewrites"
+
+    def augment(self, train, ctx):
+        path = ctx.task.split_path("test")
+        path.write_text(path.read_text(encoding="utf-8") + f"x-{ctx.seed}\\tinjected post\\t{ctx.task.labels[0]}\\n",
+                        encoding="utf-8")
+        return super().augment(train, ctx)
+
+
 class FlipsWithoutVerdict(Explainer):
     name = "b_noverdict"
     version = "1"
@@ -319,6 +521,27 @@ class TestUnseededAugmenter(AugmenterContract):
 class TestFlipsWithoutVerdict(ExplainerContract):
     component, plugins = "b_noverdict", (FlipsWithoutVerdict,)
 
+class TestNoDefault(ClassifierContract):
+    component, plugins = "b_nodefault", (NoDefault,)
+
+class TestWrongDefault(ClassifierContract):
+    component, plugins = "b_wrongdefault", (WrongDefault,)
+
+class TestShufflesWrongLabel(AugmenterContract):
+    component, plugins = "b_shuffle_wrong", (ShufflesWrongLabel,)
+
+class TestGeneratesNothing(AugmenterContract):
+    component, plugins = "b_nothing", (GeneratesNothing,)
+
+class TestRelabelsOriginals(AugmenterContract):
+    component, plugins = "b_relabels", (RelabelsOriginals,)
+
+class TestLeaksByText(AugmenterContract):
+    component, plugins = "b_leaks", (LeaksByText,)
+
+class TestRewritesTestFile(AugmenterContract):
+    component, plugins = "b_rewrites", (RewritesTestFile,)
+
 class TestReorders(ExplainerContract):
     component, plugins = "b_reorders", (Reorders,)
 '''
@@ -330,6 +553,15 @@ def both(test: str) -> set[str]:
     return {test + kind for kind in BOTH}
 
 
+CLASSIFIER_TESTS = {"test_describe_names_the_component_and_declares_params"} | {
+    test + kind for kind in BOTH for test in (
+        "test_params_round_trip_into_the_run_spec", "test_one_prediction_and_probability_row_per_post",
+        "test_predictions_follow_input_order", "test_empty_input_gives_an_empty_prediction",
+        "test_deterministic_under_a_seed")}
+# The runner checks labels and sources on every run: an augmenter breaking them fails every real run too.
+LABELS_AND_RUNS = (both("test_labels_preserved_and_generated_rows_name_their_source")
+                   | both("test_sees_and_returns_train_only") | both("test_params_round_trip_into_the_run_spec"))
+
 EXPECTED_FAILURES = {
     "TestSortsItsInput": both("test_predictions_follow_input_order"),
     "TestUnnormalised": both("test_one_prediction_and_probability_row_per_post"),
@@ -340,11 +572,21 @@ EXPECTED_FAILURES = {
     # The runner itself refuses a probability row of the wrong length, so the run fails too.
     "TestBinaryOnly": {"test_one_prediction_and_probability_row_per_post[multiclass]",
                        "test_params_round_trip_into_the_run_spec[multiclass]"},
-    "TestFlipsLabels": both("test_labels_preserved_and_generated_rows_name_their_source"),
-    # The runner refuses generated rows without meta['source_id']: every real run fails.
-    "TestNoSourceId": both("test_labels_preserved_and_generated_rows_name_their_source")
-    | both("test_sees_and_returns_train_only") | both("test_params_round_trip_into_the_run_spec"),
+    # Params without a default, or with defaults of the wrong type: the plugin is left out at
+    # registration, so every test fails, saying why.
+    "TestNoDefault": CLASSIFIER_TESTS,
+    "TestWrongDefault": CLASSIFIER_TESTS,
+    "TestFlipsLabels": LABELS_AND_RUNS,
+    "TestShufflesWrongLabel": LABELS_AND_RUNS,  # generates only from multi-sentence posts
+    "TestRelabelsOriginals": LABELS_AND_RUNS,
+    "TestNoSourceId": LABELS_AND_RUNS,
     "TestUnseededAugmenter": both("test_deterministic_under_a_seed"),
+    "TestGeneratesNothing": both("test_generates_rows_where_the_task_needs_them"),
+    # The host drops the copied dev/test posts (and says so) and the run succeeds; the kit names them.
+    "TestLeaksByText": both("test_sees_and_returns_train_only"),
+    # Every call rewrites the test file: each test that augments fails, and so does every real run.
+    "TestRewritesTestFile": LABELS_AND_RUNS | both("test_generates_rows_where_the_task_needs_them")
+    | both("test_deterministic_under_a_seed"),
     "TestFlipsWithoutVerdict": both("test_never_changes_a_label_without_a_false_verdict")
     | both("test_params_round_trip_into_the_run_spec"),
     "TestReorders": both("test_one_explanation_per_post_in_order") | both("test_params_round_trip_into_the_run_spec")
@@ -364,19 +606,44 @@ def test_broken_components_fail_exactly_the_contracts_they_break(pytester: pytes
     assert got == EXPECTED_FAILURES
     # Every broken component still passes the contracts it does not break.
     passing_classes = {report.nodeid.split("::")[1] for report in passed}
-    assert passing_classes == set(EXPECTED_FAILURES)
-    assert len(passed) + len(failed) == 6 * 11 + 3 * 9 + 2 * 7  # classifier, augmenter, explainer contract sizes
-    # The failure messages name the broken rule.
+    assert passing_classes == set(EXPECTED_FAILURES) - {"TestNoDefault", "TestWrongDefault"}
+    assert len(passed) + len(failed) == 8 * 11 + 8 * 11 + 2 * 7  # classifier, augmenter, explainer contract sizes
+    # The failure messages name the broken rule and say what to change.
     messages = {report.nodeid.split("::", 1)[1]: report.longreprtext for report in failed}
     assert "probabilities must be numbers in [0, 1], got [1.0, 2.0]" in \
         messages["TestUnnormalised::test_one_prediction_and_probability_row_per_post[binary]"]
     assert "label '0' differs from its source's '1'" in \
         messages["TestFlipsLabels::test_labels_preserved_and_generated_rows_name_their_source[binary]"]
-    assert "label changed '0' -> '1' with status 'ok', verdict None (needs status 'ok' and verdict False)" in \
+    assert "a generated row carries its source's label" in \
+        messages["TestShufflesWrongLabel::test_labels_preserved_and_generated_rows_name_their_source[multiclass]"]
+    assert "gave generated row 'r-1-2~s' the label '0', but its source post 'r-1-2' is labelled '1'" in \
+        messages["TestShufflesWrongLabel::test_params_round_trip_into_the_run_spec[binary]"]
+    assert "an original row's label was changed from '1' to '0'" in \
+        messages["TestRelabelsOriginals::test_labels_preserved_and_generated_rows_name_their_source[binary]"]
+    assert "changed the label of train post 'r-1-2' from '1' to '0'" in \
+        messages["TestRelabelsOriginals::test_sees_and_returns_train_only[binary]"]
+    assert "label changed '0' -> '1' with status 'ok', verdict None (needs status 'ok' and verdict False" in \
         messages["TestFlipsWithoutVerdict::test_never_changes_a_label_without_a_false_verdict[binary]"]
     assert "depends on its position in the input" in \
         messages["TestSortsItsInput::test_predictions_follow_input_order[multiclass]"]
     assert "without meta['source_id']" in messages["TestNoSourceId::test_params_round_trip_into_the_run_spec[binary]"]
+    nothing = messages["TestGeneratesNothing::test_generates_rows_where_the_task_needs_them[binary]"]
+    assert "augment made no rows on the kit's kit_binary task" in nothing and "{'0': 24, '1': 9}" in nothing
+    assert "multi-sentence posts" in nothing and "generates = False" in nothing
+    leak = messages["TestLeaksByText::test_sees_and_returns_train_only[binary]"]
+    assert "generated rows whose text is a dev/test post's: 'extra-dev-0 = d-1-0'" in leak
+    rewrite = messages["TestRewritesTestFile::test_params_round_trip_into_the_run_spec[binary]"]
+    assert "test.tsv changed on disk during augmentation" in rewrite and "'b_rewrites'" in rewrite
+    assert "augment wrote to the task's files" in \
+        messages["TestRewritesTestFile::test_deterministic_under_a_seed[binary]"]
+    no_default = messages["TestNoDefault::test_predictions_follow_input_order[binary]"]
+    assert "TestNoDefault: no classifier named 'b_nodefault' is registered. This contract's plugins were left " \
+        "out: plugin 'inline-b_nodefault': classifier 'b_nodefault'" in no_default
+    assert "NoDefaultParams.C has no default; every parameter needs one" in no_default
+    assert "(e.g. C: float = 1.0)" in no_default and "test_broken.py:" in no_default
+    wrong = messages["TestWrongDefault::test_describe_names_the_component_and_declares_params"]
+    assert "WrongDefaultParams.C is declared float but its default '1.0' is a str" in wrong
+    assert "Traceback" not in wrong  # one clear line, not a stack
 
 
 def test_contract_runs_use_their_seed(tmp_path: Path) -> None:
@@ -406,10 +673,10 @@ def test_docs_name_every_fixture_and_contract_option() -> None:
     for name in fixtures:
         if name != "alexbench_contract_task":  # internal: parametrised by the contract's `tasks`
             assert f"`{name}`" in docs, f"fixture {name} is not documented in docs/plugins.md"
-    options = [name for name, value in vars(_Contract).items()
+    options = [name for cls in (_Contract, AugmenterContract) for name, value in vars(cls).items()
                if not name.startswith("_") and not callable(value) and not isinstance(value, staticmethod)]
     assert set(options) == {"kind", "component", "params", "plugins", "tasks", "seed", "classifier",
-                            "classifier_params"}
+                            "classifier_params", "generates"}
     for name in set(options) - {"kind"}:
         assert f"`{name}`" in docs, f"contract option {name} is not documented in docs/plugins.md"
 
