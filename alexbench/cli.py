@@ -31,6 +31,7 @@ from .executors import Job, make_executor
 from .fsio import atomic_write_text
 from .html import write_html
 from .latex import to_latex
+from .overrides import Override, apply_overrides
 from .pluginmanager import TRACE_ENV, PluginHost
 from .provenance import device_problem, seed_problem, select_device
 from .rescore import rescore as rescore_run
@@ -474,10 +475,16 @@ def _run_in_process(runner: Runner, tasks_: Sequence[TaskSpec], variants_: Seque
 @cli.command()
 @_store_options
 @click.option("--task", "-t", "task_names", multiple=True, required=True, help="Task name or task file (repeatable).")
-@click.option("--variant", "-v", "variant_names", multiple=True, help="Named variant (repeatable).")
+@click.option("--variant", "-v", "variant_names", multiple=True,
+              help="Named variant, or a variants file (*.toml: all its variants) (repeatable).")
 @click.option("--classifier", help="Ad-hoc variant: classifier name (instead of --variant).")
 @click.option("--augmenter", "augmenter_names", multiple=True, help="Ad-hoc variant: augmenter chain (repeatable).")
 @click.option("--explainer", help="Ad-hoc variant: explainer name.")
+@click.option("--param", "-p", "param_texts", multiple=True, metavar="COMPONENT.KEY=VALUE",
+              help="A parameter for this run (repeatable). COMPONENT: classifier, explainer, augmenter "
+                   "(augmenter1, augmenter2… in a chain) or a component's name; VALUE: a TOML value (10, 0.5, "
+                   "true, [1, 2]); a string parameter takes the text as typed. The variant is renamed "
+                   "NAME[COMPONENT.KEY=VALUE].")
 @click.option("--seeds", default="0", show_default=True, callback=_parse_seeds,
               help="Seeds: whole numbers from 0, e.g. 1,2,3 or 1-5.")
 @_device_option
@@ -488,16 +495,20 @@ def _run_in_process(runner: Runner, tasks_: Sequence[TaskSpec], variants_: Seque
 @click.pass_obj
 @reports_errors
 def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], classifier: str | None,
-        augmenter_names: tuple[str, ...], explainer: str | None, seeds: list[int], device: str, force: bool,
-        no_progress: bool, out_dir: Path | None) -> None:
+        augmenter_names: tuple[str, ...], explainer: str | None, param_texts: tuple[str, ...], seeds: list[int],
+        device: str, force: bool, no_progress: bool, out_dir: Path | None) -> None:
     """Run task × variant × seed and print their leaderboard (written only with --out)."""
-    chosen = [app.variants().get(name) for name in variant_names]
+    overrides = [Override.parse(text) for text in param_texts]
+    chosen = [variant for ref in variant_names for variant in _variants_of(app, ref)]
     if classifier:
         adhoc_name = "+".join([*augmenter_names, classifier, *([explainer] if explainer else [])])
         chosen.append(VariantSpec(adhoc_name, ComponentSpec(classifier), tuple(ComponentSpec(a) for a in augmenter_names),
                                   ComponentSpec(explainer) if explainer else None, "ad-hoc variant from the command line"))
     if not chosen:
         raise click.UsageError("give --variant NAME (see 'alexbench variants') or --classifier NAME")
+    if overrides:
+        chosen = apply_overrides(chosen, overrides,
+                                 lambda kind, name: app.host.component_info(kind, name)[1])
     again = ("write the leaderboards later with 'alexbench leaderboard "
              + " ".join(f"-t {shlex.quote(name)}" for name in task_names) + f" --out {shlex.quote(str(out_dir))}'")
     sys.exit(_run_grid(app, task_names, chosen, seeds, force=force, progress=not no_progress,
@@ -530,6 +541,13 @@ def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_
     sys.exit(_run_grid(app, spec.tasks, spec.variants, spec.seeds, force=force, progress=not no_progress,
                        device=device, out_dir=out_dir, again=again, baseline=spec.baseline, n_boot=n_boot,
                        executor=executor, workers=workers, address=address))
+
+
+def _variants_of(app: App, ref: str) -> list[VariantSpec]:
+    """``-v``: a variant by name, or every variant of a variants file (a path ending in .toml)."""
+    if ref.endswith(".toml") or Path(ref).is_file():
+        return app.variants().from_file(Path(ref))
+    return [app.variants().get(ref)]
 
 
 def _study(app: App, study: str) -> StudySpec:

@@ -9,7 +9,6 @@ examples side by side.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import random
 import sys
@@ -29,6 +28,7 @@ from .augment import apply_chain
 from .cli_errors import reports_errors
 from .data import load_dataset
 from .interfaces import Context
+from .params import parse_text
 from .pluginmanager import PluginHost
 from .progress import ProgressDisplay
 from .tasks import TaskCatalog
@@ -49,15 +49,18 @@ def parse_param(text: str) -> tuple[str, Any]:
 
 
 def _typed(cls: Any, params: tuple[str, ...]) -> dict[str, Any]:
-    """Parse ``key=value`` pairs; a string parameter takes the raw text (``grow=1`` is the label "1")."""
-    fields = {f.name: f.type for f in dataclasses.fields(cls.Params)}
+    """Parse ``key=value`` pairs with the Params field types; a string parameter takes the raw
+    text (``grow=1`` is the label "1")."""
     out: dict[str, Any] = {}
     for text in params:
-        key, value = parse_param(text)
-        if fields.get(key) in ("str", str) and not isinstance(value, str):
-            value = text.partition("=")[2]
-        out[key] = value
+        key, _ = parse_param(text)
+        out[key] = parse_text(cls.Params, key, text.partition("=")[2])
     return out
+
+
+#: Keys of an augmenter's ``last_report`` that ``augment`` shows in words; any other key is shown as it is.
+_SHOWN = {"errors", "errors_by_type", "error_examples", "pairs", "pairs_examined", "copies_made", "copies_missing",
+          "rejected", "oversampled", "undersampled", "counts_before", "counts_after"}
 
 
 def _data_root(option: Path | None) -> Path | None:
@@ -159,6 +162,9 @@ def augment(task_name: str, augmenter_name: str, params: tuple[str, ...], seed: 
         for what in ("oversampled", "undersampled"):
             if own.get(what):
                 out.print(escape(f"{what}: {own[what]}"), highlight=False)
+        rest = {k: v for k, v in own.items() if k not in _SHOWN}
+        if rest:
+            out.print(escape("augmenter report: " + ", ".join(f"{k}={v}" for k, v in rest.items())), highlight=False)
     dropped = report.dropped or {}
     out.print(escape("dropped by the host: " + (", ".join(f"{n} × {why}" for why, n in dropped.items()) or "none")),
               highlight=False)

@@ -135,3 +135,15 @@ class VariantCatalog:
         if name not in self._variants:
             raise UnknownNameError("variant", name, self._variants, note=self.note)
         return self._variants[name]
+
+    def from_file(self, path: Path) -> list[VariantSpec]:
+        """Every variant a variants file defines, in its order (``alexbench run -v FILE``); its
+        ``extends`` may name the catalogue's variants. The file need not be in a task folder."""
+        data = read_toml(path)
+        resolved = path.resolve()
+        others = [(file, None) for file in self.files if file.resolve() != resolved]
+        variants = parse_variant_files([*others, (path, data)])
+        names = list(Table(path, data).table("variants", required=True).data)
+        if not names:
+            raise TaskFileError(path, "variants", "defines no variant: add a [variants.NAME] table")
+        return [variants[name] for name in names]

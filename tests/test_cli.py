@@ -207,3 +207,27 @@ def test_submit_and_explain_find_a_task_given_by_path(tmp_path: Path, tiny_task_
     assert alexbench("submit", "--run", str(run_dir), "--out", "subs2", "-t", str(moved), cwd=tmp_path).returncode == 0
     wrong = alexbench("submit", "--run", str(run_dir), "-t", "demo", cwd=tmp_path)
     assert wrong.returncode == 2 and "is task 'demo', but the run is a run of task 'tiny'" in wrong.stderr
+
+
+def test_run_takes_ad_hoc_parameters_and_a_variants_file(tmp_path: Path) -> None:
+    """-p COMPONENT.KEY=VALUE gives one run a parameter (a variant of its own on the leaderboard);
+    -v takes a variants file, whose variants may extend the built-in ones."""
+    (tmp_path / "mine.toml").write_text('[variants.tfidf-c1]\nextends = "tfidf"\nclassifier = { params = { C = 1 } }\n'
+                                        '[variants.mine-majority]\nclassifier = { name = "majority" }\n')
+    result = alexbench("--results", "r", "run", "-t", "demo", "-v", "mine.toml", "-v", "tfidf", "-p",
+                       "tfidf_logreg.class_weight=balanced", "-p", "tfidf_logreg.C=0.5", "--no-progress",
+                       "--out", "lb", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = {r["variant"]: r for r in json.loads((tmp_path / "lb" / "demo.json").read_text())["rows"]}
+    ours = "[tfidf_logreg.class_weight=balanced,tfidf_logreg.C=0.5]"
+    assert set(rows) == {f"tfidf-c1{ours}", f"tfidf{ours}", "mine-majority"}
+    assert rows[f"tfidf-c1{ours}"]["components"]["classifier"]["params"]["C"] == 0.5
+    assert rows[f"tfidf{ours}"]["components"]["classifier"]["params"]["class_weight"] == "balanced"
+    for args, message in ((["-v", "tfidf", "-p", "C=1"], "-p 'C=1': expected COMPONENT.KEY=VALUE"),
+                          (["-v", "tfidf", "-p", "explainer.model=x"], "-p explainer.model=x: no such component in "
+                           "the variant(s) tfidf; COMPONENT is one of: classifier, tfidf_logreg"),
+                          (["-v", "tfidf", "-p", "classifier.Cc=1"], "has no parameter 'Cc'. Did you mean 'C'?"),
+                          (["-v", "tfidf", "-p", "classifier.C=big"], "parameter 'C' expects a number, got 'big'"),
+                          (["-v", "missing.toml"], "missing.toml: file not found")):
+        bad = alexbench("--results", "r", "run", "-t", "demo", *args, "--no-progress", cwd=tmp_path)
+        assert bad.returncode == 2 and message in " ".join(bad.stderr.split()), (args, bad.stderr)
