@@ -105,9 +105,11 @@ _HEADER = '''\
 """__DIST__: the alexbench __KIND__ ``__COMPONENT__``.
 
 Registered through the ``alexbench`` entry point in pyproject.toml. Keep heavy imports (torch,
-transformers…) out of this module's top level: alexbench imports it to list plugins. Put the
-component in its own module and register it with
-``registry.add_lazy("__COMPONENT__", "__MODULE__.model:__CLASS__")`` when it needs them.
+transformers…) out of this module's top level: alexbench imports it to list plugins. When the
+component needs them, put it in its own module, its Params in a light one, and register it with
+``registry.add_lazy("__COMPONENT__", "__MODULE__.model:__CLASS__",
+params="__MODULE__.params:__CLASS__Params", version=__version__)``: listing plugins then reads
+the parameters without importing the model (see alexbench's docs/plugins.md).
 """
 
 from __future__ import annotations

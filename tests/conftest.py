@@ -12,6 +12,10 @@ from alexbench.store import ResultsStore
 from alexbench.tasks import TaskSpec, load_task
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Third-party plugin packages the tests install into throw-away venvs (tests/test_plugin_authoring.py):
+# their own tests run there, where they are installed, never in this session.
+collect_ignore = ["packages"]
 SHARED_DATA = Path(os.environ.get("ALEXBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 TINY_TASK = """

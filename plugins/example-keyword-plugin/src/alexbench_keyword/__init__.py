@@ -1,8 +1,9 @@
 """alexbench-keyword: an example third-party plugin (keyword rules + a negation back-off).
 
-Only this module is imported when alexbench lists plugins; the components are registered lazily
-("module:Class") and imported when a run uses them — the pattern to follow when a component
-needs heavy libraries.
+The components are registered lazily ("module:Class") and imported when a run uses them; their
+modules are light, so ``alexbench plugins`` may import them to read their parameters. A component
+whose module imports heavy libraries also gives ``params="module:Params"`` and ``version=...``
+to ``add_lazy``, and listing plugins then never imports it (docs/plugins.md).
 """
 
 from __future__ import annotations
