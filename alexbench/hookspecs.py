@@ -27,8 +27,10 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def alexbench_register_augmenters(registry: Registry[type[Augmenter]]) -> None:
     """Register augmenter classes (subclasses of :class:`alexbench.interfaces.Augmenter`).
 
-    ``registry.add(MyAugmenter)`` or ``registry.add_lazy("name", "pkg.module:MyAugmenter")``.
-    Augmenters see the train split only and must be deterministic under the context's seed.
+    ``registry.add(MyAugmenter)`` or ``registry.add_lazy("name", "pkg.module:MyAugmenter",
+    params="pkg.params:MyParams", version="1.0")`` (the last two let ``alexbench plugins`` list it
+    without importing ``pkg.module``). Augmenters see the train split only and must be
+    deterministic under the context's seed; the host checks their labels and sources on every run.
     """
 
 
