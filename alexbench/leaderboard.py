@@ -175,8 +175,10 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
         labels: list[str] = []
         official = ""
         notes: list[str] = []
+        specs: dict[str, dict[str, Any]] = {}  # each row's (newest) run spec
         for variant, items in grouped[task_name].items():
             items, stale = _current_runs(items)
+            specs[variant] = items[0][1]
             if stale:
                 notes.append(f"{variant}: seed(s) {', '.join(map(str, stale))} left out: only an earlier definition of "
                              "the variant (or of the task or its data) was run for them; rerun them to include them")
@@ -205,27 +207,31 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
                         row.explainer[key] = Stat([float(v) for v in values])
             rows.append(row)
         rows.sort(key=lambda r: (-r.test_official.mean, r.variant))
-        board = Leaderboard(task_name, official, labels, rows, notes=notes, warnings=data_warnings(rows))
+        board = Leaderboard(task_name, official, labels, rows, notes=notes, warnings=data_warnings(specs))
         if baseline is not None:
             _compare_to_baseline(board, baseline, metrics, n_boot)
         boards.append(board)
     return boards
 
 
-def data_warnings(rows: list[Row]) -> list[str]:
-    """One warning per split whose data hash is not the same in every row: the rows were scored
-    (or trained) on different data, e.g. a data file changed between runs, and do not compare."""
+def data_warnings(specs: dict[str, dict[str, Any]]) -> list[str]:
+    """One warning per split whose data differ between the rows (``specs``: each row's variant
+    and run spec): the rows were scored (or trained) on different posts, e.g. a data file changed
+    between runs, and do not compare. The posts' fingerprints are compared (a file re-saved with
+    other line endings is the same data); runs recorded before them are compared by file hash."""
+    key = "posts" if all("posts" in spec for spec in specs.values()) else "data"
     warnings = []
     for split in ("train", "dev", "test"):
         groups: dict[str, list[str]] = defaultdict(list)
-        for row in rows:
-            digest = (row.provenance.get("data_sha256") or {}).get(split)
+        for variant, spec in specs.items():
+            digest = (spec.get(key) or {}).get(split)
             if digest:
-                groups[digest].append(row.variant)
+                groups[digest].append(variant)
         if len(groups) > 1:
             ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
             found = "; ".join(f"{digest[:12]}… for {', '.join(sorted(variants))}" for digest, variants in ordered)
-            warnings.append(f"the rows of this table were run on different {split} data (sha256 {found}): they do "
+            what = "posts" if key == "posts" else "file sha256"
+            warnings.append(f"the rows of this table were run on different {split} data ({what} {found}): they do "
                             f"not compare. Rerun the other rows on the current data, or restore the {split} file "
                             "if it changed by mistake")
     return warnings
