@@ -41,7 +41,7 @@ def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
     wheels = list((root / "dist").glob("alexbench-*.whl"))
     assert len(wheels) == 1, wheels
     shutil.rmtree(source)  # nothing can come from a source tree any more
-    venv = Venv(root / "venv")
+    venv = Venv(root / "venv", checkout_first=False)
     venv.install(wheels[0])
     return venv
 

@@ -4,7 +4,8 @@
 copying them; ``--without-pip`` skips bootstrapping pip (the system pip installs into the venv
 when run by the venv's python); build isolation is off and dependencies are not resolved, so
 nothing is downloaded. A ``.pth`` file puts the alexbench these tests import (this checkout,
-which may not be the one installed system-wide) ahead of the installed one.
+which may not be the one installed system-wide) ahead of the installed one; a venv that tests
+an installed alexbench itself (the wheel test) is made with ``checkout_first=False``.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ QUIET_PIP = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1", "PIP_NO_
 
 
 class Venv:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, checkout_first: bool = True) -> None:
         self.root = root
         subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(root)],
                        check=True)
         self.python = str(root / "bin" / "python")
         assert Path(self.python).exists(), f"no interpreter in {root}"
+        if not checkout_first:
+            return
         under_test = dict.fromkeys(str(Path(module.__file__).resolve().parents[1])
                                    for module in (alexbench, alexbench_baselines))
         (site,) = root.glob("lib/python*/site-packages")
