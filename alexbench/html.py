@@ -24,12 +24,13 @@ from typing import Any
 from . import __version__
 from .fsio import atomic_write_text
 from .leaderboard import (
-    EXPLAINER_COLUMNS,
+    EXPLAINER_DIGITS,
     REFERENCE_NOTE,
     SIGNIFICANCE_NOTE,
     Leaderboard,
     Row,
     Stat,
+    explainer_columns,
     ranking,
     reference_score,
 )
@@ -40,6 +41,11 @@ EXPLAINER_HEADS = {
     "flips": ("LLM flips", "predictions the explainer changed (mean over seeds)"),
     "flip_precision": ("flip precision", "share of the explainer's label changes that fixed an error"),
     "unparsable_rate": ("unparsable", "share of explainer answers that could not be parsed"),
+    "cost_per_1000_posts_usd": ("LLM $/1k posts", "the model's price (USD) per 1,000 posts given to the explainer "
+                                "(litellm's price map; 0 for local models)"),
+    "latency_p50_s": ("LLM p50 s", "median seconds the model took per post sent"),
+    "latency_p95_s": ("LLM p95 s", "95th percentile of the seconds the model took per post sent"),
+    "threshold": ("LLM threshold", "score verdict: P(false) at or above which a label is flipped (chosen on dev)"),
 }
 
 
@@ -165,12 +171,11 @@ def _columns(board: Leaderboard) -> list[Column]:
     for label in board.labels:
         cols.append(Column(f"f1_{label}", f"F1 [{label}]", f"F1 of class {label!r} on test; bar = mean, whisker = ±std",
                            cell=lambda r, lab=label: _f1_bar(r.per_class_f1.get(lab)), css="f1"))
-    if any(r.explainer for r in board.rows):
-        for key in EXPLAINER_COLUMNS:
-            head, tip = EXPLAINER_HEADS[key]
-            cols.append(Column(f"llm_{key}", head, tip,
-                               cell=lambda r, k=key: (_stat(r.explainer.get(k), 1 if k in ("sent", "flips") else 3),
-                                                      _mean(r.explainer.get(k)))))
+    for key in explainer_columns(board):
+        head, tip = EXPLAINER_HEADS[key]
+        cols.append(Column(f"llm_{key}", head, tip,
+                           cell=lambda r, k=key: (_stat(r.explainer.get(k), 1 if k in ("sent", "flips")
+                                                        else EXPLAINER_DIGITS.get(k, 3)), _mean(r.explainer.get(k)))))
     return cols
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .leaderboard import EXPLAINER_COLUMNS, Leaderboard, Row, Stat, reference_score
+from .leaderboard import EXPLAINER_DIGITS, Leaderboard, Row, Stat, explainer_columns, reference_score
 
 LATEX_SPECIALS = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
@@ -18,7 +18,8 @@ LATEX_SPECIALS = {
     "[": "{[}", "]": "{]}",  # a row starting with "[" would be read as the optional argument of "\\"
 }
 EXPLAINER_HEADS = {"sent": "LLM sent", "flips": "LLM flips", "flip_precision": "flip prec.",
-                   "unparsable_rate": "unparsable"}
+                   "unparsable_rate": "unparsable", "cost_per_1000_posts_usd": r"LLM \$/1k posts",
+                   "latency_p50_s": "LLM p50 s", "latency_p95_s": "LLM p95 s", "threshold": "LLM thr."}
 
 
 def latex_escape(text: object) -> str:
@@ -51,15 +52,14 @@ def _delta(board: Leaderboard, row: Row) -> str:
 
 def to_latex(board: Leaderboard, *, caption: str | None = None, label: str | None = None) -> str:
     """A ``table`` float with a booktabs ``tabular``: one row per variant, leaderboard order."""
-    explainer = any(r.explainer for r in board.rows)
+    explainer = explainer_columns(board)
     metric = latex_escape(board.official_metric)
     heads = ["Variant", "Seeds", rf"Test {metric}"]
     if board.baseline:
         heads.append(rf"$\Delta$ vs {latex_escape(board.baseline)}")
     heads += [rf"Dev {metric}", "Macro F1", "Accuracy"]
     heads += [rf"F1[{latex_escape(lab)}]" for lab in board.labels]
-    if explainer:
-        heads += [EXPLAINER_HEADS[k] for k in EXPLAINER_COLUMNS]
+    heads += [EXPLAINER_HEADS[k] for k in explainer]
     best = max((r.test_official.mean for r in board.rows if r.test_official.values
                 and math.isfinite(r.test_official.mean)), default=None)
     lines = []
@@ -70,8 +70,8 @@ def to_latex(board: Leaderboard, *, caption: str | None = None, label: str | Non
             cells.append(_delta(board, row))
         cells += [_stat(row.dev_official), _stat(row.scalars.get("macro_f1")), _stat(row.scalars.get("accuracy"))]
         cells += [_stat(row.per_class_f1.get(lab)) for lab in board.labels]
-        if explainer:
-            cells += [_stat(row.explainer.get(k), 1 if k in ("sent", "flips") else 3) for k in EXPLAINER_COLUMNS]
+        cells += [_stat(row.explainer.get(k), 1 if k in ("sent", "flips") else EXPLAINER_DIGITS.get(k, 3))
+                  for k in explainer]
         lines.append(" & ".join(cells) + r" \\")
     if board.references:  # published results, below a rule, in italics with a dagger
         lines.append(r"\midrule")

@@ -27,7 +27,19 @@ from .significance import Comparison, compare, holm
 from .store import DamagedRunError, ResultsStore, StoredRun
 from .tasks import Reference
 
-EXPLAINER_COLUMNS = ("sent", "flips", "flip_precision", "unparsable_rate")
+#: Explainer statistics shown per variant (mean ± std over seeds), from each run's
+#: ``metrics.json`` (``explainer``): counts, the model's cost per 1,000 posts and latency per post
+#: sent (p50/p95, from the model's own time also for cached replies), and the ``score`` verdict's
+#: threshold. A column no row has a value for is left out of the tables (not of CSV and JSON).
+EXPLAINER_COLUMNS = ("sent", "flips", "flip_precision", "unparsable_rate", "cost_per_1000_posts_usd",
+                     "latency_p50_s", "latency_p95_s", "threshold")
+EXPLAINER_HEADS = {"cost_per_1000_posts_usd": "$/1k posts", "latency_p50_s": "p50 s", "latency_p95_s": "p95 s"}
+EXPLAINER_DIGITS = {"sent": 0, "flips": 0, "cost_per_1000_posts_usd": 4}
+
+
+def explainer_columns(board: Leaderboard) -> list[str]:
+    """The explainer columns some row of ``board`` has a value for."""
+    return [k for k in EXPLAINER_COLUMNS if any(k in r.explainer for r in board.rows)]
 
 
 @dataclass
@@ -327,8 +339,7 @@ def _headers(board: Leaderboard) -> list[str]:
         heads.append(f"Δ vs {board.baseline}")
     heads += [f"dev {board.official_metric}", "macro_f1", "accuracy"]
     heads += [f"F1[{label}]" for label in board.labels]
-    if any(r.explainer for r in board.rows):
-        heads += [f"llm {k}" for k in EXPLAINER_COLUMNS]
+    heads += [f"llm {EXPLAINER_HEADS.get(k, k)}" for k in explainer_columns(board)]
     return heads
 
 
@@ -348,11 +359,10 @@ def _cells(board: Leaderboard, row: Row) -> list[str]:
             cells.append(f"{row.delta:+.3f}{marker}{ci}")
     cells += [row.dev_official.text(), stat(row.scalars.get("macro_f1")), stat(row.scalars.get("accuracy"))]
     cells += [row.per_class_f1[label].text() for label in board.labels]
-    if any(r.explainer for r in board.rows):
-        for key in EXPLAINER_COLUMNS:
-            s = row.explainer.get(key)
-            digits = 0 if key in ("sent", "flips") else 3  # counts are whole numbers per seed
-            cells.append("–" if s is None else s.text(digits))
+    for key in explainer_columns(board):
+        s = row.explainer.get(key)
+        digits = EXPLAINER_DIGITS.get(key, 3)  # counts are whole numbers per seed
+        cells.append("–" if s is None else s.text(digits))
     return cells
 
 
@@ -384,7 +394,11 @@ def to_rich(board: Leaderboard) -> Table:
 def print_rich(console: Console, board: Leaderboard) -> None:
     """Print a leaderboard without hiding digits: on a terminal its columns fold within the
     window; anywhere else (a log file, a pipe, CI) the table gets its natural width."""
-    table = to_rich(board)
+    print_table(console, to_rich(board))
+
+
+def print_table(console: Console, table: Table) -> None:
+    """Print a rich table folded to a terminal's width, or at its natural width anywhere else."""
     if console.is_terminal:
         console.print(table)
         return
