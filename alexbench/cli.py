@@ -424,6 +424,68 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
     return 1 if failures else 0
 
 
+def _dry_run(app: App, task_names: Sequence[str], variants_: Sequence[VariantSpec], seeds: Sequence[int], *,
+            as_json: bool = False) -> None:
+    """``grid --dry-run``: the explainers' plans (alexbench/dryrun.py), one row per run, then totals."""
+    from .dryrun import plan_grid
+
+    runner = Runner(app.host, app.store(), console=err, show_progress=False)
+    tasks_ = [app.catalog.load(name) for name in task_names]
+    for task in tasks_:
+        validate_metric(task, app.host.metrics.names())
+        task.check_data()
+    planned = plan_grid(runner, tasks_, variants_, seeds)
+    if as_json:
+        click.echo(json.dumps({"dry_run": True, "runs": [p.to_dict() for p in planned]}, indent=2))
+        return
+    if not planned:
+        out.print("no variant of this study has an explainer: nothing would be sent to an LLM")
+        return
+
+    def num(value: Any, money: bool = False) -> str:
+        if value is None:
+            return "?"
+        return f"{value:.4f}" if money else f"{value:,}"
+
+    table = Table(title=Text("dry run: what each explainer would send (nothing was sent)"), title_justify="left")
+    for head in ("task", "variant", "seed", "model", "predictions", "posts", "in cache", "to send", "calls ≤",
+                 "prompt tokens", "completion tokens ≤", "cost USD ≤"):
+        table.add_column(Text(head), overflow="fold",
+                         justify="left" if head in ("task", "variant", "model", "predictions") else "right")
+    totals: dict[str, list[Any]] = {}
+    notes: dict[str, None] = {}
+    for row in planned:
+        p = row.plan
+        if p is None:
+            table.add_row(Text(row.task), Text(row.variant), str(row.seed), "", Text(f"reused run {row.run_id}"),
+                          "", "", "0", "0", "", "", "0.0000")
+            continue
+        basis = "gold (estimate)" if row.basis.startswith("estimate") else row.basis.replace(
+            "classifier predictions of run ", "run ")
+        if p.note:
+            notes[f"{p.model}: {p.note}"] = None
+        table.add_row(Text(row.task), Text(row.variant), str(row.seed), Text(p.model), Text(basis), num(p.posts),
+                      num(p.cached), num(p.to_send), num(p.calls), num(p.prompt_tokens), num(p.completion_tokens_max),
+                      num(p.cost_usd_max, money=True))
+        t = totals.setdefault(p.model, [0, 0, 0, 0, 0.0])
+        t[0] += p.to_send
+        t[1] = None if t[1] is None or p.prompt_tokens is None else t[1] + p.prompt_tokens
+        t[2] = None if t[2] is None or p.completion_tokens_max is None else t[2] + p.completion_tokens_max
+        t[3] += p.cached
+        t[4] = None if t[4] is None or p.cost_usd_max is None else t[4] + p.cost_usd_max
+    lb.print_table(out, table)
+    legend = ["predictions: the classifier's, from a stored run of the same classifier, task, data and seed; "
+              "'gold (estimate)': it has not run yet, the gold labels stand in for its predictions",
+              "≤: upper bounds (every reply as long as max_tokens); cost from litellm's price map"]
+    for line in [*legend, *notes]:
+        out.print(escape(line), style="dim", highlight=False)
+    for model, (to_send, prompt, completion, cached, cost) in totals.items():
+        out.print(escape(f"{model}: {to_send:,} posts to send ({cached:,} already cached), prompt tokens "
+                         f"{num(prompt)}, completion tokens ≤ {num(completion)}, cost ≤ "
+                         f"{'unknown (not in litellm’s price map)' if cost is None else f'${cost:.4f}'}"),
+                  highlight=False)
+
+
 def _run_jobs(app: App, tasks_: Sequence[TaskSpec], variants_: Sequence[VariantSpec], seeds: Sequence[int], *,
               force: bool, device: str, executor: str, workers: int, address: str | None,
               progress: bool = True) -> int:
@@ -529,13 +591,21 @@ def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], c
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Parallel runs (local pool size / Ray CPUs).")
 @click.option("--ray-address", "address", default=None, help="Ray cluster address (default: start a local Ray).")
+@click.option("--dry-run", is_flag=True, help="Send nothing, run nothing: per explainer, the posts it would send, "
+              "tokens and cost (upper bound), and what its cache already holds.")
+@click.option("--json", "as_json", is_flag=True, help="With --dry-run: print the plan as JSON.")
 @click.pass_obj
 @reports_errors
 def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_dir: Path | None, n_boot: int,
-         executor: str, workers: int, address: str | None) -> None:
+         executor: str, workers: int, address: str | None, dry_run: bool, as_json: bool) -> None:
     """Run every task × variant × seed of a study (a name or a study file), print its leaderboards
     and write them to leaderboards/<study name>/ (or --out)."""
     spec = _study(app, study)
+    if dry_run:
+        _dry_run(app, spec.tasks, spec.variants, spec.seeds, as_json=as_json)
+        return
+    if as_json:
+        raise click.UsageError("--json goes with --dry-run")
     out_dir = out_dir if out_dir is not None else Path("leaderboards") / spec.name
     again = f"write the leaderboards later with 'alexbench leaderboard --study {shlex.quote(study)} --out {shlex.quote(str(out_dir))}'"
     sys.exit(_run_grid(app, spec.tasks, spec.variants, spec.seeds, force=force, progress=not no_progress,

@@ -210,6 +210,23 @@ class Explanation:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ExplainerPlan:
+    """What an explainer would send for one run, computed without sending anything
+    (``alexbench grid STUDY --dry-run``). Token counts and cost are None when unknown;
+    ``completion_tokens_max`` and ``cost_usd_max`` are upper bounds."""
+
+    model: str
+    posts: int  # posts it would judge (test, and dev when it calibrates there)
+    cached: int  # of those, posts whose answer its cache already holds
+    to_send: int  # posts that would go to the model
+    calls: int  # requests at most
+    prompt_tokens: int | None = None
+    completion_tokens_max: int | None = None
+    cost_usd_max: float | None = None
+    note: str = ""
+
+
 class Explainer(Component):
     """Checks the classifier's predictions and may flip them, with a reason."""
 
@@ -218,6 +235,21 @@ class Explainer(Component):
     @abc.abstractmethod
     def explain(self, posts: Sequence[Post], prediction: Prediction, ctx: Context) -> list[Explanation]:
         """Return one Explanation per post, in input order (``not_sent`` for posts it skipped)."""
+
+    def calibrate(self, posts: Sequence[Post], prediction: Prediction, ctx: Context,
+                  objective: Callable[[Sequence[str]], float]) -> dict[str, Any] | None:
+        """Tune on the dev split; the runner calls this before :meth:`explain` with the dev posts,
+        the classifier's dev predictions and ``objective(labels)``: the task's official metric of
+        final dev labels. Return a JSON-able record (stored as ``explainer_calibration`` in the
+        run's ``metrics.json``; a ``threshold`` in it is also shown on the leaderboard) or None.
+        Default: nothing to tune."""
+        return None
+
+    def plan(self, posts: Sequence[Post], prediction: Prediction, ctx: Context,
+             dev: Sequence[Post] = (), dev_prediction: Prediction | None = None) -> ExplainerPlan | None:
+        """What :meth:`explain` (and :meth:`calibrate`) would send for these predictions, without
+        sending anything (``alexbench grid --dry-run``). Default: None (cannot tell)."""
+        return None
 
 
 COMPONENT_KINDS: dict[str, type[Component]] = {

@@ -265,6 +265,13 @@ class Runner:
         explanations: list[dict[str, Any]] = []
         exp = parts.explainer
         if exp is not None:
+            def dev_official(labels: Sequence[str]) -> float:
+                value = self._score(task, data.dev, list(labels))["official"]["value"]
+                return float(value if value is not None else 0.0)
+
+            calibration = timed("calibrate", lambda: exp.calibrate(data.dev, dev_pred, ctx, dev_official))
+            if calibration is not None:
+                metrics["explainer_calibration"] = calibration
             out = timed("explain", lambda: exp.explain(data.test, test_pred, ctx))
             _check_files(files, "during explanation", f"The explainer {exp.name!r} must never write to the task's files.")
             _check_explanations(exp, data.test, test_pred, out, task.labels)
@@ -273,6 +280,8 @@ class Runner:
             metrics["test_before_explainer"] = metrics["test"]
             metrics["test"] = self._score(task, data.test, final_test)
             metrics["explainer"] = explainer_stats(explanations, {p.id: str(p.label) for p in data.test})
+            if calibration is not None and isinstance(calibration.get("threshold"), (int, float)):
+                metrics["explainer"]["threshold"] = calibration["threshold"]
 
         def rows(split: str, posts: Sequence[Post], pred: Prediction, final: Sequence[str]) -> list[dict[str, Any]]:
             return [{"split": split, "id": p.id, "gold": p.label, "pred": f, "classifier_pred": c,

@@ -47,11 +47,33 @@ def verdict(v: bool, label: str, reason: str = "scripted") -> dict[str, Any]:
     return completion(json.dumps({"verdict": v, "label": label, "reason": reason}))
 
 
+def scored_completion(p_false: float, label: str, reason: str = "scripted", *, verdict_: bool | None = None,
+                      token_extra: str = "") -> dict[str, Any]:
+    """A completion with OpenAI-style ``logprobs``: the reply's JSON in tokens, and at the verdict's
+    value P(false) = ``p_false`` and P(true) = 1 - ``p_false`` among the alternatives."""
+    import math
+
+    v = (p_false < 0.5) if verdict_ is None else verdict_
+    content = json.dumps({"verdict": v, "label": label, "reason": reason})
+    rest = content.split(":", 1)[1].split(",", 1)[1]
+    tokens = [('{"', 0.0, []), ("verdict", 0.0, []), ('":', 0.0, []),
+              (" true" if v else " false", math.log(1 - p_false if v else p_false),
+               [(" false", math.log(p_false)), (" true", math.log(1 - p_false)), (" null" + token_extra, -9.0)]),
+              (",", 0.0, []), (rest, 0.0, [])]
+    body = completion(content)
+    body["choices"][0]["logprobs"] = {"content": [
+        {"token": t, "logprob": lp, "bytes": None, "top_logprobs": [{"token": a, "logprob": alp, "bytes": None}
+                                                                      for a, alp in alts]}
+        for t, lp, alts in tokens]}
+    return body
+
+
 @dataclass
 class Reply:
     status: int = 200
     body: Any = None
     delay_s: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -61,6 +83,7 @@ class ScriptedServer:
     script: Callable[[dict[str, Any], int], Reply]
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # time.monotonic() when each request arrived
     url: str = ""
 
     def __post_init__(self) -> None:
@@ -74,6 +97,7 @@ class ScriptedServer:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                outer.times.append(time.monotonic())
                 outer.requests.append(body)
                 outer.headers.append(dict(self.headers))
                 reply = outer.script(body, len(outer.requests))
@@ -81,6 +105,8 @@ class ScriptedServer:
                 data = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
                 try:
                     self.send_response(reply.status)
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
@@ -169,6 +195,124 @@ def test_a_rejected_key_is_a_configuration_error_without_the_key(scripted, monke
     monkeypatch.delenv("ALEXBENCH_TEST_LLM_KEY")
     with pytest.raises(LLMConfigError, match=r"\$ALEXBENCH_TEST_LLM_KEY, which is not set"):
         complete(CallSettings(model="openai/scripted", api_base=server.url, api_key_env="ALEXBENCH_TEST_LLM_KEY"), MESSAGES)
+
+
+# -- rate limits: Retry-After -------------------------------------------------------------------
+RATE_LIMITED = {"error": {"message": "Rate limit reached, slow down", "type": "requests", "code": "rate_limit_exceeded"}}
+
+
+def test_a_429_waits_as_long_as_its_retry_after_header_says(scripted) -> None:
+    """Backoff alone would retry after 0.01 s; the server asked for 1 s, and gets it."""
+    server = scripted(lambda body, n: Reply(429, RATE_LIMITED, headers={"Retry-After": "1"}) if n == 1
+                      else Reply(200, verdict(True, "1")))
+    result = complete(settings(server.url, retries=3, backoff_s=0.01), MESSAGES)
+    assert result.error is None and result.attempts == 2 and len(server.requests) == 2
+    assert server.times[1] - server.times[0] >= 1.0
+    assert 1.0 <= result.waited_s < 1.5 and result.latency_s >= 1.0
+
+
+def test_retry_after_as_an_http_date_and_in_milliseconds(scripted) -> None:
+    from email.utils import formatdate
+
+    server = scripted(lambda body, n: Reply(429, RATE_LIMITED, headers={"Retry-After": formatdate(time.time() + 2, usegmt=True)})
+                      if n == 1 else Reply(200, verdict(True, "1")))
+    result = complete(settings(server.url, retries=2, backoff_s=0.01), MESSAGES)
+    assert result.attempts == 2 and server.times[1] - server.times[0] >= 1.0  # the date has 1 s resolution
+    fast = scripted(lambda body, n: Reply(429, RATE_LIMITED, headers={"retry-after-ms": "300"}) if n == 1
+                    else Reply(200, verdict(True, "1")))
+    result = complete(settings(fast.url, retries=2, backoff_s=0.01), MESSAGES)
+    assert result.attempts == 2 and 0.3 <= fast.times[1] - fast.times[0] < 1.0
+
+
+def test_a_retry_after_longer_than_the_limit_fails_the_post_at_once(scripted) -> None:
+    server = scripted(lambda body, n: Reply(429, RATE_LIMITED, headers={"Retry-After": "3600"}))
+    waits: list[float] = []
+    result = complete(settings(server.url, retries=4, retry_after_max_s=60), MESSAGES, sleep=waits.append)
+    assert result.reply is None and result.attempts == 1 and len(server.requests) == 1 and waits == []
+    assert "retry after 3600 s, more than retry_after_max_s = 60 s" in result.error
+
+
+def test_every_concurrent_request_holds_off_while_the_server_says_wait(scripted, tiny_task) -> None:
+    """Two posts in flight: the first request is told to come back in 1 s; the other one's request
+    fails 0.3 s later with a plain 500, which alone would be retried after 0.01 s. Through the
+    explainer's shared gate it waits for the Retry-After too: no request reaches the server
+    between the 429 and the time it named."""
+    def script(body: dict[str, Any], n: int) -> Reply:
+        if n == 1:
+            return Reply(429, RATE_LIMITED, headers={"Retry-After": "1"})
+        if n == 2:
+            return Reply(500, {"error": {"message": "busy"}}, delay_s=0.3)
+        return Reply(200, verdict(True, "1"))
+
+    server = scripted(script)
+    posts = [Post(f"id{i}", f"post number {i}", "1") for i in range(2)]
+    explainer = LLMExplainer.from_params({"model": "openai/scripted", "api_base": server.url, "prompts": DEMO_PROMPTS,
+                                          "concurrency": 2, "cache": False, "backoff_s": 0.01})
+    out = explainer.explain(posts, Prediction(["1"] * 2, [[0.0, 1.0]] * 2), Context(task=tiny_task, seed=0))
+    assert [e.status for e in out] == ["ok", "ok"] and len(server.requests) == 4
+    first = server.times[0]
+    later = [t - first for t in server.times[1:]]
+    assert later[0] < 0.5  # the second post's first request went out at once
+    assert all(t >= 0.95 for t in later[1:]), later  # both retries waited for the Retry-After
+
+
+# -- the score verdict through litellm (logprobs) ------------------------------------------------
+SCORE_RULES = {"tested positive": 0.3, "vaccine": 0.8, "testing centre": 0.6}
+
+
+def score_rule(body: dict[str, Any], n: int) -> Reply:
+    """P(false) from the post's words; a reason request (its schema allows only a false verdict)
+    gets a false verdict with a reason."""
+    post = body["messages"][-1]["content"].rsplit("Tweet: ", 1)[1].split("\n", 1)[0]
+    p_false = next((p for word, p in SCORE_RULES.items() if word in post), 0.5)
+    schema = body["response_format"]["json_schema"]["schema"]
+    if schema["properties"]["verdict"].get("enum") == [False]:
+        return Reply(200, verdict(False, "0", f"no self-report in: {post}"))
+    assert body.get("logprobs") is True and body.get("top_logprobs") == 5 and body.get("max_tokens") == 16
+    return Reply(200, scored_completion(p_false, "1"))
+
+
+def test_score_verdict_threshold_is_chosen_on_dev_by_the_official_metric(scripted, tiny_task, store) -> None:
+    """The keyword classifier predicts three dev posts positive: a real self-report (P(false) 0.3)
+    and two that are not (0.8 and 0.6). Dev F1 by threshold, by hand: flip none 0.400, flip 0.8
+    only 0.500, flip 0.8 and 0.6 0.667, flip all 0.000 — the best threshold is the midpoint 0.45.
+    Test has the same three kinds of post: the two wrong positives flip, and only they get a
+    reason request."""
+    server = scripted(score_rule)
+    run = make_runner(store).run(tiny_task, llm_variant(server.url, verdict="score"), seed=0).run
+    metrics = run.metrics()
+    cal = metrics["explainer_calibration"]
+    assert cal["tuned_on_dev"] is True and cal["dev_sent"] == 3 and cal["dev_scored"] == 3
+    assert cal["threshold"] == pytest.approx(0.45)
+    assert cal["dev_official_without_flips"] == pytest.approx(0.4) and cal["dev_official"] == pytest.approx(2 / 3)
+    assert [c[1] for c in cal["candidates"]] == pytest.approx([0.4, 0.5, 2 / 3, 0.0])
+    assert metrics["explainer"]["threshold"] == pytest.approx(0.45)
+    flips = {e["post_id"]: e for e in run.explanations() if e["new_label"] != e["old_label"]}
+    assert sorted(flips) == ["tn12", "tn4"]
+    for e in flips.values():
+        assert e["verdict"] is False and e["reason"].startswith("no self-report in: ")
+        assert e["details"]["p_false_norm"] >= 0.45 and e["details"]["threshold"] == pytest.approx(0.45)
+    held = [e for e in run.explanations() if e["status"] == "ok" and e["verdict"] is True]
+    assert [e["post_id"] for e in held] == ["tp0"] and held[0]["reason"] == ""
+    assert held[0]["details"]["p_false_norm"] == pytest.approx(0.3)
+    # 3 dev scores + 3 test scores + 2 reasons (flips only; none on dev: flip_to needs no label)
+    kinds = ["reason" if r["response_format"]["json_schema"]["schema"]["properties"]["verdict"].get("enum")
+             else "score" for r in server.requests]
+    assert kinds.count("score") == 6 and kinds.count("reason") == 2
+    assert metrics["test"]["official"]["value"] == pytest.approx(2 / 3)
+    assert metrics["test_before_explainer"]["official"]["value"] == pytest.approx(0.4)
+    # The threshold is on the leaderboard.
+    from alexbench import leaderboard as lb
+
+    (board,) = lb.build(store)
+    assert board.rows[0].explainer["threshold"].mean == pytest.approx(0.45)
+    assert "llm threshold" in lb.to_markdown(board) and "| 0.450 |" in lb.to_markdown(board)
+
+
+def test_score_verdict_needs_a_model_that_returns_logprobs(scripted, tiny_task, store) -> None:
+    server = scripted(lambda body, n: Reply(200, verdict(True, "1")))  # no logprobs in the reply
+    with pytest.raises(RunError, match='returned no logprobs: verdict = "score" needs a model that returns them'):
+        make_runner(store).run(tiny_task, llm_variant(server.url, verdict="score", threshold=0.5), seed=0)
 
 
 # -- the explainer through the runner ----------------------------------------------------------
@@ -398,7 +542,7 @@ KEY_STUDY = """
 [study]
 name = "keys"
 tasks = ["demo"]
-variants = ["echo", "rejected"]
+variants = ["echo", "rejected", "echo-score"]
 seeds = [1]
 
 [variants.echo]
@@ -408,6 +552,10 @@ explainer = {{ name = "llm", params = {{ model = "openai/scripted", api_base = "
 [variants.rejected]
 extends = "tfidf-balanced"
 explainer = {{ name = "llm", params = {{ model = "openai/scripted", api_base = "{reject}", backoff_s = 0.01 }} }}
+
+[variants.echo-score]
+extends = "echo"
+explainer = {{ params = {{ verdict = "score" }} }}
 """
 
 
@@ -420,7 +568,11 @@ def test_api_keys_never_reach_any_output_of_the_command_line(scripted, tmp_path)
     keys = {"OPENAI_API_KEY": "sk-openai-FAKE-cli-never-store-me-777", "MY_LLM_KEY": "sk-mine-FAKE-cli-never-store-me-888"}
 
     def echo(body: dict[str, Any], n: int) -> Reply:
-        return Reply(200, completion(json.dumps({"verdict": True, "label": "1",
+        if body.get("logprobs"):  # the score verdict: the key in the reply and in its tokens too
+            return Reply(200, scored_completion(0.7, "0", f"scored with {keys['MY_LLM_KEY']}",
+                                                token_extra=keys["MY_LLM_KEY"]))
+        flip = body["response_format"]["json_schema"]["schema"]["properties"]["verdict"].get("enum") == [False]
+        return Reply(200, completion(json.dumps({"verdict": not flip, "label": "0" if flip else "1",
                                                   "reason": f"checked [/] with {keys['MY_LLM_KEY']}"})))
 
     def reject(body: dict[str, Any], n: int) -> Reply:
@@ -432,6 +584,11 @@ def test_api_keys_never_reach_any_output_of_the_command_line(scripted, tmp_path)
     study.write_text(KEY_STUDY.format(echo=echo_server.url, reject=reject_server.url))
     env = {**os.environ, **keys, "PYTHONPATH": str(REPO / "plugins")}
     outputs = []
+    dry = subprocess.run([sys.executable, "-m", "alexbench", "grid", str(study), "--dry-run"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert dry.returncode == 0 and "nothing was sent" in dry.stdout, dry.stderr
+    assert not echo_server.requests and not reject_server.requests and not (tmp_path / "results").exists()
+    outputs.append(("dry-run", dry))
     for args in (["grid", str(study), "--no-progress", "--bootstrap", "50", "--out", "lb"],
                  ["leaderboard", "--task", "demo", "--out", "lb2"],
                  ["explain", "--run", "placeholder", "--json", "--all"],
@@ -441,7 +598,7 @@ def test_api_keys_never_reach_any_output_of_the_command_line(scripted, tmp_path)
         proc = subprocess.run([sys.executable, "-m", "alexbench", *args], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=600)
         outputs.append((args[0], proc))
-    grid, board, explain, table = (p for _, p in outputs)
+    _, grid, board, explain, table = (p for _, p in outputs)
     # The study really went through both paths: one run finished, the rejected one failed.
     assert grid.returncode != 0 and "refused the request" in grid.stderr and "[redacted]" in grid.stderr
     assert {k.lower(): v for k, v in echo_server.headers[0].items()}["authorization"] == f"Bearer {keys['MY_LLM_KEY']}"
@@ -454,6 +611,10 @@ def test_api_keys_never_reach_any_output_of_the_command_line(scripted, tmp_path)
     failed = list((tmp_path / "results" / "failed").glob("*.json"))
     assert len(failed) == 1 and "refused the request" in failed[0].read_text()
     assert (tmp_path / "results" / "cache" / "llm" / "responses.sqlite").is_file()
+    scored = next((tmp_path / "results" / "runs" / "demo" / "echo-score").iterdir())
+    score_metrics = json.loads((scored / "metrics.json").read_text())
+    assert score_metrics["explainer_calibration"]["dev_scored"] > 0  # the score path really ran
+    assert any(r.get("logprobs") for r in echo_server.requests)
     files = [p for p in tmp_path.rglob("*") if p.is_file() and p != study]
     assert len(files) > 10
     for value in keys.values():
@@ -462,3 +623,86 @@ def test_api_keys_never_reach_any_output_of_the_command_line(scripted, tmp_path)
                 assert needle not in proc.stdout + proc.stderr, name
             for path in files:
                 assert needle.encode() not in path.read_bytes(), path
+
+
+DRY_STUDY = """
+[study]
+name = "dry"
+tasks = ["demo"]
+variants = ["tfidf-balanced", "judged"]
+seeds = [1]
+
+[variants.judged]
+extends = "tfidf-balanced"
+explainer = {{ name = "llm", params = {{ model = "openai/gpt-4o-mini", api_base = "{url}", backoff_s = 0.01 }} }}
+
+[variants.judged-again]
+extends = "judged"
+explainer = {{ params = {{ concurrency = 1 }} }}
+"""
+
+
+def test_dry_run_sends_nothing_and_says_what_the_cache_already_holds(scripted, tmp_path) -> None:
+    """Before the classifier has run, the gold labels stand in for its predictions; once it has
+    run, its stored predictions decide exactly which posts are sent; once the judged run exists it
+    is reused; and a variant whose prompts are all cached sends nothing. Tokens and cost come from
+    litellm's token counter and price map (gpt-4o-mini is in it); no request reaches the server."""
+    from alexbench.data import load_dataset
+    from alexbench.tasks import load_task
+
+    server = scripted(lambda body, n: Reply(200, {**verdict(True, "1"), "model": body["model"]}))  # as OpenAI does
+    study = tmp_path / "dry.toml"
+    study.write_text(DRY_STUDY.format(url=server.url))
+    env = {**os.environ, "OPENAI_API_KEY": "sk-dry-run-FAKE-never-store-me-999", "PYTHONPATH": str(REPO / "plugins")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run([sys.executable, "-m", "alexbench", *args], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        return proc
+
+    def dry() -> list[dict[str, Any]]:
+        before = len(server.requests)
+        runs = json.loads(cli("grid", str(study), "--dry-run", "--json").stdout)["runs"]
+        assert len(server.requests) == before  # a dry run sends nothing
+        return runs
+
+    test = load_dataset(load_task(REPO / "tasks" / "demo" / "task.toml")).test
+    (plan,) = dry()
+    assert plan["variant"] == "judged" and plan["basis"].startswith("estimate: gold labels")
+    p = plan["plan"]
+    assert p["posts"] == sum(post.label == "1" for post in test) and p["cached"] == 0 and p["to_send"] == p["posts"]
+    assert p["calls"] == p["posts"] and p["completion_tokens_max"] == 128 * p["posts"]
+    assert 300 * p["posts"] < p["prompt_tokens"] < 700 * p["posts"]  # ~450 tokens a prompt
+    from alexbench_llm.client import load_litellm
+
+    price_in, price_out = load_litellm().cost_per_token(model="openai/gpt-4o-mini", prompt_tokens=1, completion_tokens=1)
+    assert p["cost_usd_max"] == pytest.approx(p["prompt_tokens"] * price_in + p["completion_tokens_max"] * price_out)
+    assert not (tmp_path / "results").exists()  # nothing written
+
+    cli("run", "-t", "demo", "-v", "tfidf-balanced", "--seeds", "1")  # the classifier alone
+    (plan,) = dry()
+    clf_run = next((tmp_path / "results" / "runs" / "demo" / "tfidf-balanced").iterdir())
+    predicted = [json.loads(line) for line in (clf_run / "predictions.jsonl").read_text().splitlines()]
+    assert plan["basis"] == f"classifier predictions of run {clf_run.name}"
+    assert plan["plan"]["posts"] == sum(r["split"] == "test" and r["classifier_pred"] == "1" for r in predicted)
+
+    cli("grid", str(study), "--no-progress", "--bootstrap", "20")
+    sent = plan["plan"]["posts"]
+    assert len(server.requests) == sent
+    # The leaderboard's explainer columns: the model's price per 1,000 posts (each scripted reply
+    # is 11 prompt + 7 completion tokens at gpt-4o-mini's price) and its latency percentiles.
+    board = json.loads((tmp_path / "leaderboards" / "demo.json").read_text())
+    row = next(r for r in board["rows"] if r["variant"] == "judged")["explainer"]
+    assert row["cost_per_1000_posts_usd"]["mean"] == pytest.approx(1000 * sent * (11 * price_in + 7 * price_out) / len(test))
+    assert 0 < row["latency_p50_s"]["mean"] <= row["latency_p95_s"]["mean"] < 60
+    markdown = (tmp_path / "leaderboards" / "demo.md").read_text()
+    assert "llm $/1k posts" in markdown and "llm p95 s" in markdown and "llm threshold" not in markdown
+    (plan,) = dry()
+    assert plan["reused"] is True and plan["plan"] is None
+    study.write_text(DRY_STUDY.format(url=server.url).replace('"tfidf-balanced", "judged"]', '"judged-again"]'))
+    (plan,) = dry()
+    assert plan["variant"] == "judged-again" and plan["reused"] is False
+    assert plan["plan"]["cached"] == plan["plan"]["posts"] > 0 and plan["plan"]["to_send"] == 0
+    text = cli("grid", str(study), "--dry-run").stdout
+    assert "openai/gpt-4o-mini: 0 posts to send" in text and "sk-dry-run" not in text

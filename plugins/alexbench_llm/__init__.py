@@ -12,10 +12,12 @@ from alexbench import hookimpl
 
 # 0.2.0: the local server evaluates every prompt from scratch (replies no longer depend on the
 # previous request), so runs and cached replies of 0.1.0 are not reused.
-__version__ = "0.2.0"
+# 0.3.0: local models run in-process with the template prefix's saved state restored before each
+# post (deterministic, not bit-identical to 0.2.0's from-scratch replies); verdict = "score".
+__version__ = "0.3.0"
 
 
 @hookimpl
 def alexbench_register_explainers(registry: Any) -> None:
     registry.add_lazy("llm", "alexbench_llm.explainer:LLMExplainer",
-                      description="LLM checks the predicted label (litellm; local Gemma-3-270M by default)")
+                      description="LLM checks the predicted label (local Gemma-3-270M in-process by default; any litellm model)")

@@ -51,10 +51,18 @@ class CachedReply:
 class ResponseCache:
     """Thread-safe (one connection behind a lock); safe across processes (SQLite WAL)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        """``readonly``: look up only (a dry run); a cache that does not exist yet is empty and is
+        not created."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        if readonly:
+            if self.path.is_file():
+                self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                           check_same_thread=False, timeout=30)
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -62,6 +70,8 @@ class ResponseCache:
             self._db.commit()
 
     def get(self, key: str) -> CachedReply | None:
+        if self._db is None:
+            return None
         with self._lock:
             row = self._db.execute(
                 "SELECT reply, prompt_tokens, completion_tokens, cost_usd, latency_s FROM responses WHERE key = ?",
@@ -69,6 +79,8 @@ class ResponseCache:
         return CachedReply(*row) if row else None
 
     def put(self, key: str, model: str, prompt_hash: str, params: Mapping[str, Any], reply: CachedReply) -> None:
+        if self._db is None:
+            raise RuntimeError("this response cache is read-only")
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -77,12 +89,15 @@ class ResponseCache:
             self._db.commit()
 
     def __len__(self) -> int:
+        if self._db is None:
+            return 0
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            if self._db is not None:
+                self._db.close()
 
     def __enter__(self) -> ResponseCache:
         return self

@@ -1,41 +1,70 @@
 """The LLM explainer (ALEX stage 3): an LLM checks the classifier's label and may flip it.
 
 For each post whose predicted label is in the send policy, the task's prompt template (with
-the predicted label and any extra input filled in) goes to the model through litellm; the
-reply is a JSON ``{"verdict": true|false, "label": ..., "reason": ...}``. A False verdict sets
-the label the template says (``flip_to``) or the one the reply names (``relabel_to``, Task 2);
-an unparsable reply, an invalid label or a failed call keeps the classifier's label and is
-recorded as such. Replies are cached in SQLite under the results cache.
+the predicted label and any extra input filled in) goes to the model; how its verdict is read
+is the ``verdict`` parameter:
+
+* ``generate`` (ALEX, the default) — the model writes a JSON ``{"verdict": true|false, "label":
+  ..., "reason": ...}``; a False verdict sets the label the template says (``flip_to``) or the one
+  the reply names (``relabel_to``, Task 2);
+* ``score`` — the judge reads P(true) and P(false) of the verdict's first token and flips when
+  P(false) / (P(true) + P(false)) >= ``threshold`` (``"dev"``: chosen on the dev split by the
+  task's official metric, see :meth:`LLMExplainer.calibrate`); the reply (label and reason) is
+  generated only for the posts it flips, with the verdict fixed to false.
+
+An unparsable reply, an invalid label or a failed call keeps the classifier's label and is
+recorded as such. Local models (``local/<name>``) run in this process (:mod:`.engine`: the
+template's fixed beginning is evaluated once and its saved state restored for every post);
+any other model goes through litellm. Replies and scores are cached in SQLite under the results
+cache.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import ExitStack
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from alexbench.errors import PluginError
-from alexbench.interfaces import Context, Explainer, Explanation, Post, Prediction
+from alexbench.interfaces import Context, Explainer, ExplainerPlan, Explanation, Post, Prediction
 from alexbench.provenance import package_version
 from alexbench.tasks import TaskSpec
 
 from . import __version__
+from .backends import (
+    SCORE_MAX_TOKENS,
+    SCORE_TOP_LOGPROBS,
+    Backend,
+    LiteLLMBackend,
+    LocalBackend,
+    p_false_norm,
+    read_score,
+)
 from .cache import CachedReply, ResponseCache, cache_key
-from .client import CallResult, CallSettings, complete
+from .calibration import select_threshold
+from .client import CallResult, CallSettings, RateGate
+from .engine import VERDICT_OPEN
 from .parse import UnparsableReply, parse_reply
 from .prompts import PromptTemplate, load_template, messages_hash, template_path
 
 LOCAL_PREFIX = "local/"
 STRUCTURED = ("json_schema", "json_object", "none")
+VERDICTS = ("generate", "score")
+#: The threshold of ``score`` mode when ``threshold = "dev"`` but explain() runs without calibrate().
+UNCALIBRATED_THRESHOLD = 0.5
+#: Marks the post's own fields when a template is rendered to find its fixed beginning.
+_MARK = "\ue000"
 
 
 @dataclass(frozen=True)
 class LLMParams:
-    #: litellm model name, or "local/<name>": the bundled llama.cpp server (started and stopped here).
+    #: litellm model name, or "local/<name>": the bundled llama.cpp model, run in this process.
     model: str = "local/gemma-3-270m"
     #: Server URL for OpenAI-compatible servers (vLLM, llama.cpp, Ollama...); "" = the provider's default.
     api_base: str = ""
@@ -47,6 +76,10 @@ class LLMParams:
     send_labels: str = ""
     #: How structured output is requested: json_schema, json_object or none (prompt only).
     structured: str = "json_schema"
+    #: How the verdict is read: "generate" (the reply's JSON; ALEX) or "score" (P(false) vs threshold).
+    verdict: str = "generate"
+    #: score mode: flip when P(false) >= threshold; "dev" = chosen on the dev split by the official metric.
+    threshold: float | str = "dev"
     temperature: float = 0.0
     seed: int = 0
     max_tokens: int = 128
@@ -55,20 +88,33 @@ class LLMParams:
     retries: int = 4
     backoff_s: float = 0.5
     backoff_max_s: float = 30.0
+    #: The longest Retry-After (s) of a 429 that is waited for; a longer one fails the post.
+    retry_after_max_s: float = 120.0
     concurrency: int = 2
     cache: bool = True
-    #: Local models only: a GGUF file ("" = the bundled Gemma-3-270M), context size, threads (0 = default).
+    #: Local models only: a GGUF file ("" = the bundled Gemma-3-270M), context size, threads (0 =
+    #: llama-cpp-python's default: half the cores for decoding, all for prompts), and whether the
+    #: template's fixed beginning is evaluated once and restored (false: every prompt from scratch).
     gguf: str = ""
     n_ctx: int = 2048
     n_threads: int = 0
+    prefix_reuse: bool = True
 
     def __post_init__(self) -> None:
         if self.structured not in STRUCTURED:
             raise ValueError(f"structured must be one of {', '.join(STRUCTURED)}, got {self.structured!r}")
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {self.verdict!r}")
+        if isinstance(self.threshold, str):
+            if self.threshold != "dev":
+                raise ValueError(f"threshold must be \"dev\" or a number in [0, 1], got {self.threshold!r}")
+        elif isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float)) \
+                or not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"threshold must be \"dev\" or a number in [0, 1], got {self.threshold!r}")
         for name in ("concurrency", "max_tokens", "max_reason_chars"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("retries", "backoff_s", "backoff_max_s", "temperature", "n_threads"):
+        for name in ("retries", "backoff_s", "backoff_max_s", "retry_after_max_s", "temperature", "n_threads"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
         if self.timeout_s <= 0:
@@ -83,16 +129,92 @@ class _Job:
     label: str
     messages: list[dict[str, str]]
     prompt_hash: str
-    key: str
+    prefix: str  # the template's fixed beginning ("" = none: evaluated from scratch, or not local)
+
+
+@dataclass
+class _Outcome:
+    """One request's result for one post, and whether it came from the cache."""
+
+    result: CallResult
+    cached: bool
+    model_latency_s: float | None
+    model_cost_usd: float | None
+
+
+@dataclass
+class _Session:
+    """The cache and (lazily, on the first miss) the model behind one explain() or calibrate()."""
+
+    explainer: LLMExplainer
+    template: PromptTemplate
+    ctx: Context
+    stack: ExitStack
+    cache: ResponseCache | None = None
+    backend: Backend | None = None
+    counts: dict[str, list[int]] = field(default_factory=dict)  # kind -> [from cache, from the model]
+
+    def run(self, jobs: Sequence[_Job], kind: str, description: str) -> dict[str, _Outcome]:
+        ex = self.explainer
+        out: dict[str, _Outcome] = {}
+        misses: list[tuple[_Job, str]] = []
+        for job in jobs:
+            key = ex.request_key(job, kind, self.template)
+            start = time.perf_counter()
+            hit = self.cache.get(key) if self.cache is not None else None
+            if hit is None:
+                misses.append((job, key))
+                continue
+            result = CallResult(hit.reply, 0, time.perf_counter() - start, hit.prompt_tokens, hit.completion_tokens,
+                                0.0 if hit.cost_usd is not None else None)
+            out[job.post.id] = _Outcome(result, True, hit.latency_s, hit.cost_usd)
+        counts = self.counts.setdefault(kind, [0, 0])
+        counts[0] += len(jobs) - len(misses)
+        counts[1] += len(misses)
+        if not misses:
+            return out
+        if self.backend is None:
+            self.backend = ex.backend(self.template, self.stack)
+        backend = self.backend
+
+        def call(job: _Job) -> CallResult:
+            if kind == "score":
+                return backend.score(job.messages, job.prefix, ex.response_format(self.template))
+            return backend.generate(job.messages, job.prefix, ex.response_format(self.template, kind))
+
+        def finish(job: _Job, key: str, result: CallResult) -> None:
+            out[job.post.id] = _Outcome(result, False, result.latency_s - result.waited_s, result.cost_usd)
+            if self.cache is not None and result.reply is not None:
+                self.cache.put(key, ex.model_identity(), job.prompt_hash, ex.request_params(job, kind, self.template),
+                               CachedReply(result.reply, result.prompt_tokens, result.completion_tokens,
+                                           result.cost_usd, result.latency_s - result.waited_s))
+
+        if backend.concurrency <= 1:
+            for job, key in self.ctx.track(misses, description, total=len(misses)):
+                finish(job, key, call(job))
+        else:
+            with ThreadPoolExecutor(max_workers=backend.concurrency) as pool:
+                futures = {pool.submit(call, job): (job, key) for job, key in misses}
+                for future in self.ctx.track(as_completed(futures), description, total=len(futures)):
+                    job, key = futures[future]
+                    finish(job, key, future.result())
+        return out
 
 
 class LLMExplainer(Explainer):
-    """Checks predicted labels with an LLM through litellm (local Gemma-3-270M by default)."""
+    """Checks predicted labels with an LLM (local Gemma-3-270M in-process by default; any model by
+    litellm name)."""
 
     name = "llm"
     version = __version__
     Params = LLMParams
     params: LLMParams
+
+    def __init__(self, params: LLMParams | None = None) -> None:
+        super().__init__(params)
+        self._threshold: float | None = None
+        self._local_sha: str | None = None
+        self._gate = RateGate()
 
     # -- configuration -------------------------------------------------------------------------
     @property
@@ -128,31 +250,43 @@ class LLMExplainer(Explainer):
                               f"{list(ctx.task.labels)}")
         return frozenset(labels)
 
-    def response_format(self, template: PromptTemplate) -> dict[str, Any] | None:
-        schema = {
+    def reply_schema(self, template: PromptTemplate, verdict: bool | None = None) -> dict[str, Any]:
+        """The reply's JSON schema; ``verdict`` fixes the verdict (the reason of a post the score flipped)."""
+        verdict_schema: dict[str, Any] = {"type": "boolean"}
+        if verdict is not None:
+            verdict_schema["enum"] = [verdict]
+        return {
             "type": "object",
             "properties": {
-                "verdict": {"type": "boolean"},
+                "verdict": verdict_schema,
                 "label": {"type": "string", "enum": template.answer_labels()},
                 "reason": {"type": "string", "maxLength": self.params.max_reason_chars},
             },
             "required": ["verdict", "label", "reason"],
             "additionalProperties": False,
         }
+
+    def response_format(self, template: PromptTemplate, kind: str = "generate") -> dict[str, Any] | None:
+        """How the reply is constrained; ``kind = "reason"`` fixes the verdict to false."""
+        schema = self.reply_schema(template, False if kind == "reason" else None)
         if self.params.structured == "json_schema":
             return {"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema, "strict": True}}
         if self.params.structured == "json_object":
             return {"type": "json_object"}
         return None
 
-    def model_identity(self, local_sha256: str | None) -> str:
+    def model_identity(self) -> str:
         """The model as named in the cache key: for a local model, its file's content hash."""
-        if self.is_local and local_sha256:
-            return f"{self.params.model}@sha256:{local_sha256}"
+        if self.is_local:
+            if self._local_sha is None:
+                from .local_model import local_model_sha256
+
+                self._local_sha = local_model_sha256(self.params.gguf)
+            return f"{self.params.model}@sha256:{self._local_sha}"
         return self.params.model
 
     def generation_params(self, template: PromptTemplate) -> dict[str, Any]:
-        """Everything besides model and prompt that can change the reply (the cache key's part)."""
+        """Everything besides model and prompt that can change a ``generate`` reply (the cache key's part)."""
         p = self.params
         out: dict[str, Any] = {"temperature": p.temperature, "seed": p.seed, "max_tokens": p.max_tokens,
                                "response_format": self.response_format(template)}
@@ -161,101 +295,188 @@ class LLMExplainer(Explainer):
         if self.is_local:
             out["n_ctx"] = p.n_ctx
             # The local engine's own version and mode: another llama.cpp build may reply differently,
-            # and replies cached before each prompt was evaluated from scratch depended on order.
+            # and how the prompt was evaluated (prefix state restored, or from scratch) changes the
+            # numbers a little. Replies of alexbench_llm < 0.3 (behind an HTTP server) are not reused.
             engine = package_version("llama_cpp_python") or "not installed"
-            out["engine"] = f"llama-cpp-python {engine}; prompt evaluated from scratch"
+            mode = "template prefix state restored" if p.prefix_reuse else "prompt evaluated from scratch"
+            out["engine"] = f"llama-cpp-python {engine} in-process; {mode}"
         return out
 
-    # -- the work ----------------------------------------------------------------------------
-    def explain(self, posts: Sequence[Post], prediction: Prediction, ctx: Context) -> list[Explanation]:
-        if len(posts) != len(prediction.labels):
-            raise PluginError(f"explainer llm: {len(posts)} posts but {len(prediction.labels)} predictions")
+    def request_params(self, job: _Job, kind: str, template: PromptTemplate) -> dict[str, Any]:
+        """The cache key's parameters of one request (``generate``, ``score`` or ``reason``)."""
+        out = self.generation_params(template)
+        if job.prefix:
+            out["prefix_sha256"] = hashlib.sha256(job.prefix.encode()).hexdigest()
+        if kind == "score":
+            out.pop("response_format")
+            out["kind"] = "score"
+            if self.is_local:
+                out.pop("max_tokens")
+                out["opening"] = VERDICT_OPEN
+            else:
+                out.update(max_tokens=min(self.params.max_tokens, SCORE_MAX_TOKENS), top_logprobs=SCORE_TOP_LOGPROBS,
+                           response_format=self.response_format(template))
+        elif kind == "reason":
+            out["kind"] = "reason"
+            out["response_format"] = self.response_format(template, "reason")
+        return out
+
+    def request_key(self, job: _Job, kind: str, template: PromptTemplate) -> str:
+        return cache_key(self.model_identity(), job.prompt_hash, self.request_params(job, kind, template))
+
+    # -- requests ------------------------------------------------------------------------------
+    def prefix(self, template: PromptTemplate, label: str, ctx: Context) -> str:
+        """The fixed beginning of every prompt of ``label``: the rendered template up to the first
+        field of the post itself (its text, label or extra inputs). "" for hosted models, or when
+        prefix reuse is off."""
+        if not (self.is_local and self.params.prefix_reuse):
+            return ""
+        from .engine import render_plain
+
+        marked = Post("", _MARK, None, {k: _MARK for k in ctx.task.extra_keys})
+        fields_first = template.messages(marked, label)
+        text = render_plain(fields_first)
+        return text[:text.index(_MARK)] if _MARK in text else ""
+
+    def _jobs(self, template: PromptTemplate, posts: Sequence[Post], labels: Sequence[str], ctx: Context) -> list[_Job]:
+        if len(posts) != len(labels):
+            raise PluginError(f"explainer llm: {len(posts)} posts but {len(labels)} predictions")
         ids = [p.id for p in posts]
         if len(set(ids)) != len(ids):
             raise PluginError("explainer llm: post ids are not unique; results are matched to posts by id")
-        template = self.template(ctx)
         send = self.send_policy(template, ctx)
-        local_sha = None
-        if self.is_local:
-            from .local_model import local_model_sha256
-
-            local_sha = local_model_sha256(self.params.gguf)
-        model_id = self.model_identity(local_sha)
-        gen = self.generation_params(template)
-        jobs: dict[str, _Job] = {}
-        for post, label in zip(posts, prediction.labels):
+        prefixes: dict[str, str] = {}
+        jobs = []
+        for post, label in zip(posts, labels):
             if label in send:
+                if label not in prefixes:
+                    prefixes[label] = self.prefix(template, label, ctx)
                 messages = template.messages(post, label)
-                phash = messages_hash(messages)
-                jobs[post.id] = _Job(post, label, messages, phash, cache_key(model_id, phash, gen))
-        ctx.log(f"explainer llm: model {self.params.model}, template {template.path} (sha256 "
-                f"{template.sha256[:12]}), sending {len(jobs)} of {len(posts)} posts (labels {sorted(send)})")
+                jobs.append(_Job(post, label, messages, messages_hash(messages), prefixes[label]))
+        return jobs
 
-        results: dict[str, tuple[CallResult, bool]] = {}
+    def backend(self, template: PromptTemplate, stack: ExitStack) -> Backend:
+        p = self.params
+        if self.is_local:
+            from .engine import shared_engine
+            from .local_model import resolve_local_model
+
+            local_model = resolve_local_model(p.gguf)  # assembles the bundled GGUF on first use
+            engine = shared_engine(str(local_model.path), n_ctx=p.n_ctx, n_threads=p.n_threads)
+            return LocalBackend(engine, temperature=p.temperature, seed=p.seed, max_tokens=p.max_tokens,
+                                use_grammar=p.structured != "none")
+        settings = CallSettings(model=p.model, api_base=p.api_base, api_key_env=p.api_key_env,
+                                temperature=p.temperature, seed=p.seed, max_tokens=p.max_tokens, timeout_s=p.timeout_s,
+                                retries=p.retries, backoff_s=p.backoff_s, backoff_max_s=p.backoff_max_s,
+                                retry_after_max_s=p.retry_after_max_s, gate=self._gate)
+        return LiteLLMBackend(settings, p.concurrency)
+
+    @contextmanager
+    def _session(self, template: PromptTemplate, ctx: Context, *, readonly: bool = False) -> Iterator[_Session]:
         with ExitStack() as stack:
             cache = None
             if self.params.cache and ctx.cache_dir is not None:
-                cache = stack.enter_context(ResponseCache(Path(ctx.cache_dir) / "llm" / "responses.sqlite"))
-            misses: list[_Job] = []
-            for job in jobs.values():
-                start = time.perf_counter()
-                hit = cache.get(job.key) if cache is not None else None
-                if hit is None:
-                    misses.append(job)
-                else:
-                    results[job.post.id] = (CallResult(hit.reply, 0, time.perf_counter() - start, hit.prompt_tokens,
-                                                       hit.completion_tokens, 0.0 if hit.cost_usd is not None else None),
-                                            True)
-            if misses:
-                settings = self._settings(template, stack)
-                with ThreadPoolExecutor(max_workers=self.params.concurrency) as pool:
-                    futures = {pool.submit(complete, settings, job.messages): job for job in misses}
-                    for future in ctx.track(as_completed(futures), "LLM explainer", total=len(futures)):
-                        job = futures[future]
-                        result = future.result()
-                        results[job.post.id] = (result, False)
-                        if cache is not None and result.reply is not None:
-                            cache.put(job.key, model_id, job.prompt_hash, gen, CachedReply(
-                                result.reply, result.prompt_tokens, result.completion_tokens, result.cost_usd,
-                                result.latency_s))
-            ctx.log(f"explainer llm: {len(jobs) - len(misses)} replies from the cache, {len(misses)} from the model")
+                cache = stack.enter_context(ResponseCache(Path(ctx.cache_dir) / "llm" / "responses.sqlite",
+                                                          readonly=readonly))
+            yield _Session(self, template, ctx, stack, cache)
 
+    # -- calibration on dev --------------------------------------------------------------------
+    def calibrate(self, posts: Sequence[Post], prediction: Prediction, ctx: Context,
+                  objective: Callable[[Sequence[str]], float]) -> dict[str, Any] | None:
+        """``score`` mode: the threshold, chosen on the dev split by the task's official metric
+        (the judge scores the dev posts it would be sent; see :mod:`.calibration`)."""
+        self._threshold = None
+        p = self.params
+        if p.verdict != "score":
+            return None
+        if p.threshold != "dev":
+            self._threshold = float(p.threshold)
+            return {"threshold": self._threshold, "tuned_on_dev": False}
+        start = time.perf_counter()
+        template = self.template(ctx)
+        jobs = self._jobs(template, posts, prediction.labels, ctx)
+        with self._session(template, ctx) as session:
+            scores = session.run(jobs, "score", "LLM judge: dev scores")
+            new_labels: dict[str, str | None] = {}
+            if template.flip_to is not None:
+                new_labels = {j.post.id: template.new_label_for_false(j.label, None)[0] for j in jobs}
+            else:  # the label a flip gives comes from the reply: ask for every scored dev post
+                scored_jobs = [j for j in jobs if read_score(scores[j.post.id].result.reply) is not None]
+                reasons = session.run(scored_jobs, "reason", "LLM judge: dev labels")
+                for job in scored_jobs:
+                    try:
+                        label = parse_reply(reasons[job.post.id].result.reply).label
+                    except UnparsableReply:
+                        label = None
+                    new_labels[job.post.id] = template.new_label_for_false(job.label, label)[0]
+        index = {post.id: i for i, post in enumerate(posts)}
+        scored = []
+        for job in jobs:
+            score = read_score(scores[job.post.id].result.reply)
+            new = new_labels.get(job.post.id)
+            if score is not None and new is not None:
+                scored.append((index[job.post.id], p_false_norm(score), new))
+        choice = select_threshold(prediction.labels, scored, objective)
+        self._threshold = choice.threshold
+        ctx.log(f"explainer llm: threshold {choice.threshold:.4f} chosen on dev ({len(scored)} posts scored, "
+                f"{choice.flips} flips; official metric {choice.objective_without_flips:.4f} -> {choice.objective:.4f})")
+        costs = [o.model_cost_usd for o in scores.values() if o.model_cost_usd is not None]
+        return {**choice.to_dict(), "tuned_on_dev": True, "dev_sent": len(jobs),
+                "dev_unscored": len(jobs) - len(scored), "seconds": round(time.perf_counter() - start, 3),
+                "dev_cost_usd": sum(costs) if costs else None,
+                "requests": {kind: {"cache": c[0], "model": c[1]} for kind, c in session.counts.items()}}
+
+    def threshold_in_use(self) -> tuple[float, str]:
+        if self._threshold is not None:
+            return self._threshold, "dev" if self.params.threshold == "dev" else "parameter"
+        if self.params.threshold != "dev":
+            return float(self.params.threshold), "parameter"
+        return UNCALIBRATED_THRESHOLD, "default (not calibrated on dev)"
+
+    # -- the work ----------------------------------------------------------------------------
+    def explain(self, posts: Sequence[Post], prediction: Prediction, ctx: Context) -> list[Explanation]:
+        template = self.template(ctx)
+        jobs = self._jobs(template, posts, prediction.labels, ctx)
+        by_id = {job.post.id: job for job in jobs}
+        send = self.send_policy(template, ctx)
+        ctx.log(f"explainer llm: model {self.params.model}, verdict {self.params.verdict}, template {template.path} "
+                f"(sha256 {template.sha256[:12]}), sending {len(jobs)} of {len(posts)} posts (labels {sorted(send)})")
+        with self._session(template, ctx) as session:
+            if self.params.verdict == "generate":
+                results = session.run(jobs, "generate", "LLM explainer")
+                made = {job.post.id: self._generated(job, results[job.post.id], template) for job in jobs}
+                hits, calls = session.counts.get("generate", [0, 0])
+                ctx.log(f"explainer llm: {hits} replies from the cache, {calls} from the model")
+            else:
+                made = self._scored(jobs, session, template, ctx)
         out = []
         for post, label in zip(posts, prediction.labels):
-            job = jobs.get(post.id)
-            if job is None:
-                out.append(Explanation(post.id, label, label, "not_sent"))
-            else:
-                result, cached = results[post.id]
-                out.append(self._explanation(job, result, cached, template))
+            out.append(made[post.id] if post.id in by_id else Explanation(post.id, label, label, "not_sent"))
         return out
 
-    def _settings(self, template: PromptTemplate, stack: ExitStack) -> CallSettings:
-        p = self.params
-        model, api_base, literal_key = p.model, p.api_base, ""
-        if self.is_local:
-            from .local_model import resolve_local_model
-            from .server import LocalServer
+    def _details(self, job: _Job, template: PromptTemplate, outcomes: Sequence[_Outcome]) -> dict[str, Any]:
+        def total(values: list[Any]) -> Any:
+            return None if any(v is None for v in values) else sum(values)
 
-            local_model = resolve_local_model(p.gguf)  # assembles the bundled GGUF on first use
-            name = p.model[len(LOCAL_PREFIX):]
-            server = stack.enter_context(LocalServer(str(local_model.path), name=name, n_ctx=p.n_ctx,
-                                                     n_threads=p.n_threads))
-            model, api_base, literal_key = f"openai/{name}", server.api_base, "no-key-local-server"
-        return CallSettings(model=model, api_base=api_base, api_key_env=p.api_key_env, temperature=p.temperature,
-                            seed=p.seed, max_tokens=p.max_tokens, timeout_s=p.timeout_s, retries=p.retries,
-                            backoff_s=p.backoff_s, backoff_max_s=p.backoff_max_s,
-                            response_format=self.response_format(template), api_key_literal=literal_key,
-                            zero_cost=self.is_local)
-
-    def _explanation(self, job: _Job, result: CallResult, cached: bool, template: PromptTemplate) -> Explanation:
-        details: dict[str, Any] = {
+        results = [o.result for o in outcomes]
+        return {
             "prompt_hash": job.prompt_hash, "template_sha256": template.sha256, "model": self.params.model,
-            "raw": result.reply, "latency_s": round(result.latency_s, 6),
-            "prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
-            "cost_usd": result.cost_usd, "cached": cached, "attempts": result.attempts, "error": result.error,
-            "reply_label": None,
+            "verdict_mode": self.params.verdict, "raw": None,
+            "latency_s": round(sum(r.latency_s for r in results), 6),
+            "model_latency_s": None if total([o.model_latency_s for o in outcomes]) is None
+            else round(total([o.model_latency_s for o in outcomes]), 6),
+            "prompt_tokens": total([r.prompt_tokens for r in results]),
+            "completion_tokens": total([r.completion_tokens for r in results]),
+            "cost_usd": total([r.cost_usd for r in results]),
+            "model_cost_usd": total([o.model_cost_usd for o in outcomes]),
+            "cached": all(o.cached for o in outcomes), "attempts": sum(r.attempts for r in results),
+            "error": next((r.error for r in results if r.error), None), "reply_label": None,
         }
+
+    def _generated(self, job: _Job, outcome: _Outcome, template: PromptTemplate) -> Explanation:
+        result = outcome.result
+        details = self._details(job, template, [outcome])
+        details["raw"] = result.reply
         old = job.label
         if result.reply is None:
             return Explanation(job.post.id, old, old, "failed", None, "", details)
@@ -272,3 +493,125 @@ class LLMExplainer(Explainer):
             details["error"] = f"unparsable: {why}"
             return Explanation(job.post.id, old, old, "unparsable", None, parsed.reason, details)
         return Explanation(job.post.id, old, new, "ok", False, parsed.reason, details)
+
+    def _scored(self, jobs: Sequence[_Job], session: _Session, template: PromptTemplate,
+                ctx: Context) -> dict[str, Explanation]:
+        threshold, source = self.threshold_in_use()
+        scores = session.run(jobs, "score", "LLM judge: scores")
+        flipped = []
+        for job in jobs:
+            score = read_score(scores[job.post.id].result.reply)
+            if score is not None and p_false_norm(score) >= threshold:
+                flipped.append(job)
+        reasons = session.run(flipped, "reason", "LLM judge: reasons of flips")
+        counts = {kind: session.counts.get(kind, [0, 0]) for kind in ("score", "reason")}
+        ctx.log(f"explainer llm: threshold {threshold:.4f} ({source}); scores: {counts['score'][0]} from the cache, "
+                f"{counts['score'][1]} from the model; reasons of {len(flipped)} flips: {counts['reason'][0]} from "
+                f"the cache, {counts['reason'][1]} from the model")
+        made: dict[str, Explanation] = {}
+        for job in jobs:
+            outcome = scores[job.post.id]
+            reason = reasons.get(job.post.id)
+            details = self._details(job, template, [outcome] + ([reason] if reason else []))
+            old = job.label
+            score = read_score(outcome.result.reply)
+            details.update(threshold=threshold, threshold_source=source, p_true=None, p_false=None,
+                           p_false_norm=None)
+            if outcome.result.reply is None:
+                made[job.post.id] = Explanation(job.post.id, old, old, "failed", None, "", details)
+                continue
+            if score is None:
+                details["error"] = f"unparsable: no verdict probabilities ({outcome.result.reply[:200]})"
+                made[job.post.id] = Explanation(job.post.id, old, old, "unparsable", None, "", details)
+                continue
+            p_f = p_false_norm(score)
+            details.update(p_true=score[0], p_false=score[1], p_false_norm=p_f)
+            if reason is None:  # below the threshold: the label holds; no reply was generated
+                made[job.post.id] = Explanation(job.post.id, old, old, "ok", True, "", details)
+                continue
+            details["raw"] = reason.result.reply
+            text, label, problem = "", None, ""
+            if reason.result.reply is None:
+                problem = f"reason: {reason.result.error}"
+            else:
+                try:
+                    parsed = parse_reply(reason.result.reply)
+                    text, label = parsed.reason, parsed.label
+                except UnparsableReply as exc:
+                    problem = f"reason unparsable: {exc}"
+            details["reply_label"] = label
+            new, why = template.new_label_for_false(old, label)
+            if new is None:  # relabel_to templates: the new label must come from the reply
+                details["error"] = f"unparsable: {problem or why}"
+                made[job.post.id] = Explanation(job.post.id, old, old, "unparsable", None, text, details)
+                continue
+            if problem:
+                details["error"] = problem
+            made[job.post.id] = Explanation(job.post.id, old, new, "ok", False, text, details)
+        return made
+
+    # -- a dry run -----------------------------------------------------------------------------
+    def plan(self, posts: Sequence[Post], prediction: Prediction, ctx: Context,
+             dev: Sequence[Post] = (), dev_prediction: Prediction | None = None) -> ExplainerPlan:
+        """What explain() (and, in ``score`` mode with ``threshold = "dev"``, calibrate()) would send:
+        posts, how many answers the cache already holds, tokens and an upper bound of the cost."""
+        p = self.params
+        template = self.template(ctx)
+        jobs = self._jobs(template, posts, prediction.labels, ctx)
+        if p.verdict == "score" and p.threshold == "dev" and dev_prediction is not None:
+            jobs += self._jobs(template, dev, dev_prediction.labels, ctx)
+        first = "generate" if p.verdict == "generate" else "score"
+        with self._session(template, ctx, readonly=True) as session:
+            cached = [j for j in jobs if session.cache is not None and session.cache.get(
+                self.request_key(j, first, template)) is not None]
+        cached_ids = {id(j) for j in cached}
+        todo = [j for j in jobs if id(j) not in cached_ids]
+        per_call = p.max_tokens
+        if p.verdict == "score":  # scores: no decoding locally, a few tokens hosted; reasons only for flips
+            per_call = (0 if self.is_local else min(p.max_tokens, SCORE_MAX_TOKENS)) + p.max_tokens
+        prompt_tokens = self._count_tokens([j.messages for j in todo])
+        calls = len(todo) * (1 if p.verdict == "generate" else 2)
+        completion_max = len(todo) * per_call
+        cost: float | None = 0.0 if self.is_local else None
+        if not self.is_local and prompt_tokens is not None:
+            reason_prompts = prompt_tokens if p.verdict == "score" else 0  # a flip's reason sends the prompt again
+            cost = _price(p.model, prompt_tokens + reason_prompts, completion_max)
+        notes = ["local model, no charge" if self.is_local else
+                 ("" if cost is not None else "not in litellm's price map, cost unknown")]
+        if p.verdict == "score":
+            notes.append("score verdict: a reason (another call) only for each flip, counted as if every post flipped")
+        note = "; ".join(n for n in notes if n)
+        return ExplainerPlan(model=p.model, posts=len(jobs), cached=len(cached), to_send=len(todo), calls=calls,
+                             prompt_tokens=prompt_tokens, completion_tokens_max=completion_max, cost_usd_max=cost,
+                             note=note)
+
+    def _count_tokens(self, prompts: Sequence[list[dict[str, str]]]) -> int | None:
+        if not prompts:
+            return 0
+        if self.is_local:
+            from .engine import render_plain, vocab_tokenizer
+            from .local_model import resolve_local_model
+
+            tokenize = vocab_tokenizer(str(resolve_local_model(self.params.gguf).path))
+            return sum(len(tokenize(render_plain(m))) for m in prompts)
+        from .client import load_litellm
+
+        litellm = load_litellm()
+        try:
+            return sum(int(litellm.token_counter(model=self.params.model, messages=m)) for m in prompts)
+        except Exception:  # noqa: BLE001 - a model litellm cannot count for
+            return None
+
+
+def _price(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
+    """litellm's price of these tokens (its bundled price map, read offline), None when unknown."""
+    from .client import load_litellm
+
+    litellm = load_litellm()
+    try:
+        prompt_cost, completion_cost = litellm.cost_per_token(model=model, prompt_tokens=prompt_tokens,
+                                                              completion_tokens=completion_tokens)
+    except Exception:  # noqa: BLE001 - not in the price map
+        return None
+    total = float(prompt_cost) + float(completion_cost)
+    return total if math.isfinite(total) else None

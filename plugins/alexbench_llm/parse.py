@@ -9,7 +9,9 @@ and the caller keeps the classifier's label.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import math
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,3 +73,42 @@ def parse_reply(text: str | None) -> ParsedReply:
     if any(p.verdict != found[0].verdict for p in found[1:]):
         raise UnparsableReply("the reply holds JSON objects with contradicting verdicts")
     return found[0]
+
+
+_VALUE_START = re.compile(r'"verdict"\s*:\s*(\S*)$', re.IGNORECASE)
+_WORD = re.compile(r'"?([A-Za-z]+)')
+
+
+def _value_prefix(text: str) -> str | None:
+    """The start of the verdict's value when ``text`` ends in or just after it
+    (``...{"verdict": tr`` -> ``tr``, ``...{"verdict": true,`` -> ``true``); None before it."""
+    match = _VALUE_START.search(text)
+    if match is None or not match.group(1):
+        return None
+    word = _WORD.match(match.group(1))
+    return word.group(1).lower() if word else ""
+
+
+def verdict_probs(logprobs: Sequence[tuple[str, float, Sequence[tuple[str, float]]]]) -> tuple[float, float] | None:
+    """P(true) and P(false) of a generated JSON reply's verdict, from its token logprobs: at the
+    token where the verdict's value starts, the probabilities of that token and its alternatives
+    whose text begins ``true`` or ``false`` (with any spacing). None when the reply never reaches a
+    verdict value, or no alternative there is either word."""
+    text = ""
+    for token, logprob, alternatives in logprobs:
+        start = _value_prefix(text + token)
+        if start:  # this token holds the value's first character(s)
+            seen: dict[str, float] = {alt: lp for alt, lp in alternatives}
+            seen.setdefault(token, logprob)
+            p_true = p_false = 0.0
+            for alt, lp in seen.items():
+                value = _value_prefix(text + alt)
+                if not value:
+                    continue
+                if "true".startswith(value) or value == "true":
+                    p_true += math.exp(lp)
+                elif "false".startswith(value) or value == "false":
+                    p_false += math.exp(lp)
+            return (p_true, p_false) if p_true + p_false > 0 else None
+        text += token
+    return None

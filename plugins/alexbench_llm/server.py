@@ -1,4 +1,4 @@
-"""A minimal OpenAI-compatible HTTP server around llama-cpp-python (standard library only).
+"""A minimal OpenAI-compatible HTTP server around the local engine (standard library only).
 
 ``llama_cpp.server`` needs FastAPI/uvicorn, which alexbench does not install; this serves the
 two endpoints litellm's ``openai/<model>`` provider uses, plus a health check:
@@ -6,15 +6,19 @@ two endpoints litellm's ``openai/<model>`` provider uses, plus a health check:
 * ``POST /v1/chat/completions`` — messages → one completion. ``response_format`` with a JSON
   schema (``{"type": "json_schema", "json_schema": {"schema": ...}}`` or ``{"type":
   "json_object", "schema": ...}``) or a ``grammar`` (GBNF, as llama.cpp's own server takes)
-  constrains the output; temperature, seed, max_tokens and stop are honoured.
+  constrains the output; temperature, seed, max_tokens and stop are honoured, and ``logprobs``
+  with ``top_logprobs`` returns each generated token's logprob and alternatives as OpenAI does
+  (what the LLM explainer's ``score`` verdict reads from hosted models).
 * ``GET /v1/models`` and ``GET /health``.
 
-Prompt formats: ``plain`` (default, for base models such as the bundled Gemma-3-270M) writes
-the messages' contents one after another, separated by blank lines, as a completion prompt;
-``chat`` applies the GGUF's own chat template (for instruction-tuned models).
+Every prompt is evaluated from scratch (:class:`alexbench_llm.engine.LocalEngine` with no prefix),
+so a reply depends on its request only. Prompt formats: ``plain`` (default, for base models such
+as the bundled Gemma-3-270M) writes the messages' contents one after another, separated by blank
+lines, as a completion prompt; ``chat`` applies the GGUF's own chat template.
 
-Run it yourself with ``python -m alexbench_llm.server --model file.gguf --port 8080``; the LLM
-explainer starts one on 127.0.0.1 (free port) for its ``local/...`` models and stops it after.
+Run it with ``python -m alexbench_llm.server --model file.gguf --port 8080`` and point the
+explainer at it (``model = "openai/<name>"``, ``api_base``). The explainer's own ``local/...``
+models do not need it: they run in the explainer's process.
 """
 
 from __future__ import annotations
@@ -37,82 +41,56 @@ from typing import Any
 
 from alexbench.errors import AlexbenchError
 
+from .engine import LocalEngine, render_plain, response_format_grammar
+
 READY_PREFIX = "LISTENING "
 
-
-def render_plain(messages: list[Mapping[str, Any]]) -> str:
-    return "\n\n".join(str(m.get("content") or "") for m in messages)
+__all__ = ["READY_PREFIX", "Engine", "LocalServer", "make_server", "render_plain"]
 
 
 class Engine:
-    """One llama.cpp model; calls are serialised (a llama_cpp.Llama is not thread-safe)."""
+    """The server's model: a :class:`LocalEngine` answering OpenAI-style request bodies."""
 
     def __init__(self, model_path: str, *, name: str, n_ctx: int = 2048, n_threads: int = 0,
                  prompt_format: str = "plain") -> None:
-        from llama_cpp import Llama
-
-        self.name, self.prompt_format = name, prompt_format
-        self.llm = Llama(model_path=model_path, n_ctx=n_ctx, n_threads=n_threads or None, seed=0, verbose=False)
-        self._lock = threading.Lock()
-        self._grammars: dict[str, Any] = {}
-
-    def _grammar(self, body: Mapping[str, Any]) -> Any:
-        from llama_cpp import LlamaGrammar
-        from llama_cpp.llama_grammar import JSON_GBNF, json_schema_to_gbnf
-
-        gbnf = body.get("grammar")
-        fmt = body.get("response_format") or {}
-        if not gbnf and isinstance(fmt, Mapping):
-            schema = None
-            if fmt.get("type") == "json_schema":
-                schema = (fmt.get("json_schema") or {}).get("schema")
-            elif fmt.get("type") == "json_object":
-                schema = fmt.get("schema")
-                if schema is None:
-                    gbnf = JSON_GBNF
-            if schema is not None:
-                rules = json_schema_to_gbnf(json.dumps(schema))
-                # Allow one optional space before the object: after "Answer:" a model may write " {".
-                gbnf = rules.replace("root ::=", "json-root ::=", 1) + '\nroot ::= " "? json-root\n'
-        if not gbnf:
-            return None
-        if gbnf not in self._grammars:
-            self._grammars[gbnf] = LlamaGrammar.from_string(gbnf, verbose=False)
-        return self._grammars[gbnf]
+        self.name = name
+        self.local = LocalEngine(model_path, n_ctx=n_ctx, n_threads=n_threads, prompt_format=prompt_format)
 
     def chat(self, body: Mapping[str, Any]) -> dict[str, Any]:
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
             raise ValueError("'messages' must be a non-empty list")
         stop = body.get("stop")
-        kwargs = {
-            "max_tokens": int(body.get("max_tokens") or body.get("max_completion_tokens") or 256),
-            "temperature": float(body.get("temperature", 0.0) or 0.0),
-            "seed": int(body["seed"]) if body.get("seed") is not None else None,
-            "stop": [stop] if isinstance(stop, str) else (stop or []),
-        }
-        with self._lock:
-            grammar = self._grammar(body)
-            # Evaluate every prompt from scratch. llama-cpp-python otherwise reuses the KV cache of
-            # the longest prefix shared with the previous prompt, and the suffix evaluated in other
-            # batches gives slightly different logits: measured here, one demo post's verdict was
-            # False alone and True after 20 of 25 other posts. A reply must depend on its prompt
-            # only (the response cache is keyed by it); the cost is ~0.4 s a post on 2 CPU cores.
-            self.llm.reset()
-            if self.prompt_format == "chat":
-                out = self.llm.create_chat_completion(messages=messages, grammar=grammar, **kwargs)
-                text = out["choices"][0]["message"]["content"] or ""
-            else:
-                out = self.llm.create_completion(render_plain(messages), grammar=grammar, **kwargs)
-                text = out["choices"][0]["text"]
+        top = body.get("top_logprobs")
+        want_logprobs = bool(body.get("logprobs"))
+        if top is not None and (isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= 20):
+            raise ValueError("'top_logprobs' must be an integer from 0 to 20")
+        fmt = body.get("response_format")
+        out = self.local.complete(
+            self.local.render(messages), prefix="",
+            grammar=response_format_grammar(fmt if isinstance(fmt, Mapping) else None, body.get("grammar")),
+            max_tokens=int(body.get("max_tokens") or body.get("max_completion_tokens") or 256),
+            temperature=float(body.get("temperature", 0.0) or 0.0),
+            seed=int(body["seed"]) if body.get("seed") is not None else None,
+            stop=[stop] if isinstance(stop, str) else (stop or []),
+            top_logprobs=max(1, int(top or 0)) if want_logprobs else None)
+        choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": out.text},
+                                  "finish_reason": out.finish_reason, "logprobs": None}
+        if want_logprobs and out.logprobs is not None:
+            def entry(token: str, logprob: float) -> dict[str, Any]:
+                return {"token": token, "logprob": logprob, "bytes": list(token.encode("utf-8"))}
+
+            choice["logprobs"] = {"content": [
+                {**entry(token, lp), "top_logprobs": [entry(t, alp) for t, alp in alts[:int(top or 0)]]}
+                for token, lp, alts in out.logprobs]}
         return {
-            "id": out.get("id", "chatcmpl-local"),
+            "id": f"chatcmpl-local-{time.time_ns()}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": str(body.get("model") or self.name),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                         "finish_reason": out["choices"][0].get("finish_reason") or "stop"}],
-            "usage": out.get("usage", {}),
+            "choices": [choice],
+            "usage": {"prompt_tokens": out.prompt_tokens, "completion_tokens": out.completion_tokens,
+                      "total_tokens": out.prompt_tokens + out.completion_tokens},
         }
 
 
@@ -177,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0, help="0 = a free port (printed on stdout)")
     ap.add_argument("--n-ctx", type=int, default=2048)
-    ap.add_argument("--n-threads", type=int, default=0, help="0 = llama.cpp's default")
+    ap.add_argument("--n-threads", type=int, default=0, help="0 = llama-cpp-python's default")
     ap.add_argument("--prompt-format", choices=("plain", "chat"), default="plain")
     args = ap.parse_args(argv)
     from .local_model import BUNDLED_NAME, resolve_local_model
@@ -198,7 +176,9 @@ def main(argv: list[str] | None = None) -> None:
 
 class LocalServer:
     """Starts ``python -m alexbench_llm.server`` on 127.0.0.1 (a free port), waits until it
-    answers its health check, and stops it on exit. ``api_base`` is the URL for litellm."""
+    answers its health check, and stops it on exit. ``api_base`` is the URL for litellm. (The
+    explainer's ``local/...`` models run in-process; this is for reaching the local model the way
+    a hosted one is reached, e.g. in tests and benchmarks.)"""
 
     def __init__(self, gguf: str = "", *, name: str = "", n_ctx: int = 2048, n_threads: int = 0,
                  startup_timeout_s: float = 120.0) -> None:

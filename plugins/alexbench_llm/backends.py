@@ -1,0 +1,126 @@
+"""Where the explainer's requests go: the local engine in this process, or any model through litellm.
+
+Both answer two kinds of request for one prompt (the chat messages of one post):
+
+* ``generate`` — the reply's text (JSON constrained by ``response_format`` when the model can);
+* ``score`` — P(true) and P(false) of the verdict's first token, as the JSON text
+  ``{"p_true": ..., "p_false": ...}`` (so scores are cached like replies). The local engine reads
+  them from one forward pass over the prompt and ``{"verdict":``; through litellm the reply is
+  generated with ``logprobs`` (a few tokens, enough to reach the verdict's value) and the
+  probabilities are read at the token where the value starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from .client import CallResult, CallSettings, LLMConfigError, complete
+from .engine import VERDICT_OPEN, LocalEngine, response_format_grammar
+from .parse import verdict_probs
+
+#: Tokens a hosted model may generate in ``score`` mode: enough for ``{"verdict": false``.
+SCORE_MAX_TOKENS = 16
+#: Alternatives asked for at each generated token in ``score`` mode (OpenAI allows up to 20).
+SCORE_TOP_LOGPROBS = 5
+
+
+def score_reply(p_true: float | None, p_false: float | None, error: str = "") -> str:
+    body: dict[str, Any] = {"p_true": p_true, "p_false": p_false}
+    if error:
+        body["error"] = error
+    return json.dumps(body, sort_keys=True)
+
+
+def read_score(reply: str | None) -> tuple[float, float] | None:
+    """(p_true, p_false) of a ``score`` reply, or None when the reply holds none."""
+    if not reply:
+        return None
+    try:
+        body = json.loads(reply)
+    except json.JSONDecodeError:
+        return None
+    p_true, p_false = body.get("p_true"), body.get("p_false")
+    if not isinstance(p_true, (int, float)) or not isinstance(p_false, (int, float)) or p_true + p_false <= 0:
+        return None
+    return float(p_true), float(p_false)
+
+
+def p_false_norm(score: tuple[float, float]) -> float:
+    p_true, p_false = score
+    return p_false / (p_true + p_false)
+
+
+class Backend(Protocol):
+    #: Requests this backend can serve at once (the local engine answers one at a time).
+    concurrency: int
+
+    def generate(self, messages: Sequence[Mapping[str, str]], prefix: str,
+                 response_format: Mapping[str, Any] | None) -> CallResult: ...
+
+    def score(self, messages: Sequence[Mapping[str, str]], prefix: str,
+              response_format: Mapping[str, Any] | None) -> CallResult: ...
+
+
+class LocalBackend:
+    """The in-process llama.cpp engine; ``prefix`` is the template's fixed beginning ("" = the
+    prompt is evaluated from scratch)."""
+
+    concurrency = 1
+
+    def __init__(self, engine: LocalEngine, *, temperature: float, seed: int, max_tokens: int,
+                 use_grammar: bool) -> None:
+        self.engine, self.temperature, self.seed, self.max_tokens = engine, temperature, seed, max_tokens
+        self.use_grammar = use_grammar
+
+    def generate(self, messages: Sequence[Mapping[str, str]], prefix: str,
+                 response_format: Mapping[str, Any] | None) -> CallResult:
+        start = time.perf_counter()
+        try:
+            grammar = response_format_grammar(response_format) if self.use_grammar else None
+            out = self.engine.complete(self.engine.render(messages), prefix=prefix, grammar=grammar,
+                                       max_tokens=self.max_tokens, temperature=self.temperature, seed=self.seed)
+        except (ValueError, RuntimeError) as exc:
+            return CallResult(None, 1, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}")
+        return CallResult(out.text, 1, time.perf_counter() - start, out.prompt_tokens, out.completion_tokens, 0.0)
+
+    def score(self, messages: Sequence[Mapping[str, str]], prefix: str,
+              response_format: Mapping[str, Any] | None = None) -> CallResult:
+        start = time.perf_counter()
+        try:
+            out = self.engine.verdict_score(self.engine.render(messages), prefix=prefix, opening=VERDICT_OPEN)
+        except (ValueError, RuntimeError) as exc:
+            return CallResult(None, 1, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}")
+        return CallResult(score_reply(out.p_true, out.p_false), 1, time.perf_counter() - start, out.prompt_tokens, 0,
+                          0.0)
+
+
+class LiteLLMBackend:
+    """Any model by litellm name (hosted, or an OpenAI-compatible server with ``api_base``)."""
+
+    def __init__(self, settings: CallSettings, concurrency: int) -> None:
+        self.settings, self.concurrency = settings, concurrency
+
+    def generate(self, messages: Sequence[Mapping[str, str]], prefix: str,
+                 response_format: Mapping[str, Any] | None) -> CallResult:
+        settings = dataclasses.replace(self.settings, response_format=response_format)
+        return complete(settings, [dict(m) for m in messages])
+
+    def score(self, messages: Sequence[Mapping[str, str]], prefix: str,
+              response_format: Mapping[str, Any] | None = None) -> CallResult:
+        settings = dataclasses.replace(self.settings, response_format=response_format, top_logprobs=SCORE_TOP_LOGPROBS,
+                                       max_tokens=min(self.settings.max_tokens, SCORE_MAX_TOKENS))
+        result = complete(settings, [dict(m) for m in messages])
+        if result.reply is None:
+            return result
+        if not result.logprobs:
+            raise LLMConfigError(f"LLM {self.settings.model!r} returned no logprobs: verdict = \"score\" needs a "
+                                 "model that returns them (OpenAI-compatible); use verdict = \"generate\"")
+        probs = verdict_probs(result.logprobs)
+        reply = score_reply(*probs) if probs else score_reply(
+            None, None, f"no verdict value with true/false alternatives in the first {SCORE_MAX_TOKENS} tokens: "
+            f"{result.reply[:120]!r}")
+        return dataclasses.replace(result, reply=reply, logprobs=None)

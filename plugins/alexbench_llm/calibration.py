@@ -1,0 +1,79 @@
+"""The ``score`` verdict's threshold, chosen on the dev split by the task's official metric.
+
+The judge gives each dev post it checks a score ``p_false`` (P(false) / (P(true) + P(false)) of
+the verdict's first token). A threshold ``t`` flips every post with ``p_false >= t``. Only the
+order of the scores matters, so the candidates are one threshold per distinct set of flips: the
+midpoint between consecutive distinct scores, half the lowest score (flip all) and the midpoint
+between the highest score and 1 (flip none). Each candidate's final dev labels are scored with the
+official metric; the best wins, and of equally good thresholds the highest (fewest flips: the
+classifier's label is kept unless changing it helped).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+_TIE = 1e-12
+
+
+@dataclass(frozen=True)
+class Candidate:
+    threshold: float
+    objective: float
+    flips: int
+
+
+@dataclass(frozen=True)
+class ThresholdChoice:
+    threshold: float
+    #: The official dev metric with this threshold's flips, and with none (the classifier alone).
+    objective: float
+    objective_without_flips: float
+    flips: int
+    scored: int
+    candidates: tuple[Candidate, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"threshold": self.threshold, "dev_official": self.objective,
+                "dev_official_without_flips": self.objective_without_flips, "dev_flips": self.flips,
+                "dev_scored": self.scored,
+                "candidates": [[round(c.threshold, 6), round(c.objective, 6), c.flips] for c in self.candidates]}
+
+
+def candidate_thresholds(scores: Sequence[float]) -> list[float]:
+    """One threshold per distinct set of flips, highest first (the first flips nothing)."""
+    values = sorted(set(scores), reverse=True)
+    if not values:
+        return []
+    top = values[0]
+    out = [(top + 1.0) / 2 if top < 1.0 else math.nextafter(1.0, 2.0)]
+    out += [(hi + lo) / 2 for hi, lo in zip(values, values[1:])]
+    out.append(values[-1] / 2)
+    return out
+
+
+def select_threshold(labels: Sequence[str], scored: Sequence[tuple[int, float, str]],
+                     objective: Callable[[Sequence[str]], float]) -> ThresholdChoice:
+    """``labels``: the classifier's dev labels; ``scored``: (index into labels, p_false, the label a
+    flip gives) for every post the judge scored; ``objective(final labels)``: the official metric."""
+    base = list(labels)
+    without = float(objective(base))
+    candidates: list[Candidate] = []
+    for t in candidate_thresholds([s for _, s, _ in scored]):
+        final = list(base)
+        flips = 0
+        for i, p_false, new in scored:
+            if p_false >= t and new != final[i]:
+                final[i] = new
+                flips += 1
+        candidates.append(Candidate(t, float(objective(final)), flips))
+    if not candidates:
+        return ThresholdChoice(math.nextafter(1.0, 2.0), without, without, 0, 0, ())
+    best = candidates[0]
+    for c in candidates[1:]:  # highest threshold first: a later one must be strictly better
+        if c.objective > best.objective + _TIE:
+            best = c
+    return ThresholdChoice(best.threshold, best.objective, without, best.flips, len(scored), tuple(candidates))
