@@ -54,6 +54,37 @@ def post_texts(run: StoredRun, data_root: Path | None, task_ref: str | None = No
         return {}, str(exc)
 
 
+def _fill_reasons(store: ResultsStore, run: StoredRun, rows: list[dict[str, Any]], data_root: Path | None,
+                  task_ref: str | None = None) -> None:
+    """Reasons for ``rows`` from the run's own explainer (rebuilt from its run spec), marked
+    ``reason_generated``; the run's files are not changed."""
+    if not rows:
+        return
+    from .data import load_dataset
+    from .interfaces import Context, Explainer
+    from .pluginmanager import PluginHost
+    from .tasks import TaskCatalog
+
+    spec = run.spec()
+    component = spec["variant"]["explainer"]
+    host = PluginHost()
+    explainer = host.build("explainer", component["name"], component["params"])
+    assert isinstance(explainer, Explainer)
+    task = TaskCatalog(host.task_dirs(), data_root).for_run(
+        spec["task"]["name"], run.provenance().get("task_file"), task_ref)
+    posts = {p.id: p for p in load_dataset(task).test}
+    missing = [r["id"] for r in rows if r["id"] not in posts]
+    if missing:
+        raise AlexbenchError(f"posts {missing[:3]} of the run are not in the task's test split here")
+    got = explainer.reasons([posts[r["id"]] for r in rows], [str(r["classifier"]) for r in rows],
+                            [bool(r["verdict"]) for r in rows],
+                            Context(task=task, seed=spec["seed"], cache_dir=store.cache_dir))
+    if got is None:
+        raise AlexbenchError(f"explainer {component['name']!r} cannot give reasons afterwards")
+    for row, reason in zip(rows, got):
+        row["reason"], row["reason_generated"] = reason, True
+
+
 def _verdict_text(row: dict[str, Any]) -> Text:
     if row["status"] != "ok":
         return Text(row["status"], style="yellow")
@@ -73,15 +104,19 @@ def _verdict_text(row: dict[str, Any]) -> Text:
 @click.option("--task", "-t", "task_ref", default=None,
               help="The run's task (name or task file), for the post texts; default: by name, else the run's task file.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (JSON lines).")
+@click.option("--reasons", "want_reasons", is_flag=True,
+              help="Ask the run's explainer for the reasons it did not store (the LLM's score verdict writes them "
+                   "for flips only); cached, never written into the run.")
 @reports_errors
 def explain(run_ref: str, results: Path | None, limit: int | None, only_flips: bool, include_not_sent: bool,
-            with_text: bool, data_root: Path | None, task_ref: str | None, as_json: bool) -> None:
+            with_text: bool, data_root: Path | None, task_ref: str | None, as_json: bool, want_reasons: bool) -> None:
     """Show the posts an explainer checked: prediction, verdict and reason."""
     out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
     root = click.get_current_context().find_root().obj  # the alexbench group's --results/--data-root
     results = results or getattr(root, "results", None)
     data_root = data_root or getattr(root, "data_root", None)
-    run = ResultsStore(results if results is not None else default_results_root()).get(run_ref)
+    store = ResultsStore(results if results is not None else default_results_root())
+    run = store.get(run_ref)
     if not (run.path / "explanations.jsonl").is_file():
         raise AlexbenchError(f"run {run.path} has no explainer (no explanations.jsonl)")
     rows = explained_rows(run, only_flips=only_flips, include_not_sent=include_not_sent)
@@ -92,6 +127,8 @@ def explain(run_ref: str, results: Path | None, limit: int | None, only_flips: b
         click.echo(f"note: post texts not shown: {missing}", err=True)
     for row in shown:
         row["text"] = texts.get(row["id"])
+    if want_reasons:
+        _fill_reasons(store, run, [r for r in shown if r["status"] == "ok" and not r["reason"]], data_root, task_ref)
     if as_json:
         for row in shown:
             click.echo(json.dumps(row, ensure_ascii=False))

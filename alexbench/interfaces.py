@@ -245,6 +245,13 @@ class Explainer(Component):
         Default: nothing to tune."""
         return None
 
+    def reasons(self, posts: Sequence[Post], labels: Sequence[str], verdicts: Sequence[bool],
+                ctx: Context) -> list[str] | None:
+        """A free-text reason for each post's stored verdict on its predicted label, for
+        explanations stored without one (the LLM's ``score`` verdict writes reasons for flips
+        only); used by ``alexbench explain --reasons``. Default: None (not supported)."""
+        return None
+
     def plan(self, posts: Sequence[Post], prediction: Prediction, ctx: Context,
              dev: Sequence[Post] = (), dev_prediction: Prediction | None = None) -> ExplainerPlan | None:
         """What :meth:`explain` (and :meth:`calibrate`) would send for these predictions, without

@@ -307,6 +307,26 @@ def test_score_verdict_threshold_is_chosen_on_dev_by_the_official_metric(scripte
     (board,) = lb.build(store)
     assert board.rows[0].explainer["threshold"].mean == pytest.approx(0.45)
     assert "llm threshold" in lb.to_markdown(board) and "| 0.450 |" in lb.to_markdown(board)
+    # `alexbench explain --reasons`: the post that kept its label gets a reason on demand, asked
+    # with the verdict fixed to true; the run's files stay as they were.
+    def reason_or_score(body: dict[str, Any], n: int) -> Reply:
+        if body["response_format"]["json_schema"]["schema"]["properties"]["verdict"].get("enum") == [True]:
+            return Reply(200, verdict(True, "1", "the author reports their own positive test"))
+        return score_rule(body, n)
+
+    server.script = reason_or_score
+    before = (run.path / "explanations.jsonl").read_bytes()
+    env = {**os.environ, "ALEXBENCH_TASK_PATH": str(tiny_task.path.parent.parent), "PYTHONPATH": str(REPO / "plugins")}
+    proc = subprocess.run([sys.executable, "-m", "alexbench", "explain", "--run", run.path.name.rsplit("-", 1)[1],
+                           "--results", str(store.root), "--reasons", "--json", "--no-text"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["id"]: r for r in map(json.loads, proc.stdout.splitlines())}
+    assert rows["tp0"]["reason"] == "the author reports their own positive test" and rows["tp0"]["reason_generated"]
+    assert rows["tn4"]["reason"].startswith("no self-report in: ") and "reason_generated" not in rows["tn4"]
+    assert [r["response_format"]["json_schema"]["schema"]["properties"]["verdict"].get("enum")
+            for r in server.requests[8:]] == [[True]]
+    assert (run.path / "explanations.jsonl").read_bytes() == before
 
 
 def test_score_verdict_needs_a_model_that_returns_logprobs(scripted, tiny_task, store) -> None:

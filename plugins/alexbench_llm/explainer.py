@@ -267,8 +267,9 @@ class LLMExplainer(Explainer):
         }
 
     def response_format(self, template: PromptTemplate, kind: str = "generate") -> dict[str, Any] | None:
-        """How the reply is constrained; ``kind = "reason"`` fixes the verdict to false."""
-        schema = self.reply_schema(template, False if kind == "reason" else None)
+        """How the reply is constrained; ``kind = "reason"`` fixes the verdict to false (a flip's
+        reason), ``"reason-true"`` to true (``alexbench explain --reasons`` for a label kept)."""
+        schema = self.reply_schema(template, {"reason": False, "reason-true": True}.get(kind))
         if self.params.structured == "json_schema":
             return {"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema, "strict": True}}
         if self.params.structured == "json_object":
@@ -316,9 +317,9 @@ class LLMExplainer(Explainer):
             else:
                 out.update(max_tokens=min(self.params.max_tokens, SCORE_MAX_TOKENS), top_logprobs=SCORE_TOP_LOGPROBS,
                            response_format=self.response_format(template))
-        elif kind == "reason":
-            out["kind"] = "reason"
-            out["response_format"] = self.response_format(template, "reason")
+        elif kind in ("reason", "reason-true"):
+            out["kind"] = kind
+            out["response_format"] = self.response_format(template, kind)
         return out
 
     def request_key(self, job: _Job, kind: str, template: PromptTemplate) -> str:
@@ -549,6 +550,31 @@ class LLMExplainer(Explainer):
                 details["error"] = problem
             made[job.post.id] = Explanation(job.post.id, old, new, "ok", False, text, details)
         return made
+
+    # -- reasons afterwards -------------------------------------------------------------------
+    def reasons(self, posts: Sequence[Post], labels: Sequence[str], verdicts: Sequence[bool],
+                ctx: Context) -> list[str]:
+        """The model's reason for each post's verdict on its label, generated with the verdict
+        fixed by the schema (cached like every reply); "" where no reason could be read."""
+        template = self.template(ctx)
+        prefixes = {label: self.prefix(template, label, ctx) for label in set(labels)}
+        jobs = []
+        for post, label in zip(posts, labels):
+            messages = template.messages(post, label)
+            jobs.append(_Job(post, label, messages, messages_hash(messages), prefixes[label]))
+        replies: dict[str, _Outcome] = {}
+        with self._session(template, ctx) as session:
+            for verdict in (True, False):
+                kind = "reason-true" if verdict else "reason"
+                batch = [job for job, v in zip(jobs, verdicts) if v is verdict]
+                replies.update(session.run(batch, kind, "LLM explainer: reasons"))
+        out = []
+        for job in jobs:
+            try:
+                out.append(parse_reply(replies[job.post.id].result.reply).reason)
+            except UnparsableReply:
+                out.append("")
+        return out
 
     # -- a dry run -----------------------------------------------------------------------------
     def plan(self, posts: Sequence[Post], prediction: Prediction, ctx: Context,
