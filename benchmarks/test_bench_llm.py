@@ -1,12 +1,18 @@
 """LLM explainer: a response-cache hit vs a real call to the local model (goal: ≥ 1000× faster),
-and posts/s explained with the local Gemma-3-270M (llama.cpp on CPU, grammar-constrained JSON).
+posts/s explained with the local Gemma-3-270M (llama.cpp on CPU, grammar-constrained JSON), and
+seconds per post sent for the three ways the local judge can work, side by side in one run:
+every prompt evaluated from scratch, the template's prefix state restored (goal ≤ 0.5 s/post
+on 2 cores), and the score verdict (one forward pass; lower still).
 
     python -m pytest benchmarks/test_bench_llm.py -m bench
 """
 
 from __future__ import annotations
 
+import os
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -95,10 +101,77 @@ def test_explain_from_cache_posts_per_s(benchmark, demo, warm_cache) -> None:
 
 
 def test_explain_with_the_local_model_posts_per_s(benchmark, demo, tmp_path) -> None:
-    """explain() end to end with the local model, cache off: server start, N posts, server stop."""
+    """explain() end to end with the local model (in this process), cache off: N posts."""
     task, posts, pred = demo
     explainer = LLMExplainer.from_params({"model": "local/gemma-3-270m", "concurrency": 1, "cache": False})
     out = benchmark.pedantic(lambda: explainer.explain(posts, pred, Context(task=task, seed=0)), rounds=1, iterations=1)
     assert all(not e.details["cached"] for e in out)
     benchmark.extra_info["posts_per_s"] = round(len(posts) / benchmark.stats.stats.mean, 3)
     benchmark.extra_info["mean_latency_s"] = round(sum(e.details["latency_s"] for e in out) / len(out), 3)
+
+
+JUDGE_POSTS = 12
+JUDGE_MODES = {
+    "from scratch": {"prefix_reuse": False},
+    "prefix reuse": {},
+    # threshold 1: nothing flips, so this is the score itself; a flip adds one generated reply
+    # (about what "prefix reuse" costs a post)
+    "score": {"verdict": "score", "threshold": 1.0},
+}
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.2f} (1 min) / {five:.2f} (5 min) on {os.cpu_count()} cores"
+
+
+def test_local_judge_seconds_per_post_by_mode(benchmark, record_ratio) -> None:
+    """Seconds per post sent, local Gemma, cache off: the three modes take turns post by post (so
+    a change of machine load hits all three alike); each mode first judges one other post, so the
+    model is loaded and the prefix state computed (once per template) before timing. Also counts
+    the replies that differ from the from-scratch evaluation (numerical noise of a different batch
+    split; the from-scratch reply is what alexbench 0.2 gave)."""
+    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    posts = load_dataset(task).test[:JUDGE_POSTS + 1]
+    warm, timed_posts = posts[0], posts[1:]
+    ctx = Context(task=task, seed=0)
+    explainers = {mode: LLMExplainer.from_params({"cache": False, **params}) for mode, params in JUDGE_MODES.items()}
+    one = Prediction(["1"], [[0.0, 1.0]])
+    seconds: dict[str, list[float]] = {mode: [] for mode in JUDGE_MODES}
+    replies: dict[str, list] = {mode: [] for mode in JUDGE_MODES}
+    prefix_once = {}
+    for mode, explainer in explainers.items():
+        start = time.perf_counter()
+        explainer.explain([warm], one, ctx)
+        prefix_once[mode] = time.perf_counter() - start
+    load_before = _load()
+
+    def run() -> None:
+        for post in timed_posts:
+            for mode, explainer in explainers.items():
+                start = time.perf_counter()
+                (e,) = explainer.explain([post], one, ctx)
+                seconds[mode].append(time.perf_counter() - start)
+                replies[mode].append((e.details["raw"], e.verdict))
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    mean = {mode: statistics.fmean(v) for mode, v in seconds.items()}
+    median = {mode: statistics.median(v) for mode, v in seconds.items()}
+    differ = sum(a != b for a, b in zip(replies["from scratch"], replies["prefix reuse"]))
+    verdicts_differ = sum(a[1] != b[1] for a, b in zip(replies["from scratch"], replies["prefix reuse"]))
+    load = f"{load_before} before, {_load()} after"
+    n = len(timed_posts)
+    for mode in JUDGE_MODES:
+        benchmark.extra_info[f"{mode} s/post mean"] = round(mean[mode], 3)
+        benchmark.extra_info[f"{mode} s/post median"] = round(median[mode], 3)
+    benchmark.extra_info["replies differing from scratch"] = f"{differ} of {n} ({verdicts_differ} verdicts)"
+    benchmark.extra_info["load"] = load
+    record_ratio("local judge, prefix reuse: s per post sent", mean["prefix reuse"], unit="s", goal="<= 0.5",
+                 detail=f"mean of {n} demo posts (median {median['prefix reuse']:.2f} s); from scratch "
+                        f"{mean['from scratch']:.2f} s, score {mean['score']:.2f} s; {load}")
+    record_ratio("local judge, prefix reuse vs from scratch (speed-up)", mean["from scratch"] / mean["prefix reuse"],
+                 goal=">= 1", detail=f"{differ} of {n} replies differ from scratch ({verdicts_differ} verdicts)")
+    record_ratio("local judge, score vs prefix reuse (speed-up)", mean["prefix reuse"] / mean["score"], goal=">= 1",
+                 detail=f"score {mean['score']:.3f} s/post (one forward pass; a flip adds a generated reply)")
+    assert all(e[0] is not None for mode in ("from scratch", "prefix reuse") for e in replies[mode])
+    assert mean["score"] < mean["from scratch"]  # gross regression only: goals are reported, not asserted

@@ -67,3 +67,17 @@ def test_prompt_template_content_is_part_of_the_run_spec(tmp_path) -> None:
     # every checkout of the project (it once held /work/main/... and differed per clone).
     own = host.build("explainer", "llm", {}).fingerprint(task)
     assert own["prompt_template"] == "prompts/demo.toml"
+
+
+def test_verdict_and_threshold_parameters_are_checked() -> None:
+    from alexbench.errors import ParamError
+    from alexbench_llm.explainer import LLMExplainer
+
+    assert LLMExplainer.from_params({"verdict": "score", "threshold": 0.7}).params.threshold == 0.7
+    assert LLMExplainer.from_params({"verdict": "score"}).params.threshold == "dev"
+    for bad, message in (({"verdict": "vote"}, "verdict must be one of generate, score"),
+                         ({"threshold": "0.5"}, 'threshold must be "dev" or a number in \\[0, 1\\]'),
+                         ({"threshold": 1.5}, "threshold must be"), ({"threshold": True}, "threshold must be"),
+                         ({"retry_after_max_s": -1.0}, "retry_after_max_s must not be negative")):
+        with pytest.raises(ParamError, match=message):
+            LLMExplainer.from_params(bad)
