@@ -215,6 +215,7 @@ class LLMExplainer(Explainer):
         self._threshold: float | None = None
         self._local_sha: str | None = None
         self._gate = RateGate()
+        self._generation: dict[str, dict[str, Any]] = {}  # by template sha256
 
     # -- configuration -------------------------------------------------------------------------
     @property
@@ -305,7 +306,9 @@ class LLMExplainer(Explainer):
 
     def request_params(self, job: _Job, kind: str, template: PromptTemplate) -> dict[str, Any]:
         """The cache key's parameters of one request (``generate``, ``score`` or ``reason``)."""
-        out = self.generation_params(template)
+        if template.sha256 not in self._generation:
+            self._generation[template.sha256] = self.generation_params(template)
+        out = dict(self._generation[template.sha256])
         if job.prefix:
             out["prefix_sha256"] = hashlib.sha256(job.prefix.encode()).hexdigest()
         if kind == "score":
