@@ -214,3 +214,26 @@ def test_score_verdict_through_litellm_reads_the_servers_logprobs() -> None:
         assert (e.details["p_true"], e.details["p_false"]) == pytest.approx((p_true, p_false), rel=1e-6)
         assert read_score(json.dumps({"p_true": p_true, "p_false": p_false})) == pytest.approx((p_true, p_false))
         assert e.new_label == ("0" if p_false / (p_true + p_false) >= 0.5 else "1")
+
+
+def test_replies_and_scores_do_not_depend_on_the_thread_count() -> None:
+    """The engine picks its thread count by the machine's load before each request (n_threads 0):
+    safe only because llama.cpp's numbers are the same for any count. One and two threads, each
+    computing the template prefix's state itself: the same replies and the same scores."""
+    from alexbench_llm.engine import LocalEngine, render_plain, response_format_grammar
+    from alexbench_llm.local_model import bundled_gguf
+
+    task, posts = demo_posts(3)
+    explainer = LLMExplainer.from_params({})
+    template = explainer.template(Context(task=task, seed=0))
+    grammar = response_format_grammar(explainer.response_format(template))
+    prefix = explainer.prefix(template, "1", Context(task=task, seed=0))
+    assert prefix.endswith("Tweet: ") and len(prefix) > 1000
+    seen = []
+    for threads in (1, 2):
+        engine = LocalEngine(str(bundled_gguf().path), n_threads=threads)
+        prompts = [render_plain(template.messages(p, "1")) for p in posts]
+        seen.append([(engine.complete(p, prefix=prefix, grammar=grammar).text,
+                      engine.verdict_score(p, prefix=prefix).p_false) for p in prompts])
+        assert engine.stats["prefix_states_computed"] == 1 and engine.stats["prefix_restores"] == 5
+    assert seen[0] == seen[1]

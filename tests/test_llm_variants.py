@@ -70,8 +70,9 @@ def test_prompt_template_content_is_part_of_the_run_spec(tmp_path) -> None:
 
 
 def test_verdict_and_threshold_parameters_are_checked() -> None:
-    from alexbench.errors import ParamError
     from alexbench_llm.explainer import LLMExplainer
+
+    from alexbench.errors import ParamError
 
     assert LLMExplainer.from_params({"verdict": "score", "threshold": 0.7}).params.threshold == 0.7
     assert LLMExplainer.from_params({"verdict": "score"}).params.threshold == "dev"

@@ -106,6 +106,24 @@ VERDICT_OPEN = '{"verdict":'
 VERDICT_WORDS = {True: ("true",), False: ("false",)}
 
 
+def threads_for_load() -> int:
+    """Threads for the next request: the cores the rest of the machine leaves idle (this
+    process's own recent work counted as one), at least 1 and at most 4 (a 270M model gains
+    little from more). From the 1-minute load average; all available cores where there is none."""
+    import math
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average on this platform
+        load = 0.0
+    return max(1, min(cores, 4, math.floor(cores + 1 - load)))
+
+
 class LocalEngine:
     """One GGUF model in this process. Calls are serialised (a llama.cpp context is not
     thread-safe). ``prefix`` arguments are the fixed beginning of a prompt; its state is computed
@@ -120,12 +138,15 @@ class LocalEngine:
 
         self._lib = llama_cpp
         self.model_path, self.prompt_format = model_path, prompt_format
-        # n_threads 0: llama-cpp-python's defaults, half the cores for decoding and all of them for
-        # prompt evaluation. On a busy machine a second decoding thread costs far more than it gives
-        # (llama.cpp's threads wait for each other at every layer; measured here with other jobs
-        # running: 9.4 s a post with 2 threads, 2.0 s with 1); set n_threads on a machine of your own.
-        self.llm = Llama(model_path=model_path, n_ctx=n_ctx, n_threads=n_threads or None,
-                         n_threads_batch=n_threads or None, seed=0, verbose=False)
+        # n_threads 0: as many threads as the machine has idle cores, checked before each request
+        # (threads_for_load). llama.cpp's threads wait for each other at every layer, so on a busy
+        # machine a second thread costs far more than it gives (measured here with other jobs on
+        # both cores: a verdict score took 6.2 s with 2 threads, 0.65 s with 1). The numbers do not
+        # depend on the thread count (each row of every product is computed by one thread; tested).
+        self.fixed_threads = n_threads
+        self.threads = n_threads or 1
+        self.llm = Llama(model_path=model_path, n_ctx=n_ctx, n_threads=self.threads, n_threads_batch=self.threads,
+                         seed=0, verbose=False)
         self.n_ctx = n_ctx
         self._ctx = self.llm._ctx.ctx
         self._vocab = self.llm._model.vocab
@@ -227,7 +248,16 @@ class LocalEngine:
             self.stats["prefix_restores"] += 1
         return len(head)
 
+    def _set_threads(self) -> None:
+        if self.fixed_threads:
+            return
+        threads = threads_for_load()
+        if threads != self.threads:
+            self._lib.llama_set_n_threads(self._ctx, threads, threads)
+            self.threads = threads
+
     def _prompt(self, tokens: list[int], prefix: str) -> int:
+        self._set_threads()
         reused = self._start(tokens, prefix)
         self._eval(tokens[reused:])
         return reused

@@ -92,9 +92,10 @@ class LLMParams:
     retry_after_max_s: float = 120.0
     concurrency: int = 2
     cache: bool = True
-    #: Local models only: a GGUF file ("" = the bundled Gemma-3-270M), context size, threads (0 =
-    #: llama-cpp-python's default: half the cores for decoding, all for prompts), and whether the
-    #: template's fixed beginning is evaluated once and restored (false: every prompt from scratch).
+    #: Local models only: a GGUF file ("" = the bundled Gemma-3-270M), context size, threads (0 = the
+    #: cores the machine leaves idle, checked before each request, 1 to 4; replies are the same for
+    #: any count), and whether the template's fixed beginning is evaluated once and restored
+    #: (false: every prompt from scratch).
     gguf: str = ""
     n_ctx: int = 2048
     n_threads: int = 0

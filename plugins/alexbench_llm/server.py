@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0, help="0 = a free port (printed on stdout)")
     ap.add_argument("--n-ctx", type=int, default=2048)
-    ap.add_argument("--n-threads", type=int, default=0, help="0 = llama-cpp-python's default")
+    ap.add_argument("--n-threads", type=int, default=0, help="0 = the idle cores, checked before each request (1 to 4)")
     ap.add_argument("--prompt-format", choices=("plain", "chat"), default="plain")
     args = ap.parse_args(argv)
     from .local_model import BUNDLED_NAME, resolve_local_model
