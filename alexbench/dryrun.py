@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import runid
 from .interfaces import Context, Explainer, ExplainerPlan, Post, Prediction
 from .runner import Runner
 from .spec import VariantSpec
-from .store import StoredRun
+from .store import DamagedRunError, StoredRun
 from .tasks import TaskSpec
 
-_SAME_CLASSIFIER = ("schema", "task", "data", "seed")
+_SAME_CLASSIFIER = ("schema", "task", "posts", "seed")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class PlannedRun:
 
 
 def _classifier_side(spec: dict[str, Any]) -> tuple[Any, ...]:
+    spec = runid.identity(spec)  # what decides outputs: posts, not file hashes or descriptions
     return (*(spec.get(k) for k in _SAME_CLASSIFIER), spec["variant"]["augmenters"], spec["variant"]["classifier"])
 
 
@@ -50,8 +52,11 @@ def stored_predictions(runner: Runner, task: TaskSpec, spec: dict[str, Any]) -> 
     and seed), with its classifier's predictions by (split, post id)."""
     want = _classifier_side(spec)
     for run in runner.store.runs(task.name):
-        if _classifier_side(run.spec()) == want:
-            return run, {f"{r['split']}\t{r['id']}": str(r["classifier_pred"]) for r in run.predictions()}
+        try:
+            if _classifier_side(run.spec()) == want:
+                return run, {f"{r['split']}\t{r['id']}": str(r["classifier_pred"]) for r in run.predictions()}
+        except DamagedRunError:  # named by `leaderboard`/`grid`; a plan just looks elsewhere
+            continue
     return None
 
 
@@ -61,8 +66,6 @@ def _prediction(posts: Sequence[Post], labels: Sequence[str], n_labels: int) -> 
 
 def plan_grid(runner: Runner, tasks: Sequence[TaskSpec], variants: Sequence[VariantSpec],
               seeds: Sequence[int]) -> list[PlannedRun]:
-    from .fsio import sha256_obj
-
     out: list[PlannedRun] = []
     for task in tasks:
         data = runner.dataset(task)
@@ -72,7 +75,7 @@ def plan_grid(runner: Runner, tasks: Sequence[TaskSpec], variants: Sequence[Vari
             for seed in seeds:
                 parts = runner.build(variant)
                 spec = runner.run_spec(task, variant, seed, data, parts)
-                run_id = sha256_obj(spec)[:16]
+                run_id = runid.run_id(spec)
                 if runner.store.find(task.name, variant.name, seed, run_id) is not None:
                     out.append(PlannedRun(task.name, variant.name, seed, run_id, True, "stored run", None))
                     continue

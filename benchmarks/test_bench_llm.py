@@ -131,7 +131,7 @@ def test_local_judge_seconds_per_post_by_mode(benchmark, record_ratio) -> None:
     model is loaded and the prefix state computed (once per template) before timing. Also counts
     the replies that differ from the from-scratch evaluation (numerical noise of a different batch
     split; the from-scratch reply is what alexbench 0.2 gave)."""
-    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
     posts = load_dataset(task).test[:JUDGE_POSTS + 1]
     warm, timed_posts = posts[0], posts[1:]
     ctx = Context(task=task, seed=0)

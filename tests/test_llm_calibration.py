@@ -26,7 +26,7 @@ P_FALSE = [0.2, 0.9, 0.7, 0.6, 0.4, 0.1]
 @pytest.fixture(scope="module")
 def demo_f1():
     """The demo task's official metric (F1 of class "1") through the host's real metric registry."""
-    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
     metrics = PluginHost().metrics
 
     def objective(labels):

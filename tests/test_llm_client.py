@@ -687,7 +687,7 @@ def test_dry_run_sends_nothing_and_says_what_the_cache_already_holds(scripted, t
         assert len(server.requests) == before  # a dry run sends nothing
         return runs
 
-    test = load_dataset(load_task(REPO / "tasks" / "demo" / "task.toml")).test
+    test = load_dataset(load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")).test
     (plan,) = dry()
     assert plan["variant"] == "judged" and plan["basis"].startswith("estimate: gold labels")
     p = plan["plan"]
@@ -712,11 +712,11 @@ def test_dry_run_sends_nothing_and_says_what_the_cache_already_holds(scripted, t
     assert len(server.requests) == sent
     # The leaderboard's explainer columns: the model's price per 1,000 posts (each scripted reply
     # is 11 prompt + 7 completion tokens at gpt-4o-mini's price) and its latency percentiles.
-    board = json.loads((tmp_path / "leaderboards" / "demo.json").read_text())
+    board = json.loads((tmp_path / "leaderboards" / "dry" / "demo.json").read_text())
     row = next(r for r in board["rows"] if r["variant"] == "judged")["explainer"]
     assert row["cost_per_1000_posts_usd"]["mean"] == pytest.approx(1000 * sent * (11 * price_in + 7 * price_out) / len(test))
     assert 0 < row["latency_p50_s"]["mean"] <= row["latency_p95_s"]["mean"] < 60
-    markdown = (tmp_path / "leaderboards" / "demo.md").read_text()
+    markdown = (tmp_path / "leaderboards" / "dry" / "demo.md").read_text()
     assert "llm $/1k posts" in markdown and "llm p95 s" in markdown and "llm threshold" not in markdown
     (plan,) = dry()
     assert plan["reused"] is True and plan["plan"] is None

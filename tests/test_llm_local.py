@@ -129,7 +129,7 @@ def test_a_reply_depends_on_its_prompt_only_not_on_the_previous_one() -> None:
 def demo_posts(n: int):
     from alexbench.data import load_dataset
 
-    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
     return task, load_dataset(task).test[:n]
 
 
@@ -162,7 +162,7 @@ def test_score_verdict_with_a_threshold_chosen_on_dev(store) -> None:
     threshold is the best of its candidates on dev by F1 (the highest of equally good ones), it is
     recorded in the run, and on test exactly the posts scored at or above it flip, each with a
     generated reason whose verdict is false."""
-    task = load_task(REPO / "tasks" / "demo" / "task.toml")
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
     runner = Runner(PluginHost(plugins=[("first-n", PLUGIN)]), store, show_progress=False)
     variant = VariantSpec("first8+llm-score", ComponentSpec("first_n", {"n": 8}), (),
                           ComponentSpec("llm", {"model": "local/gemma-3-270m", "verdict": "score"}))
