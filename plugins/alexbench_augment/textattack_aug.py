@@ -69,6 +69,13 @@ class AlexTextAttack(GrowingAugmenter):
     Params = AlexParams
     operation = "textattack_composite"
 
+    @property
+    def chars_per_second(self) -> float:
+        """Characters × copies a second in one process (workers = 0 uses the pool above ~20 s of
+        work): TextAttack's own engine ~600 at 50 words and slower on longer posts (quadratic);
+        the fast engine ~7 million once WordNet is loaded (benchmarks/test_bench_augment_length.py)."""
+        return 600.0 if self.params.engine == "textattack" else 6_000_000.0
+
     def build_generator(self) -> Callable[[str, int], list[str]]:
         """TextAttack's own Augmenter (``engine = "textattack"``)."""
         from . import ta_offline
@@ -128,6 +135,13 @@ class Eda(GrowingAugmenter):
     version = __version__
     Params = EdaParams
     operation = "easy_data_augmentation"
+
+    @property
+    def chars_per_second(self) -> float:
+        """Characters × copies a second in one process (workers = 0 uses the pool above ~20 s of
+        work): TextAttack's own engine ~600 at 50 words and slower on longer posts (quadratic);
+        the fast engine ~7 million once WordNet is loaded (benchmarks/test_bench_augment_length.py)."""
+        return 600.0 if self.params.engine == "textattack" else 6_000_000.0
 
     def build_generator(self) -> Callable[[str, int], list[str]]:
         """TextAttack's own EasyDataAugmenter (``engine = "textattack"``)."""

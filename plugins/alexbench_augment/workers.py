@@ -25,13 +25,22 @@ from alexbench.interfaces import Context
 
 from .supply import Job, Made
 
-#: Below this much work (characters of post text × copies asked for) the pool costs more than it saves.
-POOL_THRESHOLD = 400_000
+#: With ``workers = 0`` the pool is used when one process would need at least this long: it
+#: costs ~8 s to start on 2 cores (imports and WordNet in the fork server) and each worker looks
+#: up its own synonyms, so shorter work is faster in one process.
+POOL_SECONDS = 20.0
+#: How fast one process makes copies, in characters of post text × copies per second, when an
+#: augmenter does not say (``CopyMaker.chars_per_second``): measured for the fast engines
+#: (~7 million on this project's 2-core machine, synonym caches cold; benchmarks/
+#: test_bench_augment_length.py); TextAttack's own engine declares ~600.
+CHARS_PER_SECOND = 6_000_000
 PRELOAD = ["alexbench_augment._preload"]
 
 
 class CopyMaker(Protocol):
     name: str
+    #: optional: characters × copies one process makes per second (decides workers = 0's choice)
+    # chars_per_second: float
 
     def make_copies(self, jobs: Sequence[Job]) -> list[Made]: ...
 
@@ -94,11 +103,16 @@ class Maker:
         self.augmenter, self.workers, self.ctx = augmenter, workers, ctx
         self.used_pool = self.warned = False
 
+    def serial_seconds(self, jobs: Sequence[Job]) -> float:
+        """Estimated time of ``jobs`` in this process."""
+        rate = float(getattr(self.augmenter, "chars_per_second", CHARS_PER_SECOND))
+        return sum(len(j.text) * j.stop for j in jobs) / rate
+
     def use_pool(self, jobs: Sequence[Job]) -> bool:
         n = resolve(self.workers)
         if n < 2 or len(jobs) < 2:
             return False
-        if not (self.workers >= 2 or sum(len(j.text) * j.stop for j in jobs) >= POOL_THRESHOLD):
+        if self.workers < 2 and self.serial_seconds(jobs) < POOL_SECONDS:
             return False
         try:  # a worker rebuilds the augmenter from its class and params: both must pickle (by reference)
             pickle.dumps((type(self.augmenter), self.augmenter.params))  # type: ignore[attr-defined]
