@@ -237,3 +237,35 @@ def test_replies_and_scores_do_not_depend_on_the_thread_count() -> None:
                       engine.verdict_score(p, prefix=prefix).p_false) for p in prompts])
         assert engine.stats["prefix_states_computed"] == 1 and engine.stats["prefix_restores"] == 5
     assert seen[0] == seen[1]
+
+
+@pytest.mark.skipif(not Path("/proc/stat").is_file(), reason="needs Linux's /proc/stat")
+def test_idle_cores_count_other_processes_not_this_one() -> None:
+    """The thread count follows the cores other processes leave idle: this process's own work
+    (the judge's threads) is not counted against it, another process's busy loop is. Compared
+    side by side, so whatever else the machine runs counts the same in both looks."""
+    import subprocess
+    import time
+
+    from alexbench_llm.engine import IdleCores, threads_for
+
+    def spin(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            pass
+
+    idle = IdleCores()
+    idle()
+    spin(0.6)  # this process busy
+    own_busy = idle()
+    other = subprocess.Popen([sys.executable, "-c", "import time\nend = time.monotonic() + 1.5\n"
+                              "while time.monotonic() < end: pass"])
+    try:
+        time.sleep(0.3)
+        idle()
+        time.sleep(0.8)  # another process busy, this one asleep
+        other_busy = idle()
+    finally:
+        other.wait()
+    assert own_busy - other_busy >= 0.5, (own_busy, other_busy)
+    assert threads_for(0.2) == 1 and threads_for(idle.cores) == min(4, idle.cores)

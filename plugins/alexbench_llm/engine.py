@@ -106,22 +106,71 @@ VERDICT_OPEN = '{"verdict":'
 VERDICT_WORDS = {True: ("true",), False: ("false",)}
 
 
-def threads_for_load() -> int:
-    """Threads for the next request: the cores the rest of the machine leaves idle (this
-    process's own recent work counted as one), at least 1 and at most 4 (a 270M model gains
-    little from more). From the 1-minute load average; all available cores where there is none."""
-    import math
+class IdleCores:
+    """How many cores the rest of the machine leaves idle, from the CPU time it used since the
+    last look (Linux ``/proc/stat``, minus this process's own CPU time; looks less than 0.2 s
+    apart give the previous answer, the first one samples 0.2 s); the
+    1-minute load average where there is no ``/proc/stat``. The load average alone misleads on
+    a quiet machine whose baseline load is ~1 (measured here: it chose one thread, 0.88 s a
+    reply, where two give 0.65 s)."""
+
+    MIN_SPAN_S = 0.2
+
+    def __init__(self) -> None:
+        self.cores = _cores()
+        self.last: tuple[float, float, float] | None = None  # (wall, machine busy s, own CPU s)
+        self.idle = float(self.cores)
+
+    def _sample(self) -> tuple[float, float, float] | None:
+        import os
+        import time
+
+        try:
+            with open("/proc/stat", encoding="ascii") as fh:
+                fields = [float(x) for x in fh.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        busy = (sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0.0)) / ticks  # all but idle, iowait
+        own = sum(os.times()[:2])
+        return time.monotonic(), busy, own
+
+    def __call__(self) -> float:
+        import os
+        import time
+
+        now = self._sample()
+        if now is None:
+            try:
+                return max(0.0, self.cores - os.getloadavg()[0])
+            except (AttributeError, OSError):  # no load average on this platform
+                return float(self.cores)
+        if self.last is None:  # the first look: a short sample
+            self.last = now
+            time.sleep(self.MIN_SPAN_S)
+            now = self._sample() or now
+        elif now[0] - self.last[0] < self.MIN_SPAN_S:  # too short to tell: the previous answer
+            return self.idle
+        wall, busy, own = (a - b for a, b in zip(now, self.last))
+        self.last = now
+        others = max(0.0, busy - own) / max(wall, 1e-9)  # cores the rest of the machine kept busy
+        self.idle = max(0.0, self.cores - others)
+        return self.idle
+
+
+def _cores() -> int:
     import os
 
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # no load average on this platform
-        load = 0.0
-    return max(1, min(cores, 4, math.floor(cores + 1 - load)))
+        return os.cpu_count() or 1
+
+
+def threads_for(idle_cores: float) -> int:
+    """Threads for the next request: the idle cores (rounded, so a core another job uses half of
+    is taken), at least 1 and at most 4 (a 270M model gains little from more)."""
+    return max(1, min(4, round(idle_cores)))
 
 
 class LocalEngine:
@@ -139,11 +188,12 @@ class LocalEngine:
         self._lib = llama_cpp
         self.model_path, self.prompt_format = model_path, prompt_format
         # n_threads 0: as many threads as the machine has idle cores, checked before each request
-        # (threads_for_load). llama.cpp's threads wait for each other at every layer, so on a busy
+        # (IdleCores, threads_for). llama.cpp's threads wait for each other at every layer, so on a busy
         # machine a second thread costs far more than it gives (measured here with other jobs on
         # both cores: a verdict score took 6.2 s with 2 threads, 0.65 s with 1). The numbers do not
         # depend on the thread count (each row of every product is computed by one thread; tested).
         self.fixed_threads = n_threads
+        self._idle: IdleCores | None = None
         self.threads = n_threads or 1
         self.llm = Llama(model_path=model_path, n_ctx=n_ctx, n_threads=self.threads, n_threads_batch=self.threads,
                          seed=0, verbose=False)
@@ -251,7 +301,9 @@ class LocalEngine:
     def _set_threads(self) -> None:
         if self.fixed_threads:
             return
-        threads = threads_for_load()
+        if self._idle is None:
+            self._idle = IdleCores()
+        threads = threads_for(self._idle())
         if threads != self.threads:
             self._lib.llama_set_n_threads(self._ctx, threads, threads)
             self.threads = threads
