@@ -117,3 +117,25 @@ def test_template_errors_name_the_file_and_field(tmp_path) -> None:
         path.write_text(text)
         with pytest.raises(TaskFileError, match=message):
             load_template(path, task)
+
+
+def _shipped_templates() -> list[tuple[Path, Path]]:
+    """(task file, prompt template) for every built-in template in a prompts/ folder next to task files."""
+    root = REPO / "plugins" / "alexbench_tasks" / "tasks"
+    out = []
+    for prompt in sorted(root.glob("**/prompts/*.toml")):
+        task_file = next((f for f in prompt.parent.parent.glob("*.toml")
+                          if "[task]" in f.read_text(encoding="utf-8") and load_task(f).name == prompt.stem), None)
+        assert task_file is not None, f"{prompt}: no task named {prompt.stem!r} next to its prompts/ folder"
+        out.append((task_file, prompt))
+    return out
+
+
+@pytest.mark.parametrize("task_file, prompt", _shipped_templates(), ids=lambda p: p.stem)
+def test_every_shipped_template_loads_against_its_task(task_file: Path, prompt: Path) -> None:
+    """Labels, placeholders and examples of each built-in template agree with its task (the
+    template is checked at load; data files are not needed)."""
+    task = load_task(task_file)
+    template = load_template(prompt, task)
+    assert template_path(task) == prompt
+    assert set(template.send) <= set(task.labels)
