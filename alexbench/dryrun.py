@@ -19,10 +19,8 @@ from . import runid
 from .interfaces import Context, Explainer, ExplainerPlan, Post, Prediction
 from .runner import Runner
 from .spec import VariantSpec
-from .store import DamagedRunError, StoredRun
+from .store import StoredRun
 from .tasks import TaskSpec
-
-_SAME_CLASSIFIER = ("schema", "task", "posts", "seed")
 
 
 @dataclass(frozen=True)
@@ -42,22 +40,13 @@ class PlannedRun:
                 "reused": self.reused, "basis": self.basis, "plan": asdict(self.plan) if self.plan else None}
 
 
-def _classifier_side(spec: dict[str, Any]) -> tuple[Any, ...]:
-    spec = runid.identity(spec)  # what decides outputs: posts, not file hashes or descriptions
-    return (*(spec.get(k) for k in _SAME_CLASSIFIER), spec["variant"]["augmenters"], spec["variant"]["classifier"])
-
-
 def stored_predictions(runner: Runner, task: TaskSpec, spec: dict[str, Any]) -> tuple[StoredRun, dict[str, str]] | None:
-    """A stored run whose classifier stage is this spec's (same task, data, augmenters, classifier
-    and seed), with its classifier's predictions by (split, post id)."""
-    want = _classifier_side(spec)
-    for run in runner.store.runs(task.name):
-        try:
-            if _classifier_side(run.spec()) == want:
-                return run, {f"{r['split']}\t{r['id']}": str(r["classifier_pred"]) for r in run.predictions()}
-        except DamagedRunError:  # named by `leaderboard`/`grid`; a plan just looks elsewhere
-            continue
-    return None
+    """A stored run whose classifier stage is this spec's (same task, posts, augmenters, classifier
+    and seed; the grid reuses its predictions too), with its classifier's predictions by (split, post id)."""
+    run = runner.store.with_classifier_of(spec)
+    if run is None:
+        return None
+    return run, {f"{r['split']}\t{r['id']}": str(r["classifier_pred"]) for r in run.predictions()}
 
 
 def _prediction(posts: Sequence[Post], labels: Sequence[str], n_labels: int) -> Prediction:

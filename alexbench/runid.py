@@ -36,3 +36,16 @@ def run_id(spec: dict[str, Any]) -> str:
 def definition(spec: dict[str, Any]) -> dict[str, Any]:
     """What must agree for two runs to be seeds of one leaderboard row: the identity but the seed."""
     return {k: v for k, v in identity(spec).items() if k != "seed"}
+
+
+#: What decides a run's classifier predictions (dev and test): everything up to the classifier.
+CLASSIFIER_SIDE = ("schema", "task", "posts", "seed")
+
+
+def classifier_side(spec: dict[str, Any]) -> dict[str, Any]:
+    """The identity of a run's augment → train → predict stages: two runs that agree here have
+    the same classifier predictions (they differ at most in their explainer)."""
+    ident = identity(spec)
+    variant = ident.get("variant") or {}
+    return {**{k: ident.get(k) for k in CLASSIFIER_SIDE},
+            "augmenters": variant.get("augmenters"), "classifier": variant.get("classifier")}

@@ -88,6 +88,22 @@ def _check_explanations(exp: Explainer, posts: Sequence[Post], pred: Prediction,
             raise PluginError(f"explainer {exp.name!r} changed the label of {post.id!r} without a parsed False verdict")
 
 
+def _stored_predictions(run: StoredRun, data: Dataset) -> tuple[Prediction, Prediction]:
+    """A stored run's classifier predictions for ``data``'s dev and test posts (probabilities as
+    stored, rounded to 6 decimals)."""
+    rows = {(r["split"], r["id"]): r for r in run.predictions()}
+
+    def pred(split: str, posts: Sequence[Post]) -> Prediction:
+        try:
+            got = [rows[(split, p.id)] for p in posts]
+        except KeyError as exc:
+            raise DamagedRunError(f"{run.path / 'predictions.jsonl'}: no {split} prediction for post "
+                                  f"{exc.args[0][1]!r}") from None
+        return Prediction([str(r["classifier_pred"]) for r in got], [list(r["probs"]) for r in got])
+
+    return pred("dev", data.dev), pred("test", data.test)
+
+
 def watched_files(task: TaskSpec, data: Dataset, task_file_sha256: str) -> dict[Path, str]:
     """The task file and each split's data file, with their sha256 when they were read."""
     files = {Path(task.path): task_file_sha256}
@@ -127,7 +143,8 @@ class Runner:
     """Runs (task, variant, seed) triples into a :class:`ResultsStore`, reusing finished runs."""
 
     def __init__(self, host: PluginHost, store: ResultsStore, *, console: Console | None = None,
-                 show_progress: bool = True, device: str = "auto", progress_to_log: bool = False) -> None:
+                 show_progress: bool = True, device: str = "auto", progress_to_log: bool = False,
+                 reuse_classifier: bool = True) -> None:
         problem = device_problem(device)
         if problem:
             raise ParamError(problem)
@@ -135,6 +152,7 @@ class Runner:
         self.console = console or Console(stderr=True)
         self.show_progress = show_progress
         self.device = device
+        self.reuse_classifier = reuse_classifier
         self._datasets: dict[tuple[str, str], Dataset] = {}
         self.display = ProgressDisplay(self.console, enabled=show_progress, log_only=progress_to_log)
 
@@ -194,9 +212,13 @@ class Runner:
             return RunOutcome(task.name, variant.name, seed, run_id, existing, reused=True)
         self.store.ensure_writable()
         self.display.prefix = f"{task.name}/{variant.name}/s{seed}: "
+        # A variant that adds only an explainer to a stored run's classifier (minilm → minilm+llm)
+        # takes that run's predictions instead of training again; --force trains anew.
+        source = (self.store.with_classifier_of(spec)
+                  if parts.explainer is not None and self.reuse_classifier and not force else None)
         try:
             with self.display.active():
-                files = self._execute(task, parts, seed, data, spec, run_id)
+                files = self._execute(task, parts, seed, data, spec, run_id, source)
             stored = self.store.write_run(task.name, variant.name, seed, run_id, files, replace=force)
         except (Exception, KeyboardInterrupt) as exc:
             if isinstance(exc, KeyboardInterrupt):
@@ -217,7 +239,7 @@ class Runner:
         return RunOutcome(task.name, variant.name, seed, run_id, stored, reused=False)
 
     def _execute(self, task: TaskSpec, parts: Components, seed: int, data: Dataset,
-                 spec: dict[str, Any], run_id: str) -> dict[str, Any]:
+                 spec: dict[str, Any], run_id: str, source: StoredRun | None = None) -> dict[str, Any]:
         timings: dict[str, float] = {}
         log_lines: list[str] = []
         ctx = Context(task=task, seed=seed, device=self.device, cache_dir=self.store.cache_dir,
@@ -233,29 +255,17 @@ class Runner:
 
         files = watched_files(task, data, spec["task"]["file_sha256"])
         _check_files(files, "since it was read, before this run", "")
-        held_out = {"dev": posts_fingerprint(data.dev), "test": posts_fingerprint(data.test)}
-        held_out_texts = {p.text for p in data.dev} | {p.text for p in data.test}
-        train, aug_report = timed("augment", lambda: apply_chain(
-            parts.augmenters, data.train, held_out_texts, ctx, self.store.cache_dir))
-        for name, before in held_out.items():
-            if posts_fingerprint(getattr(data, name)) != before:
-                raise RunError(f"the {name} split changed during augmentation: augmenters may touch train only")
-        names = ", ".join(repr(a.name) for a in parts.augmenters)
-        _check_files(files, "during augmentation", f"An augmenter ({names}) must never write to the task's files.")
-        warning = aug_report.held_out_warning()
-        if warning:
-            log_lines.append(f"WARNING: {warning}")
-            self.console.print("[yellow]warning:[/] " + escape(f"{self.display.prefix}{warning}"), highlight=False)
-
-        clf = parts.classifier
-        fit_report = timed("fit", lambda: clf.fit(train, data.dev, ctx))
-        _check_files(files, "during training", f"The classifier {clf.name!r} must never write to the task's files.")
-        dev_pred = timed("predict_dev", lambda: clf.predict(data.dev, ctx))
-        _check_prediction(clf, data.dev, dev_pred, task.labels)
-        test_pred = timed("predict_test", lambda: clf.predict(data.test, ctx))
-        _check_prediction(clf, data.test, test_pred, task.labels)
-        _check_files(files, "during prediction", f"The classifier {clf.name!r} must never write to the task's files.")
-
+        if source is not None:
+            dev_pred, test_pred = _stored_predictions(source, data)
+            stored = source.provenance()
+            aug_report_dict, fit_report = stored.get("augmentation", {}), stored.get("fit", {})
+            reused_from = {"run_id": source.metrics().get("run_id"), "path": str(source.path)}
+            log_lines.append(f"classifier predictions (dev and test) from stored run {source.path}: same task, "
+                             "posts, augmenters, classifier and seed; nothing was trained")
+        else:
+            aug_report_dict, fit_report, dev_pred, test_pred = self._train_and_predict(
+                task, parts, data, ctx, files, log_lines, timed)
+            reused_from = None
         metrics: dict[str, Any] = {
             "run_id": run_id,
             "dev": self._score(task, data.dev, dev_pred.labels),
@@ -265,6 +275,8 @@ class Runner:
         explanations: list[dict[str, Any]] = []
         exp = parts.explainer
         if exp is not None:
+            seed_everything(seed)  # the explainer's randomness never depends on what training used
+
             def dev_official(labels: Sequence[str]) -> float:
                 value = self._score(task, data.dev, list(labels))["official"]["value"]
                 return float(value if value is not None else 0.0)
@@ -294,8 +306,9 @@ class Runner:
             "environment": environment(),
             "plugins": self.plugins_used(task, parts),
             "data": data.provenance(),
-            "augmentation": aug_report.to_dict(),
+            "augmentation": aug_report_dict,
             "fit": fit_report,
+            **({"classifier_from": reused_from} if reused_from else {}),
             "timings_s": timings,
             "log": log_lines,
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -310,6 +323,35 @@ class Runner:
         if explanations:
             files["explanations.jsonl"] = explanations
         return files
+
+    def _train_and_predict(self, task: TaskSpec, parts: Components, data: Dataset, ctx: Context,
+                           files: dict[Path, str], log_lines: list[str],
+                           timed: Callable[[str, Callable[[], Any]], Any]) -> tuple[dict[str, Any], Any, Prediction,
+                                                                                     Prediction]:
+        """Augment → train → predict, checking the plugins' work after each stage."""
+        held_out = {"dev": posts_fingerprint(data.dev), "test": posts_fingerprint(data.test)}
+        held_out_texts = {p.text for p in data.dev} | {p.text for p in data.test}
+        train, aug_report = timed("augment", lambda: apply_chain(
+            parts.augmenters, data.train, held_out_texts, ctx, self.store.cache_dir))
+        for name, before in held_out.items():
+            if posts_fingerprint(getattr(data, name)) != before:
+                raise RunError(f"the {name} split changed during augmentation: augmenters may touch train only")
+        names = ", ".join(repr(a.name) for a in parts.augmenters)
+        _check_files(files, "during augmentation", f"An augmenter ({names}) must never write to the task's files.")
+        warning = aug_report.held_out_warning()
+        if warning:
+            log_lines.append(f"WARNING: {warning}")
+            self.console.print("[yellow]warning:[/] " + escape(f"{self.display.prefix}{warning}"), highlight=False)
+
+        clf = parts.classifier
+        fit_report = timed("fit", lambda: clf.fit(train, data.dev, ctx))
+        _check_files(files, "during training", f"The classifier {clf.name!r} must never write to the task's files.")
+        dev_pred = timed("predict_dev", lambda: clf.predict(data.dev, ctx))
+        _check_prediction(clf, data.dev, dev_pred, task.labels)
+        test_pred = timed("predict_test", lambda: clf.predict(data.test, ctx))
+        _check_prediction(clf, data.test, test_pred, task.labels)
+        _check_files(files, "during prediction", f"The classifier {clf.name!r} must never write to the task's files.")
+        return aug_report.to_dict(), fit_report, dev_pred, test_pred
 
     def plugins_used(self, task: TaskSpec, parts: Components) -> list[dict[str, Any]]:
         """The plugin (entry-point name), distribution and version behind each component of the

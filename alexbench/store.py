@@ -172,6 +172,22 @@ class ResultsStore:
         path = self.run_dir(task, variant, seed, run_id)
         return StoredRun(path) if (path / "metrics.json").is_file() else None
 
+    def with_classifier_of(self, spec: dict[str, Any]) -> StoredRun | None:
+        """A stored, readable run of the same task whose augment → train → predict stages are
+        ``spec``'s (:func:`alexbench.runid.classifier_side`): its classifier predictions are this
+        run's. Damaged runs are passed over (``leaderboard`` and ``grid`` name them)."""
+        from .runid import classifier_side
+
+        want = classifier_side(spec)
+        for run in self.runs(spec["task"]["name"]):
+            try:
+                if classifier_side(run.spec()) == want:
+                    run.check()
+                    return run
+            except DamagedRunError:
+                continue
+        return None
+
     def _cannot_write(self, exc: OSError) -> StorageError:
         return StorageError(f"cannot write results under {self.root}: {exc.strerror or exc} ({RESUME_HINT})")
 

@@ -378,3 +378,30 @@ def test_provenance_names_the_plugin_behind_each_component(runner, tiny_task) ->
         {"kind": "explainer", "name": "flip_rule", "plugin": "test-plugin", "distribution": None, "version": None},
         {"kind": "metric", "name": "f1_positive", "plugin": "metrics", "distribution": "alexbench",
          "version": __import__("importlib.metadata").metadata.version("alexbench")}]
+
+
+def test_an_explainer_variant_takes_the_stored_classifier_predictions(runner, tiny_task, tmp_path) -> None:
+    """tfidf, then tfidf + a judge: the judged run takes the stored tfidf run's dev and test
+    predictions instead of training again, and its outputs equal those of a run that trains."""
+    from alexbench.store import ResultsStore
+
+    judged = VariantSpec("tfidf+judge", ComponentSpec("tfidf_logreg"), (), ComponentSpec("flip_rule"))
+    base = runner.run(tiny_task, TFIDF, seed=5).run
+    run = runner.run(tiny_task, judged, seed=5).run
+    provenance = run.provenance()
+    assert provenance["classifier_from"]["run_id"] == base.metrics()["run_id"]
+    assert "fit" not in provenance["timings_s"] and "explain" in provenance["timings_s"]
+    assert any("nothing was trained" in line for line in provenance["log"])
+    assert run.metrics()["test_before_explainer"] == base.metrics()["test"]
+
+    trained = Runner(runner.host, ResultsStore(tmp_path / "fresh"), show_progress=False,
+                     reuse_classifier=False).run(tiny_task, judged, seed=5).run
+    assert "classifier_from" not in trained.provenance() and "fit" in trained.provenance()["timings_s"]
+    assert trained.path.name == run.path.name  # same run id
+    assert trained.predictions() == run.predictions()
+    assert trained.metrics() == run.metrics() and trained.explanations() == run.explanations()
+
+    other_seed = runner.run(tiny_task, judged, seed=6).run  # no stored tfidf run for seed 6: trains
+    assert "classifier_from" not in other_seed.provenance()
+    forced = runner.run(tiny_task, judged, seed=5, force=True).run
+    assert "classifier_from" not in forced.provenance()
