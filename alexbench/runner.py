@@ -256,13 +256,17 @@ class Runner:
         files = watched_files(task, data, spec["task"]["file_sha256"])
         _check_files(files, "since it was read, before this run", "")
         if source is not None:
-            dev_pred, test_pred = _stored_predictions(source, data)
-            stored = source.provenance()
-            aug_report_dict, fit_report = stored.get("augmentation", {}), stored.get("fit", {})
-            reused_from = {"run_id": source.metrics().get("run_id"), "path": str(source.path)}
-            log_lines.append(f"classifier predictions (dev and test) from stored run {source.path}: same task, "
-                             "posts, augmenters, classifier and seed; nothing was trained")
-        else:
+            try:
+                dev_pred, test_pred = _stored_predictions(source, data)
+                stored = source.provenance()
+                aug_report_dict, fit_report = stored.get("augmentation", {}), stored.get("fit", {})
+                reused_from = {"run_id": source.metrics().get("run_id"), "path": str(source.path)}
+                log_lines.append(f"classifier predictions (dev and test) from stored run {source.path}: same "
+                                 "task, posts, augmenters, classifier and seed; nothing was trained")
+            except DamagedRunError as exc:  # its files are named by `leaderboard`; this run trains instead
+                log_lines.append(f"stored run {source.path} not used for its classifier predictions: {exc}")
+                source = None
+        if source is None:
             aug_report_dict, fit_report, dev_pred, test_pred = self._train_and_predict(
                 task, parts, data, ctx, files, log_lines, timed)
             reused_from = None

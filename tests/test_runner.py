@@ -405,3 +405,15 @@ def test_an_explainer_variant_takes_the_stored_classifier_predictions(runner, ti
     assert "classifier_from" not in other_seed.provenance()
     forced = runner.run(tiny_task, judged, seed=5, force=True).run
     assert "classifier_from" not in forced.provenance()
+
+
+def test_a_damaged_stored_run_is_not_a_source_of_predictions(runner, tiny_task) -> None:
+    """The stored tfidf run lost its predictions: the judged run trains instead, and says why."""
+    judged = VariantSpec("tfidf+judge", ComponentSpec("tfidf_logreg"), (), ComponentSpec("flip_rule"))
+    base = runner.run(tiny_task, TFIDF, seed=8).run
+    (base.path / "predictions.jsonl").write_text("{not json\n")
+    run = runner.run(tiny_task, judged, seed=8).run
+    provenance = run.provenance()
+    assert "classifier_from" not in provenance and "fit" in provenance["timings_s"]
+    assert any("not used for its classifier predictions" in line and "predictions.jsonl" in line
+               for line in provenance["log"])
