@@ -78,7 +78,8 @@ def test_verdict_and_threshold_parameters_are_checked() -> None:
     assert LLMExplainer.from_params({"verdict": "score"}).params.threshold == "dev"
     for bad, message in (({"verdict": "vote"}, "verdict must be one of generate, score"),
                          ({"threshold": "0.5"}, 'threshold must be "dev" or a number in \\[0, 1\\]'),
-                         ({"threshold": 1.5}, "threshold must be"), ({"threshold": True}, "threshold must be"),
+                         ({"threshold": 1.5}, "threshold must be"),
+                         ({"threshold": True}, "parameter 'threshold' expects a number or a string, got True"),
                          ({"retry_after_max_s": -1.0}, "retry_after_max_s must not be negative")):
         with pytest.raises(ParamError, match=message):
             LLMExplainer.from_params(bad)
