@@ -22,10 +22,12 @@ first token at that position, read from the logits; nothing is decoded.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import json
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -173,6 +175,20 @@ def threads_for(idle_cores: float) -> int:
     return max(1, min(4, round(idle_cores)))
 
 
+#: Every llama.cpp model this process opened: closed before the interpreter shuts down, since
+#: llama-cpp-python's own finaliser runs after its library is unloaded and prints an error.
+_OPEN_MODELS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_models() -> None:
+    for model in list(_OPEN_MODELS):
+        try:
+            model.close()
+        except Exception:  # noqa: BLE001 - shutting down: nothing left to report to
+            pass
+
+
 class LocalEngine:
     """One GGUF model in this process. Calls are serialised (a llama.cpp context is not
     thread-safe). ``prefix`` arguments are the fixed beginning of a prompt; its state is computed
@@ -197,6 +213,7 @@ class LocalEngine:
         self.threads = n_threads or 1
         self.llm = Llama(model_path=model_path, n_ctx=n_ctx, n_threads=self.threads, n_threads_batch=self.threads,
                          seed=0, verbose=False)
+        _OPEN_MODELS.add(self.llm)
         self.n_ctx = n_ctx
         self._ctx = self.llm._ctx.ctx
         self._vocab = self.llm._model.vocab
@@ -464,5 +481,6 @@ def vocab_tokenizer(model_path: str) -> Any:
         from llama_cpp import Llama
 
         llm = Llama(model_path=model_path, vocab_only=True, verbose=False)
+        _OPEN_MODELS.add(llm)
         _TOKENIZERS[model_path] = lambda text: llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
     return _TOKENIZERS[model_path]
