@@ -120,6 +120,7 @@ class IdleCores:
 
     def __init__(self) -> None:
         self.cores = _cores()
+        self.host_cpus = _host_cpus() or self.cores  # /proc/stat counts every CPU of the host (containers)
         self.last: tuple[float, float, float] | None = None  # (wall, machine busy s, own CPU s)
         self.idle = float(self.cores)
 
@@ -155,9 +156,20 @@ class IdleCores:
             return self.idle
         wall, busy, own = (a - b for a, b in zip(now, self.last))
         self.last = now
-        others = max(0.0, busy - own) / max(wall, 1e-9)  # cores the rest of the machine kept busy
-        self.idle = max(0.0, self.cores - others)
+        others = max(0.0, busy - own) / max(wall, 1e-9)  # CPUs the rest of the machine kept busy
+        # in a container /proc/stat is the host's: take the others' share of it, not their count
+        share = min(1.0, others / self.host_cpus) if self.host_cpus > self.cores else None
+        self.idle = self.cores * (1.0 - share) if share is not None else max(0.0, self.cores - others)
         return self.idle
+
+
+def _host_cpus() -> int:
+    """CPUs listed in /proc/stat (``cpu0``, ``cpu1``, …): the host's, also inside a container."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            return sum(1 for line in fh if line.startswith("cpu") and line[3:4].isdigit())
+    except OSError:
+        return 0
 
 
 def _cores() -> int:
