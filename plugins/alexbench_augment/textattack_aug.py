@@ -16,9 +16,22 @@ from .base import GrowingAugmenter, GrowParams
 from .generation import MENTION_PLACEHOLDER
 from .presets import PRESETS
 from .supply import Job, Made
+from .workers import CHARS_PER_SECOND
 
 ALEX_TRANSFORMATIONS = ("char_substitution", "qwerty", "wordnet", "contract")
 ENGINES = ("fast", "textattack")
+#: Characters × copies TextAttack's own engine makes a second in one process (~50-word posts;
+#: slower on longer ones: its work is quadratic in post length). The fast engines make
+#: ``workers.CHARS_PER_SECOND``. Decides when ``workers = 0`` uses the pool.
+TEXTATTACK_CHARS_PER_SECOND = 600.0
+
+
+class TwoEngines(GrowingAugmenter):
+    """An augmenter with ``engine = "fast" | "textattack"`` in its Params."""
+
+    @property
+    def chars_per_second(self) -> float:
+        return TEXTATTACK_CHARS_PER_SECOND if self.params.engine == "textattack" else CHARS_PER_SECOND
 
 
 @dataclass(frozen=True)
@@ -61,20 +74,13 @@ class AlexParams(GrowParams):
         return [part.strip() for part in self.transformations.split(",") if part.strip()]
 
 
-class AlexTextAttack(GrowingAugmenter):
+class AlexTextAttack(TwoEngines):
     """ALEX: TextAttack composite (char substitution, QWERTY, WordNet, contraction) + class balancing."""
 
     name = "alex_textattack"
     version = __version__
     Params = AlexParams
     operation = "textattack_composite"
-
-    @property
-    def chars_per_second(self) -> float:
-        """Characters × copies a second in one process (workers = 0 uses the pool above ~20 s of
-        work): TextAttack's own engine ~600 at 50 words and slower on longer posts (quadratic);
-        the fast engine ~7 million once WordNet is loaded (benchmarks/test_bench_augment_length.py)."""
-        return 600.0 if self.params.engine == "textattack" else 6_000_000.0
 
     def build_generator(self) -> Callable[[str, int], list[str]]:
         """TextAttack's own Augmenter (``engine = "textattack"``)."""
@@ -128,20 +134,13 @@ class EdaParams(GrowParams):
         super().__post_init__()
 
 
-class Eda(GrowingAugmenter):
+class Eda(TwoEngines):
     """EDA (TextAttack EasyDataAugmenter): WordNet synonyms, deletion, swap, insertion."""
 
     name = "eda"
     version = __version__
     Params = EdaParams
     operation = "easy_data_augmentation"
-
-    @property
-    def chars_per_second(self) -> float:
-        """Characters × copies a second in one process (workers = 0 uses the pool above ~20 s of
-        work): TextAttack's own engine ~600 at 50 words and slower on longer posts (quadratic);
-        the fast engine ~7 million once WordNet is loaded (benchmarks/test_bench_augment_length.py)."""
-        return 600.0 if self.params.engine == "textattack" else 6_000_000.0
 
     def build_generator(self) -> Callable[[str, int], list[str]]:
         """TextAttack's own EasyDataAugmenter (``engine = "textattack"``)."""

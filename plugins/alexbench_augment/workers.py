@@ -32,7 +32,7 @@ POOL_SECONDS = 20.0
 #: How fast one process makes copies, in characters of post text × copies per second, when an
 #: augmenter does not say (``CopyMaker.chars_per_second``): measured for the fast engines
 #: (~7 million on this project's 2-core machine, synonym caches cold; benchmarks/
-#: test_bench_augment_length.py); TextAttack's own engine declares ~600.
+#: test_bench_augment_length.py); TextAttack's own engine declares ~600 (textattack_aug.py).
 CHARS_PER_SECOND = 6_000_000
 PRELOAD = ["alexbench_augment._preload"]
 
