@@ -179,7 +179,10 @@ class ResultsStore:
         from .runid import classifier_side
 
         want = classifier_side(spec)
+        same_seed = f"s{spec['seed']}-"  # run_dir's folder name: only these can match; no spec read for the rest
         for run in self.runs(spec["task"]["name"]):
+            if not run.path.name.startswith(same_seed):
+                continue
             try:
                 if classifier_side(run.spec()) == want:
                     run.check()
