@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from .hookspecs import hookimpl, hookspec  # noqa: E402
+from alexbench.plugin.hookspecs import hookimpl, hookspec  # noqa: E402
 
 __all__ = ["__version__", "hookimpl", "hookspec"]

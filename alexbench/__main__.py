@@ -1,5 +1,5 @@
 """``python -m alexbench``: the same as the ``alexbench`` command."""
 
-from .cli import main
+from alexbench.cli import main
 
 main()

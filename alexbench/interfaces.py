@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
-from .errors import ParamError, did_you_mean
-from .params import check_value, field_types
+from alexbench.errors import ParamError, did_you_mean
+from alexbench.plugin.params import check_value, field_types
 
 if TYPE_CHECKING:
-    from .tasks import TaskSpec
+    from alexbench.config.tasks import TaskSpec
 
 T = TypeVar("T")
 
@@ -72,7 +72,7 @@ class Component(abc.ABC):
     """Base of augmenters, classifiers and explainers.
 
     ``Params`` is a dataclass declaring every parameter with a default of its declared type
-    (checked when the component is registered, see :mod:`alexbench.params`).
+    (checked when the component is registered, see :mod:`alexbench.plugin.params`).
     """
 
     kind: ClassVar[str]

@@ -39,7 +39,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import FailureError
+from alexbench.errors import FailureError
 
 NLTK_DATA_ENV = "ALEXBENCH_NLTK_DATA"
 WORDNET_DIR_ENV = "ALEXBENCH_WORDNET_DIR"

@@ -11,7 +11,7 @@ installed. Subclass a contract in your own test module and name your component::
 
 Every ``test_*`` method of the contract then runs against your component, on tiny real tasks
 written to a temporary folder (a binary and a three-class one, imbalanced, with posts of several
-lengths and sentences: see :mod:`alexbench.kit_tasks`; narrow with ``tasks = ("binary",)``, or
+lengths and sentences: see :mod:`alexbench.kit.tasks`; narrow with ``tasks = ("binary",)``, or
 add task files of your own, ``tasks = ("binary", "data/my_task.toml")``), through the real
 plugin host and, where the contract says so, the real runner. A component that is not installed
 can be registered in-process with ``plugins = (MyClassifier,)`` (classes or plugin objects with
@@ -41,16 +41,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
-from .hookspecs import hookimpl
-from .kit_tasks import TASK_KINDS, write_tiny_task  # the tiny tasks: re-exported as the kit's helpers
+from alexbench.kit.tasks import TASK_KINDS, write_tiny_task  # the tiny tasks: re-exported as the kit's helpers
+from alexbench.plugin.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from .data import Dataset
-    from .interfaces import Component, Context, Explanation, Post, Prediction
-    from .pluginmanager import PluginHost
-    from .runner import RunOutcome
-    from .store import ResultsStore
-    from .tasks import TaskSpec
+    from alexbench.config.tasks import TaskSpec
+    from alexbench.data.splits import Dataset
+    from alexbench.interfaces import Component, Context, Explanation, Post, Prediction
+    from alexbench.plugin.host import PluginHost
+    from alexbench.run.runner import RunOutcome
+    from alexbench.run.store import ResultsStore
 
 __all__ = [
     "TASK_KINDS", "AugmenterContract", "ClassifierContract", "ExplainerContract",
@@ -95,10 +95,10 @@ def _named_plugins(plugins: Sequence[Any]) -> list[tuple[str, object]]:
 
 
 def make_host(*plugins: Any, load_entrypoints: bool = True) -> PluginHost:
-    """A real :class:`~alexbench.pluginmanager.PluginHost` (installed plugins included unless
+    """A real :class:`~alexbench.plugin.host.PluginHost` (installed plugins included unless
     ``load_entrypoints=False``) plus in-process plugins: component classes, plugin objects or
     ``(name, plugin)`` pairs. An invalid plugin raises :class:`~alexbench.errors.PluginError`."""
-    from .pluginmanager import PluginHost
+    from alexbench.plugin.host import PluginHost
 
     return PluginHost(load_entrypoints=load_entrypoints, trace=False, plugins=_named_plugins(plugins))
 
@@ -119,14 +119,14 @@ def alexbench_multiclass_task_file(tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture
 def alexbench_task(alexbench_task_file: Path) -> TaskSpec:
-    from .tasks import load_task
+    from alexbench.config.tasks import load_task
 
     return load_task(alexbench_task_file)
 
 
 @pytest.fixture
 def alexbench_multiclass_task(alexbench_multiclass_task_file: Path) -> TaskSpec:
-    from .tasks import load_task
+    from alexbench.config.tasks import load_task
 
     return load_task(alexbench_multiclass_task_file)
 
@@ -139,7 +139,7 @@ def alexbench_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def alexbench_store(alexbench_results: Path) -> ResultsStore:
-    from .store import ResultsStore
+    from alexbench.run.store import ResultsStore
 
     return ResultsStore(alexbench_results)
 
@@ -155,7 +155,7 @@ def register_inline_plugin() -> Callable[..., PluginHost]:
 def alexbench_contract_task(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> TaskSpec:
     """The task a contract test runs on; parametrised by the contract's ``tasks`` (a tiny task
     kind, written to a temporary folder, or the path of a task file)."""
-    from .tasks import load_task
+    from alexbench.config.tasks import load_task
 
     ref = getattr(request, "param", "binary")
     if ref in TASK_KINDS:
@@ -242,7 +242,7 @@ class _Contract:
         host = make_host(*self.plugins)
         if self.component in host.registry(self.kind):
             return host
-        from .errors import did_you_mean
+        from alexbench.errors import did_you_mean
 
         mine = {name for name, _ in _named_plugins(self.plugins)}
         broken = [f"plugin {b.name!r}: {b.error}" for b in host.broken if b.name in mine]
@@ -266,20 +266,20 @@ class _Contract:
 
     @staticmethod
     def context(task: TaskSpec, seed: int) -> Context:
-        from .interfaces import Context
-        from .provenance import seed_everything
+        from alexbench.interfaces import Context
+        from alexbench.run.provenance import seed_everything
 
         seed_everything(seed)  # as the runner does before every run
         return Context(task=task, seed=seed)
 
     @staticmethod
     def dataset(task: TaskSpec) -> Dataset:
-        from .data import load_dataset
+        from alexbench.data.splits import load_dataset
 
         return load_dataset(task)
 
     def variant(self) -> Any:
-        from .spec import ComponentSpec, VariantSpec
+        from alexbench.config.variants import ComponentSpec, VariantSpec
 
         mine = ComponentSpec(self.component, dict(self.params))
         clf = mine if self.kind == "classifier" else ComponentSpec(self.classifier, dict(self.classifier_params))
@@ -288,12 +288,12 @@ class _Contract:
                            explainer=mine if self.kind == "explainer" else None)
 
     def run(self, task: TaskSpec, results: Path, host: PluginHost | None = None) -> RunOutcome:
-        """One real run through :class:`~alexbench.runner.Runner` (which enforces the host's
+        """One real run through :class:`~alexbench.run.runner.Runner` (which enforces the host's
         checks) with this component in its place; a run the host refuses fails the test with the
         host's reason."""
-        from .errors import RunError
-        from .runner import Runner
-        from .store import ResultsStore
+        from alexbench.errors import RunError
+        from alexbench.run.runner import Runner
+        from alexbench.run.store import ResultsStore
 
         runner = Runner(host or self.host(), ResultsStore(results), show_progress=False, device="cpu")
         refused = None
@@ -356,7 +356,7 @@ class ClassifierContract(_Contract):
         return clf, data, ctx
 
     def predict(self, clf: Any, posts: Sequence[Post], ctx: Context) -> Prediction:
-        from .interfaces import Prediction
+        from alexbench.interfaces import Prediction
 
         pred = clf.predict(list(posts), ctx)
         assert isinstance(pred, Prediction), \
@@ -432,9 +432,9 @@ class AugmenterContract(_Contract):
     generates: ClassVar[bool] = True
 
     def augmented(self, task: TaskSpec, seed: int | None = None) -> tuple[list[Post], Dataset]:
-        from .fsio import sha256_file
-        from .interfaces import Post
-        from .runner import changed_files, watched_files
+        from alexbench.fsio import sha256_file
+        from alexbench.interfaces import Post
+        from alexbench.run.runner import changed_files, watched_files
 
         data = self.dataset(task)
         files = watched_files(task, data, sha256_file(task.path))
@@ -494,7 +494,7 @@ class AugmenterContract(_Contract):
         assert step["rows_in"] == len(data.train) and step["augmenter"]["name"] == self.component
 
     def test_generates_rows_where_the_task_needs_them(self, alexbench_contract_task: TaskSpec) -> None:
-        from .augment import keep_rows
+        from alexbench.data.augment import keep_rows
 
         task = alexbench_contract_task
         if not self.generates:
@@ -532,7 +532,7 @@ class ExplainerContract(_Contract):
 
     def explained(self, task: TaskSpec, order: Callable[[list[Post]], list[Post]] | None = None
                   ) -> tuple[list[Post], Prediction, list[Explanation]]:
-        from .interfaces import Explanation, Prediction
+        from alexbench.interfaces import Explanation, Prediction
 
         host = self.host()
         data = self.dataset(task)

@@ -18,8 +18,8 @@ SHARED = Path(os.environ.get("ALEXBENCH_SHARED_DATA", REPO.parent / "shared" / "
 
 def source_posts() -> tuple[str, list[str]]:
     """(name of the source, texts) — real stand-in posts when available."""
-    from alexbench.data import load_dataset
-    from alexbench.tasks import load_task
+    from alexbench.config.tasks import load_task
+    from alexbench.data.splits import load_dataset
 
     if (SHARED / "constraint2021_covid_fakenews" / "Constraint_Train.csv").is_file():
         task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "standins" / "constraint2021.toml", data_root=SHARED)
@@ -73,8 +73,8 @@ def write_task(folder: Path, *, name: str = "reddit_length", count: int = 2000, 
     dev and test a tenth of that each. A positive post is a run of source posts that contains one
     of the demo task's positive tweets (self-reports of a COVID-19 diagnosis), so the classes can
     be learned; the rest of each post is filler of the same source."""
-    from alexbench.data import load_dataset
-    from alexbench.tasks import load_task
+    from alexbench.config.tasks import load_task
+    from alexbench.data.splits import load_dataset
 
     _, texts = source_posts()
     demo = load_dataset(load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml"))

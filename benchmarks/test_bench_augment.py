@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from alexbench.data import load_dataset
+from alexbench.config.tasks import load_task
+from alexbench.data.splits import load_dataset
 from alexbench.interfaces import Context
-from alexbench.pluginmanager import PluginHost
-from alexbench.tasks import load_task
+from alexbench.plugin.host import PluginHost
 
 pytestmark = pytest.mark.bench
 

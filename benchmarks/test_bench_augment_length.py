@@ -170,10 +170,10 @@ def reddit_task(tmp_path_factory) -> Path:
 
 
 def _augment_train(task_file: Path, params: dict) -> tuple[float, dict]:
-    from alexbench.data import load_dataset
+    from alexbench.config.tasks import load_task
+    from alexbench.data.splits import load_dataset
     from alexbench.interfaces import Context
-    from alexbench.pluginmanager import PluginHost
-    from alexbench.tasks import load_task
+    from alexbench.plugin.host import PluginHost
 
     task = load_task(task_file)
     train = load_dataset(task).train
@@ -232,9 +232,9 @@ def test_parallel_speed_up_textattack_engine(texts, record_ratio) -> None:
     """TextAttack itself (engine = "textattack"): all CPU, so the pool should give nearly every core."""
     from alexbench_augment import workers
 
+    from alexbench.config.tasks import load_task
     from alexbench.interfaces import Context, Post
-    from alexbench.pluginmanager import PluginHost
-    from alexbench.tasks import load_task
+    from alexbench.plugin.host import PluginHost
 
     cores = workers.available_cores()
     if cores < 2:

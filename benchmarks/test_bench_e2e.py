@@ -68,11 +68,11 @@ params = { labels = ["FAVOR", "AGAINST"], group_by = "claim" }
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from alexbench.pluginmanager import PluginHost
-from alexbench.runner import Runner
-from alexbench.spec import ComponentSpec, VariantSpec
-from alexbench.store import ResultsStore
-from alexbench.tasks import load_task
+from alexbench.plugin.host import PluginHost
+from alexbench.run.runner import Runner
+from alexbench.config.variants import ComponentSpec, VariantSpec
+from alexbench.run.store import ResultsStore
+from alexbench.config.tasks import load_task
 task = load_task(sys.argv[1])
 runner = Runner(PluginHost(), ResultsStore(Path(sys.argv[2])), show_progress=False)
 variant = VariantSpec("tfidf-balanced", ComponentSpec("tfidf_logreg", {"class_weight": "balanced"}))
@@ -106,8 +106,8 @@ def _write_scaled(base: Path, factor: int, rows: list[list[str]], dev: list[list
 def test_scale_curve(tmp_path: Path, record_ratio) -> None:
     if not (SHARED / "smm4h22_task2_stance" / "train.tsv").is_file():
         pytest.skip(f"stand-in data not found under {SHARED}")
-    from alexbench.data import load_dataset
-    from alexbench.tasks import load_task
+    from alexbench.config.tasks import load_task
+    from alexbench.data.splits import load_dataset
 
     source = load_dataset(load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "standins" / "smm4h22_task2_stance.toml",
                                     data_root=SHARED))

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from alexbench.data import load_dataset
+from alexbench.config.tasks import load_task
+from alexbench.data.splits import load_dataset
 from alexbench.interfaces import Context, Prediction
-from alexbench.tasks import load_task
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))

@@ -24,9 +24,9 @@ from alexbench_transformers.engine import make_optimisation, train_epoch  # noqa
 from alexbench_transformers.losses import make_loss  # noqa: E402
 from alexbench_transformers.params import TransformerParams  # noqa: E402
 
-from alexbench.data import load_dataset  # noqa: E402
+from alexbench.config.tasks import load_task  # noqa: E402
+from alexbench.data.splits import load_dataset  # noqa: E402
 from alexbench.interfaces import Context  # noqa: E402
-from alexbench.tasks import load_task  # noqa: E402
 
 pytestmark = pytest.mark.bench
 DEMO = Path(__file__).resolve().parents[1] / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from alexbench.pluginmanager import PluginHost
-from alexbench.store import ResultsStore
-from alexbench.tasks import TaskSpec, load_task
+from alexbench.config.tasks import TaskSpec, load_task
+from alexbench.plugin.host import PluginHost
+from alexbench.run.store import ResultsStore
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,6 +1,6 @@
 """Real leaderboards for the HTML, plot and LaTeX tests: real runs of real (cheap) components on the
 demo task and on the tiny task, stored in a temporary results store and aggregated by
-alexbench.leaderboard.build with a baseline and real paired significance tests."""
+alexbench.report.leaderboard.build with a baseline and real paired significance tests."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alexbench import hookimpl
-from alexbench import leaderboard as lb
+from alexbench.config.tasks import load_task
+from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.interfaces import Explainer, Explanation
-from alexbench.pluginmanager import PluginHost
-from alexbench.runner import Runner
-from alexbench.spec import ComponentSpec, VariantSpec
-from alexbench.store import ResultsStore
-from alexbench.tasks import load_task
+from alexbench.plugin.host import PluginHost
+from alexbench.report import leaderboard as lb
+from alexbench.run.runner import Runner
+from alexbench.run.store import ResultsStore
 
 from .conftest import REPO, make_tiny_task
 

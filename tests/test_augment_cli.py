@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from alexbench import nltkdata
-from alexbench.cli_augment import augment, parse_param, setup_data
+from alexbench.cli.augment import augment, parse_param, setup_data
 
 
 def test_setup_data_builds_then_reports_nothing_to_do(tmp_path: Path) -> None:

@@ -14,10 +14,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 SCRIPT = r"""
 import hashlib, json, sys
-from alexbench.data import load_dataset
+from alexbench.data.splits import load_dataset
 from alexbench.interfaces import Context
-from alexbench.pluginmanager import PluginHost
-from alexbench.tasks import load_task
+from alexbench.plugin.host import PluginHost
+from alexbench.config.tasks import load_task
 task = load_task(sys.argv[1])
 train = load_dataset(task).train
 sample = [p for p in train if p.label == "1"][:4] + [p for p in train if p.label == "0"][:4]

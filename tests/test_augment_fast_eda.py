@@ -17,9 +17,9 @@ from alexbench_augment.ta_tables import words_from_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alexbench.data import load_dataset
+from alexbench.config.tasks import load_task
+from alexbench.data.splits import load_dataset
 from alexbench.nltkdata import ENGLISH_STOPWORDS
-from alexbench.tasks import load_task
 
 from .stats import chi2_p
 

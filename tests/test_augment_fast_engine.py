@@ -33,9 +33,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import ks_2samp
 
-from alexbench.data import load_dataset
+from alexbench.config.tasks import load_task
+from alexbench.data.splits import load_dataset
 from alexbench.nltkdata import ENGLISH_STOPWORDS
-from alexbench.tasks import load_task
 
 from .stats import chi2_p
 

@@ -17,18 +17,18 @@ from alexbench_augment.textattack_aug import AlexParams
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from alexbench.config.tasks import TaskSpec, load_task
+from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.interfaces import Context, Post
-from alexbench.pluginmanager import PluginHost
-from alexbench.runner import Runner
-from alexbench.spec import ComponentSpec, VariantSpec
-from alexbench.tasks import TaskSpec, load_task
+from alexbench.plugin.host import PluginHost
+from alexbench.run.runner import Runner
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def demo() -> tuple[TaskSpec, list[Post]]:
-    from alexbench.data import load_dataset
+    from alexbench.data.splits import load_dataset
 
     task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
     train = load_dataset(task).train
@@ -238,7 +238,7 @@ def test_eda(host: PluginHost, demo) -> None:
 # -- the runner: provenance, train only, bit-identical reruns -------------------------------------
 
 def test_runner_provenance_and_identical_reruns(tiny_task_file: Path, tmp_path: Path) -> None:
-    from alexbench.store import ResultsStore
+    from alexbench.run.store import ResultsStore
 
     variant = VariantSpec("kb", ComponentSpec("tfidf_logreg"),
                           (ComponentSpec("nlpaug_keyboard", {"n": 3, "balance": "ratio"}),))

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from alexbench_augment import workers
 
-from alexbench.data import load_dataset
+from alexbench.config.tasks import load_task
+from alexbench.data.splits import load_dataset
 from alexbench.interfaces import Context, Post
-from alexbench.pluginmanager import PluginHost
-from alexbench.tasks import load_task
+from alexbench.plugin.host import PluginHost
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,19 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from alexbench.rescore import rescore
-from alexbench.runner import Runner
-from alexbench.spec import ComponentSpec, VariantSpec
-from alexbench.submission import SubmissionError, score_files, write_submission
-from alexbench.tasks import TaskCatalog
+from alexbench.config.tasks import TaskCatalog
+from alexbench.config.variants import ComponentSpec, VariantSpec
+from alexbench.run.runner import Runner
+from alexbench.scoring.rescore import rescore
+from alexbench.scoring.submission import SubmissionError, score_files, write_submission
 
 from .conftest import REPO
 
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
-    from alexbench.pluginmanager import PluginHost
-    from alexbench.store import ResultsStore
+    from alexbench.plugin.host import PluginHost
+    from alexbench.run.store import ResultsStore
 
     host = PluginHost()
     task = TaskCatalog(host.task_dirs()).load("demo")

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alexbench.data import carve, load_dataset, read_split_file
+from alexbench.config.tasks import load_task
+from alexbench.data.splits import carve, load_dataset, read_split_file
 from alexbench.errors import DataError
 from alexbench.interfaces import Post
-from alexbench.tasks import load_task
 
 HEADER = b"tweet_id\ttext\tlabel\n"
 
@@ -170,7 +170,7 @@ def test_posts_over_several_lines_in_csv_are_still_one_post(tiny_task_file: Path
 
 def test_every_row_of_a_real_csv_release_is_loaded(shared_data: Path) -> None:
     """CONSTRAINT 2021 has hundreds of quoted posts over several lines: all load, none swallowed."""
-    from alexbench.tasks import TaskCatalog
+    from alexbench.config.tasks import TaskCatalog
 
     from .conftest import REPO
 

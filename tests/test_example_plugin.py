@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from alexbench.pluginmanager import GROUP
+from alexbench.plugin.host import GROUP
 from alexbench.testing import write_tiny_task
 
 from .conftest import REPO
@@ -103,7 +103,7 @@ def test_plugins_json_shape() -> None:
     """`alexbench plugins --json` is for tools: its keys are a contract too."""
     from click.testing import CliRunner
 
-    from alexbench.cli import cli
+    from alexbench.cli.main import cli
 
     result = CliRunner().invoke(cli, ["plugins", "--json"])
     assert result.exit_code == 0, result.output

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from alexbench import __version__
-from alexbench.html import render_html, write_html
-from alexbench.leaderboard import Leaderboard
+from alexbench.report.htmlpage import render_html, write_html
+from alexbench.report.leaderboard import Leaderboard
 
 from .leaderboard_runs import NASTY, make_boards
 
@@ -188,7 +188,7 @@ def test_published_results_render_as_marked_rows_in_chromium(boards, driver, tmp
     hover and in the detail, sortable with the runs but never given a Δ."""
     import dataclasses
 
-    from alexbench.tasks import Reference
+    from alexbench.config.tasks import Reference
 
     demo = next(b for b in boards if b.task == "demo")
     best = max(r.test_official.mean for r in demo.rows)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alexbench.latex import LATEX_SPECIALS, latex_escape, to_latex
-from alexbench.leaderboard import Leaderboard
+from alexbench.report.latex import LATEX_SPECIALS, latex_escape, to_latex
+from alexbench.report.leaderboard import Leaderboard
 
 from .leaderboard_runs import NASTY, make_boards
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from alexbench import leaderboard as lb
+from alexbench.report import leaderboard as lb
 from alexbench.testing import write_tiny_task
 
 from .leaderboard_runs import make_boards
@@ -88,11 +88,11 @@ def test_the_cli_prints_the_whole_table_to_a_pipe(tmp_path: Path) -> None:
 def test_a_row_never_mixes_two_definitions_of_a_variant(tmp_path: Path) -> None:
     """Run a variant on seeds 1-3, change its definition and rerun seed 1 only: the row is the
     new definition's seed 1 alone, and a note says why seeds 2 and 3 are missing."""
-    from alexbench.pluginmanager import PluginHost
-    from alexbench.runner import Runner
-    from alexbench.spec import ComponentSpec, VariantSpec
-    from alexbench.store import ResultsStore
-    from alexbench.tasks import load_task
+    from alexbench.config.tasks import load_task
+    from alexbench.config.variants import ComponentSpec, VariantSpec
+    from alexbench.plugin.host import PluginHost
+    from alexbench.run.runner import Runner
+    from alexbench.run.store import ResultsStore
 
     from .conftest import REPO
 
@@ -116,11 +116,11 @@ def test_a_table_of_rows_run_on_different_data_warns(tmp_path: Path) -> None:
     """A data file changed between runs (here the test labels): the rows do not compare, and the
     leaderboard says so in every format, whatever else it shows. The same posts in a file
     re-saved with other line endings are the same data."""
-    from alexbench.pluginmanager import PluginHost
-    from alexbench.runner import Runner
-    from alexbench.spec import ComponentSpec, VariantSpec
-    from alexbench.store import ResultsStore
-    from alexbench.tasks import load_task
+    from alexbench.config.tasks import load_task
+    from alexbench.config.variants import ComponentSpec, VariantSpec
+    from alexbench.plugin.host import PluginHost
+    from alexbench.run.runner import Runner
+    from alexbench.run.store import ResultsStore
 
     task = load_task(write_tiny_task(tmp_path / "tasks", "binary"))
     store = ResultsStore(tmp_path / "results")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from alexbench.metrics import score
-from alexbench.pluginmanager import PluginHost
-from alexbench.tasks import load_task
+from alexbench.config.tasks import load_task
+from alexbench.plugin.host import PluginHost
+from alexbench.scoring.metrics import score
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))

@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 
 from alexbench import hookimpl
+from alexbench.config.tasks import load_task
+from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.errors import RunError
 from alexbench.interfaces import Classifier, Context, Post, Prediction
-from alexbench.pluginmanager import PluginHost
-from alexbench.runner import Runner
-from alexbench.spec import ComponentSpec, VariantSpec
-from alexbench.tasks import load_task
+from alexbench.plugin.host import PluginHost
+from alexbench.run.runner import Runner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 from alexbench_llm.client import CallSettings, LLMConfigError, complete  # noqa: E402
@@ -302,7 +302,7 @@ def test_score_verdict_threshold_is_chosen_on_dev_by_the_official_metric(scripte
     assert metrics["test"]["official"]["value"] == pytest.approx(2 / 3)
     assert metrics["test_before_explainer"]["official"]["value"] == pytest.approx(0.4)
     # The threshold is on the leaderboard.
-    from alexbench import leaderboard as lb
+    from alexbench.report import leaderboard as lb
 
     (board,) = lb.build(store)
     assert board.rows[0].explainer["threshold"].mean == pytest.approx(0.45)
@@ -550,7 +550,7 @@ def test_results_are_matched_by_post_id_under_concurrency(scripted, tiny_task) -
 
 
 def test_importing_the_plugin_does_not_import_litellm_or_llama_cpp() -> None:
-    code = ("import sys, alexbench_llm; from alexbench.pluginmanager import PluginHost; "
+    code = ("import sys, alexbench_llm; from alexbench.plugin.host import PluginHost; "
             "h = PluginHost(); assert 'llm' in [e.name for e in h.explainers]; "
             "print(sorted(m for m in ('litellm', 'llama_cpp') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
@@ -667,8 +667,8 @@ def test_dry_run_sends_nothing_and_says_what_the_cache_already_holds(scripted, t
     run, its stored predictions decide exactly which posts are sent; once the judged run exists it
     is reused; and a variant whose prompts are all cached sends nothing. Tokens and cost come from
     litellm's token counter and price map (gpt-4o-mini is in it); no request reaches the server."""
-    from alexbench.data import load_dataset
-    from alexbench.tasks import load_task
+    from alexbench.config.tasks import load_task
+    from alexbench.data.splits import load_dataset
 
     server = scripted(lambda body, n: Reply(200, {**verdict(True, "1"), "model": body["model"]}))  # as OpenAI does
     study = tmp_path / "dry.toml"

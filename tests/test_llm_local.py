@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from alexbench import hookimpl
+from alexbench.config.tasks import load_task
+from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.interfaces import Classifier, Context, Prediction
-from alexbench.pluginmanager import PluginHost
-from alexbench.runner import Runner
-from alexbench.spec import ComponentSpec, VariantSpec
-from alexbench.tasks import load_task
+from alexbench.plugin.host import PluginHost
+from alexbench.run.runner import Runner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 from alexbench_llm.explainer import LLMExplainer  # noqa: E402
@@ -95,7 +95,7 @@ def test_openai_compatible_server_on_localhost_is_reached_by_model_name() -> Non
             "model": "openai/gemma-3-270m", "api_base": server.api_base, "cache": False, "concurrency": 1,
             "prompts": str(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "prompts" / "demo.toml")})
         task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
-        from alexbench.data import load_dataset
+        from alexbench.data.splits import load_dataset
 
         posts = load_dataset(task).test[:3]
         out = explainer.explain(posts, Prediction(["1"] * 3, [[0.0, 1.0]] * 3), Context(task=task, seed=0))
@@ -111,7 +111,7 @@ def test_a_reply_depends_on_its_prompt_only_not_on_the_previous_one() -> None:
     followed either of the two posts here (the rest of the prompt was evaluated in batches that
     depended on the previous prompt); the template's saved prefix state is the same every time."""
     task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
-    from alexbench.data import load_dataset
+    from alexbench.data.splits import load_dataset
 
     test = {p.id: p for p in load_dataset(task).test}
     target = test["1355604165377207067"]
@@ -127,7 +127,7 @@ def test_a_reply_depends_on_its_prompt_only_not_on_the_previous_one() -> None:
 
 
 def demo_posts(n: int):
-    from alexbench.data import load_dataset
+    from alexbench.data.splits import load_dataset
 
     task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
     return task, load_dataset(task).test[:n]

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from alexbench.config.tasks import load_task
 from alexbench.errors import TaskFileError
 from alexbench.interfaces import Post
-from alexbench.tasks import load_task
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 from alexbench_llm.parse import UnparsableReply, parse_reply  # noqa: E402

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from alexbench.config.tasks import TaskCatalog
+from alexbench.config.variants import VariantCatalog
 from alexbench.errors import TaskFileError, UnknownNameError
-from alexbench.pluginmanager import PluginHost
-from alexbench.spec import VariantCatalog
-from alexbench.tasks import TaskCatalog
+from alexbench.plugin.host import PluginHost
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -51,8 +51,8 @@ def test_prompt_template_content_is_part_of_the_run_spec(tmp_path) -> None:
     """Editing a prompt template changes the explainer's fingerprint, hence the run id."""
     import shutil
 
-    from alexbench.pluginmanager import PluginHost
-    from alexbench.tasks import TaskCatalog
+    from alexbench.config.tasks import TaskCatalog
+    from alexbench.plugin.host import PluginHost
 
     host = PluginHost()
     task = TaskCatalog(host.task_dirs()).load("demo")

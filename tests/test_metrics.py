@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alexbench.metrics import (
+from alexbench.scoring.metrics import (
     ScoreInput,
     accuracy,
     confusion,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from alexbench.cli_newplugin import KINDS, PluginNames, new_plugin
+from alexbench.cli.newplugin import KINDS, PluginNames, new_plugin
 from alexbench.interfaces import COMPONENT_KINDS, Context
 from alexbench.testing import make_host, write_tiny_task
 
@@ -77,8 +77,8 @@ def test_a_name_already_registered_is_warned_about(tmp_path: Path) -> None:
 
 def test_generated_explainer_backs_off_on_a_three_class_task(tmp_path: Path, monkeypatch) -> None:
     """The template's fallback label is the first non-positive label, also without a positive."""
+    from alexbench.config.tasks import load_task
     from alexbench.interfaces import Post, Prediction
-    from alexbench.tasks import load_task
 
     root = generate(tmp_path, "backoff", "explainer")
     monkeypatch.syspath_prepend(str(root / "src"))

@@ -13,8 +13,8 @@ import pytest
 from alexbench import hookimpl
 from alexbench.errors import ParamError, PluginError
 from alexbench.interfaces import Classifier, Prediction
-from alexbench.params import check_params_class, check_value, expected, field_types, parse_text
-from alexbench.pluginmanager import PluginHost
+from alexbench.plugin.host import PluginHost
+from alexbench.plugin.params import check_params_class, check_value, expected, field_types, parse_text
 
 
 @dataclass(frozen=True)

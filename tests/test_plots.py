@@ -9,8 +9,8 @@ import pytest
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from alexbench.leaderboard import Leaderboard
-from alexbench.plots import BASELINE_COLOUR, PALETTE, official_png, per_class_f1_png, write_plots
+from alexbench.report.leaderboard import Leaderboard
+from alexbench.report.plots import BASELINE_COLOUR, PALETTE, official_png, per_class_f1_png, write_plots
 
 from .leaderboard_runs import make_boards
 

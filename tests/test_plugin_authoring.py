@@ -59,7 +59,7 @@ def test_listing_reads_lazy_params_without_importing_the_component(venv: Venv, l
     assert svm["params"] == {"C": 1.0, "loss": "squared_hinge", "class_weight": "balanced", "max_ngram": 2,
                              "max_features": None}
     assert entries["sentence_shuffle"]["params"] == {"copies": 1, "grow": "minority", "min_sentences": 2}
-    code = ("import sys\nfrom alexbench.cli import main\ntry:\n    main(['plugins', '--json'])\nexcept SystemExit:\n"
+    code = ("import sys\nfrom alexbench.cli.main import main\ntry:\n    main(['plugins', '--json'])\nexcept SystemExit:\n"
             "    pass\nprint(sorted(m for m in sys.modules if m in ('sklearn', 'torch', 'alexbench_svm_shuffle.svm')),"
             " file=sys.stderr)")
     result = venv.run("-c", code, cwd=tmp_path)

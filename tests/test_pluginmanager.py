@@ -14,7 +14,7 @@ import pytest
 from alexbench import hookimpl
 from alexbench.errors import PluginError, UnknownNameError
 from alexbench.interfaces import Classifier, Prediction
-from alexbench.pluginmanager import PluginHost
+from alexbench.plugin.host import PluginHost
 
 from .conftest import REPO
 
@@ -30,7 +30,7 @@ def test_builtins_come_through_entry_points() -> None:
 
 
 def test_lazy_entries_import_only_on_use() -> None:
-    code = ("import sys; from alexbench.pluginmanager import PluginHost; h = PluginHost();"
+    code = ("import sys; from alexbench.plugin.host import PluginHost; h = PluginHost();"
             "assert 'tfidf_logreg' in h.classifiers; assert 'sklearn' not in sys.modules, 'eager';"
             "h.component_class('classifier', 'tfidf_logreg'); assert 'sklearn' in sys.modules; print('ok')")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
@@ -40,7 +40,7 @@ def test_lazy_entries_import_only_on_use() -> None:
 def test_listing_plugins_imports_no_heavy_library() -> None:
     """`alexbench plugins` shows every parameter of the lazily registered transformer and TF-IDF
     classifiers (declared with params= and version=) without importing torch or scikit-learn."""
-    code = ("import json, sys\nfrom alexbench.cli import main\ntry:\n    main(['plugins', '--json'])\n"
+    code = ("import json, sys\nfrom alexbench.cli.main import main\ntry:\n    main(['plugins', '--json'])\n"
             "except SystemExit:\n    pass\nheavy = ('torch', 'transformers', 'sklearn', 'textattack', 'nlpaug', "
             "'litellm', 'llama_cpp')\nprint(json.dumps(sorted(m for m in heavy if m in sys.modules)), file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
@@ -119,8 +119,8 @@ class KeywordClassifier(Classifier):
 
 
 def test_inline_plugin_registers_and_runs(tiny_task, store) -> None:
-    from alexbench.runner import Runner
-    from alexbench.spec import ComponentSpec, VariantSpec
+    from alexbench.config.variants import ComponentSpec, VariantSpec
+    from alexbench.run.runner import Runner
 
     plugin = types.SimpleNamespace(alexbench_register_classifiers=hookimpl(lambda registry: registry.add(KeywordClassifier)))
     host = PluginHost(plugins=[("keyword-plugin", plugin)])
@@ -214,7 +214,7 @@ def test_third_party_package_in_a_venv(tmp_path: Path, tiny_task_file: Path) -> 
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", str(pkg)]
     subprocess.run(pip, check=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
-    cli = [str(venv / "bin" / "python"), "-m", "alexbench.cli"]
+    cli = [str(venv / "bin" / "python"), "-m", "alexbench.cli.main"]
     listing = subprocess.run([*cli, "plugins", "--json"], capture_output=True, text=True, check=True, cwd=tmp_path)
     data = json.loads(listing.stdout)
     entry = next(e for e in data["entries"] if e["name"] == "always_positive")
@@ -236,7 +236,7 @@ def test_every_hook_is_documented_and_tested() -> None:
     and is named in at least one test module other than this one."""
     import inspect
 
-    from alexbench import hookspecs
+    from alexbench.plugin import hookspecs
 
     docs = (REPO / "docs" / "hooks.md").read_text()
     tests = "".join(p.read_text() for p in (REPO / "tests").rglob("test_*.py") if p.name != Path(__file__).name)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from alexbench import leaderboard as lb
-from alexbench.latex import to_latex
-from alexbench.leaderboard import Leaderboard
-from alexbench.tasks import Reference
+from alexbench.config.tasks import Reference
+from alexbench.report import leaderboard as lb
+from alexbench.report.latex import to_latex
+from alexbench.report.leaderboard import Leaderboard
 
 from .leaderboard_runs import make_boards
 

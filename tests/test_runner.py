@@ -11,13 +11,13 @@ from dataclasses import dataclass
 import pytest
 
 from alexbench import hookimpl
+from alexbench.config.tasks import load_task
+from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.errors import AlexbenchError, RunError
 from alexbench.interfaces import Augmenter, Classifier, Context, Explainer, Explanation, Post, Prediction
-from alexbench.metrics import Metric, score
-from alexbench.pluginmanager import PluginHost
-from alexbench.runner import Runner
-from alexbench.spec import ComponentSpec, VariantSpec
-from alexbench.tasks import load_task
+from alexbench.plugin.host import PluginHost
+from alexbench.run.runner import Runner
+from alexbench.scoring.metrics import Metric, score
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def test_finished_runs_are_reused_and_seeds_are_deterministic(runner, tiny_task,
     second = runner.run(tiny_task, TFIDF, seed=1)
     assert second.reused and second.run_id == first.run_id
     assert os.stat(first.run.path / "metrics.json").st_mtime_ns == stamp
-    from alexbench.store import ResultsStore
+    from alexbench.run.store import ResultsStore
 
     elsewhere = Runner(runner.host, ResultsStore(tmp_path / "other"), show_progress=False).run(tiny_task, TFIDF, seed=1)
     assert elsewhere.run.predictions() == first.run.predictions()
@@ -383,7 +383,7 @@ def test_provenance_names_the_plugin_behind_each_component(runner, tiny_task) ->
 def test_an_explainer_variant_takes_the_stored_classifier_predictions(runner, tiny_task, tmp_path) -> None:
     """tfidf, then tfidf + a judge: the judged run takes the stored tfidf run's dev and test
     predictions instead of training again, and its outputs equal those of a run that trains."""
-    from alexbench.store import ResultsStore
+    from alexbench.run.store import ResultsStore
 
     judged = VariantSpec("tfidf+judge", ComponentSpec("tfidf_logreg"), (), ComponentSpec("flip_rule"))
     base = runner.run(tiny_task, TFIDF, seed=5).run

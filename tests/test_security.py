@@ -13,9 +13,9 @@ import sys
 import pytest
 from alexbench_llm.prompts import load_template, template_path
 
+from alexbench.config.tasks import load_task
 from alexbench.errors import TaskFileError
 from alexbench.interfaces import Post
-from alexbench.tasks import load_task
 
 from .conftest import REPO, TINY_TASK
 
@@ -59,7 +59,7 @@ ENV_LEAK = "{data_dir.__class__.__new__.__globals__[os].environ}"
 def test_no_source_formats_text_that_is_not_its_own_literal() -> None:
     """str.format/format_map evaluate attribute and index access in the format string: they may
     only be called on a string literal or a module constant of our own, never on text read from
-    a file (task files, prompt templates, study files use alexbench.placeholders)."""
+    a file (task files, prompt templates, study files use alexbench.config.placeholders)."""
     offenders = []
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text(), str(path))):

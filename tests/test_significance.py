@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alexbench.significance import compare, holm, mcnemar_exact
+from alexbench.scoring.significance import compare, holm, mcnemar_exact
 
 
 def accuracy(gold, pred, extra):

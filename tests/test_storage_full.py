@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from alexbench.errors import StorageError
-from alexbench.store import MIN_FREE_BYTES, ResultsStore, storage_exhausted
+from alexbench.run.store import MIN_FREE_BYTES, ResultsStore, storage_exhausted
 
 PAGE = os.sysconf("SC_PAGE_SIZE")  # tmpfs charges whole pages of file data
 RUN_FILES = {"run_spec.json", "metrics.json", "provenance.json", "predictions.jsonl"}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from alexbench.pluginmanager import PluginHost
-from alexbench.runner import Runner
-from alexbench.spec import VariantCatalog
-from alexbench.store import ResultsStore
-from alexbench.study import load_study
-from alexbench.tasks import TaskCatalog
+from alexbench.config.studies import load_study
+from alexbench.config.tasks import TaskCatalog
+from alexbench.config.variants import VariantCatalog
+from alexbench.plugin.host import PluginHost
+from alexbench.run.runner import Runner
+from alexbench.run.store import ResultsStore
 
 HOST = PluginHost()
 CATALOG = TaskCatalog(HOST.task_dirs())

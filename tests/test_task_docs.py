@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import tomli_w
 
+from alexbench.config.tasks import SPLITS, load_task
 from alexbench.errors import TaskFileError
-from alexbench.tasks import SPLITS, load_task
 
 from .conftest import REPO
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from alexbench.config.tasks import TaskCatalog, load_task, validate_metric
 from alexbench.errors import DataMissingError, TaskFileError, UnknownNameError
-from alexbench.pluginmanager import PluginHost
-from alexbench.tasks import TaskCatalog, load_task, validate_metric
+from alexbench.plugin.host import PluginHost
 
 from .conftest import REPO, TINY_TASK
 
@@ -105,7 +105,7 @@ def test_plugin_task_dirs_and_task_path_env(tiny_task_file: Path, tmp_path: Path
     import types
 
     from alexbench import hookimpl
-    from alexbench.pluginmanager import PluginHost
+    from alexbench.plugin.host import PluginHost
 
     folder = tiny_task_file.parent.parent
     plugin = types.SimpleNamespace(alexbench_task_dirs=hookimpl(lambda: [folder]))

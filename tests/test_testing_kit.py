@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from alexbench import hookimpl
-from alexbench.data import load_dataset
+from alexbench.config.tasks import load_task
+from alexbench.data.splits import load_dataset
 from alexbench.errors import PluginError
 from alexbench.interfaces import Augmenter, Classifier, Explainer, Explanation, Prediction
-from alexbench.tasks import load_task
 from alexbench.testing import (
     TASK_KINDS,
     AugmenterContract,
@@ -683,7 +683,7 @@ def test_docs_name_every_fixture_and_contract_option() -> None:
 
 def test_the_hook_meta_test_fails_for_an_undocumented_untested_hook(monkeypatch) -> None:
     """tests/test_pluginmanager.py's meta-test really catches a new hook without doc or test."""
-    from alexbench import hookspecs
+    from alexbench.plugin import hookspecs
 
     from .test_pluginmanager import test_every_hook_is_documented_and_tested
 

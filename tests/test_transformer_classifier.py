@@ -13,13 +13,13 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from alexbench.data import load_dataset  # noqa: E402
+from alexbench.config.tasks import TaskCatalog, load_task  # noqa: E402
+from alexbench.config.variants import ComponentSpec, VariantCatalog, VariantSpec  # noqa: E402
+from alexbench.data.splits import load_dataset  # noqa: E402
 from alexbench.interfaces import Context, Post  # noqa: E402
-from alexbench.pluginmanager import PluginHost  # noqa: E402
-from alexbench.runner import Runner  # noqa: E402
-from alexbench.spec import ComponentSpec, VariantCatalog, VariantSpec  # noqa: E402
-from alexbench.store import ResultsStore  # noqa: E402
-from alexbench.tasks import TaskCatalog, load_task  # noqa: E402
+from alexbench.plugin.host import PluginHost  # noqa: E402
+from alexbench.run.runner import Runner  # noqa: E402
+from alexbench.run.store import ResultsStore  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml"

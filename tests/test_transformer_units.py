@@ -24,17 +24,17 @@ from alexbench_transformers.batching import (  # noqa: E402
 from alexbench_transformers.losses import auto_class_weights, focal_loss, make_loss, resolve_class_weights  # noqa: E402
 from alexbench_transformers.model_source import ModelNotFoundError, bundled_model_dir, resolve_model  # noqa: E402
 
+from alexbench.config.tasks import load_task  # noqa: E402
 from alexbench.errors import AlexbenchError, ParamError  # noqa: E402
 from alexbench.interfaces import Context, Post  # noqa: E402
-from alexbench.pluginmanager import PluginHost  # noqa: E402
-from alexbench.tasks import load_task  # noqa: E402
+from alexbench.plugin.host import PluginHost  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml"
 
 
 def test_importing_the_plugin_does_not_import_torch() -> None:
-    code = ("import sys, alexbench_transformers; from alexbench.pluginmanager import PluginHost; "
+    code = ("import sys, alexbench_transformers; from alexbench.plugin.host import PluginHost; "
             "h = PluginHost(); assert 'transformer' in h.classifiers; "
             "print('torch' in sys.modules, 'transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

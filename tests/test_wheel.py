@@ -48,7 +48,7 @@ def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
 
 def test_the_wheel_carries_the_builtin_tasks_and_is_what_runs(wheel_venv: Venv, tmp_path: Path) -> None:
     code = ("import json, alexbench, alexbench_tasks, alexbench_llm\n"
-            "from alexbench.pluginmanager import PluginHost\n"
+            "from alexbench.plugin.host import PluginHost\n"
             "print(json.dumps({'modules': [alexbench.__file__, alexbench_tasks.__file__, alexbench_llm.__file__],"
             " 'task_dirs': [str(p) for p in PluginHost().task_dirs()]}))")
     result = wheel_venv.run("-c", code, cwd=tmp_path)  # not the checkout: python -c imports from its cwd first

@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alexbench.config.tasks import TaskSpec
 from alexbench.errors import PluginError
 from alexbench.interfaces import Context, Explainer, ExplainerPlan, Explanation, Post, Prediction
-from alexbench.provenance import package_version
-from alexbench.tasks import TaskSpec
+from alexbench.run.provenance import package_version
 
 from . import __version__
 from .backends import (

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alexbench import placeholders
+from alexbench.config import placeholders
+from alexbench.config.tasks import TaskSpec
+from alexbench.config.tomlfile import Table, read_toml
 from alexbench.errors import TaskFileError
 from alexbench.interfaces import Post
-from alexbench.tasks import TaskSpec
-from alexbench.tomlfile import Table, read_toml
 
 #: Placeholders every template may use; the task's extra input keys are allowed as well.
 BASE_FIELDS = frozenset({"text", "label", "label_meaning"})

@@ -9,9 +9,9 @@ from typing import Any
 
 import torch
 
+from alexbench.config.tasks import TaskSpec
 from alexbench.errors import ParamError
 from alexbench.interfaces import Post
-from alexbench.tasks import TaskSpec
 
 PAD_KEYS = ("input_ids", "attention_mask", "token_type_ids")
 

@@ -10,11 +10,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from alexbench.data import posts_fingerprint
+from alexbench.config.tasks import TaskSpec
+from alexbench.data.splits import posts_fingerprint
 from alexbench.fsio import atomic_write_json, make_temp_dir, sha256_obj
 from alexbench.interfaces import Post
-from alexbench.provenance import package_version
-from alexbench.tasks import TaskSpec
+from alexbench.run.provenance import package_version
 
 from . import __version__
 from .model_source import ModelSource

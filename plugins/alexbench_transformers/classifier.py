@@ -20,11 +20,11 @@ import torch  # noqa: E402
 from transformers import AutoModelForSequenceClassification, AutoTokenizer  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
+from alexbench.config.tasks import TaskSpec  # noqa: E402
 from alexbench.errors import AlexbenchError, ParamError  # noqa: E402
 from alexbench.interfaces import Classifier, Context, Post, Prediction  # noqa: E402
-from alexbench.metrics import BUILTIN_METRICS, Metric, ScoreInput  # noqa: E402
-from alexbench.provenance import select_device  # noqa: E402
-from alexbench.tasks import TaskSpec  # noqa: E402
+from alexbench.run.provenance import select_device  # noqa: E402
+from alexbench.scoring.metrics import BUILTIN_METRICS, Metric, ScoreInput  # noqa: E402
 
 from . import __version__, cache  # noqa: E402
 from .batching import encode, pair_keys, training_order  # noqa: E402
@@ -40,7 +40,7 @@ def official_metric(task: TaskSpec) -> Metric:
     for metric in BUILTIN_METRICS:
         if metric.name == task.official_metric:
             return metric
-    from alexbench.pluginmanager import PluginHost
+    from alexbench.plugin.host import PluginHost
 
     return PluginHost().metrics.get(task.official_metric)
 

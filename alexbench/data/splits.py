@@ -1,0 +1,263 @@
+"""Loading a task's splits into :class:`Post` lists, with line-precise errors.
+
+Nothing is dropped silently: a BOM or CRLF endings are accepted and counted; unlabelled rows
+are an error unless the split says ``unlabeled = "skip"``, in which case they are counted;
+every other defect (wrong field count, bad quoting, bad bytes, missing or duplicate id,
+empty post, unknown label) raises :class:`DataError` naming file, line and field.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import random
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alexbench.config.tasks import Columns, FileFormat, SplitSpec, TaskSpec
+from alexbench.errors import DataError
+from alexbench.fsio import sha256_obj
+from alexbench.interfaces import Post
+
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class LoadReport:
+    """What the loader fixed or skipped in one split, recorded in each run's provenance."""
+
+    rows: int = 0
+    bom_stripped: bool = False
+    crlf_lines: int = 0
+    skipped_unlabeled: int = 0
+    renamed_duplicate_ids: int = 0
+    truncated_long_posts: int = 0
+    label_counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class SplitData:
+    name: str
+    posts: list[Post]
+    sha256: str
+    source: str
+    report: LoadReport
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """The posts as components see them (ids, texts, labels, extra inputs): part of a run's identity."""
+        return posts_fingerprint(self.posts)
+
+
+@dataclass
+class Dataset:
+    task: TaskSpec
+    splits: dict[str, SplitData]
+
+    @property
+    def train(self) -> list[Post]:
+        return self.splits["train"].posts
+
+    @property
+    def dev(self) -> list[Post]:
+        return self.splits["dev"].posts
+
+    @property
+    def test(self) -> list[Post]:
+        return self.splits["test"].posts
+
+    def provenance(self) -> dict[str, Any]:
+        return {
+            name: {"source": s.source, "sha256": s.sha256, "rows": s.report.rows,
+                   "label_counts": s.report.label_counts, "bom_stripped": s.report.bom_stripped,
+                   "crlf_lines": s.report.crlf_lines, "skipped_unlabeled": s.report.skipped_unlabeled,
+                   "renamed_duplicate_ids": s.report.renamed_duplicate_ids,
+                   "truncated_long_posts": s.report.truncated_long_posts}
+            for name, s in self.splits.items()
+        }
+
+
+def posts_fingerprint(posts: Sequence[Post]) -> str:
+    """Content hash of a split as the classifier sees it (ids, texts, labels, extra inputs)."""
+    return sha256_obj([[p.id, p.text, p.label, dict(p.extra)] for p in posts])
+
+
+def _decode(path: Path, raw: bytes, encoding: str, report: LoadReport) -> str:
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig") and raw.startswith(_BOM):
+        raw = raw[len(_BOM):]
+        report.bom_stripped = True
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(path, line, "", f"bytes {raw[exc.start:exc.end]!r} are not valid {encoding} ({exc.reason})") from None
+    report.crlf_lines = text.count("\r\n")
+    return text
+
+
+#: The csv module refuses fields over 131,072 characters by default; a post may be longer (it is
+#: truncated to the task's max_chars and counted), so the limit is raised to what C's long allows.
+_FIELD_SIZE_LIMIT = 2**31 - 1
+
+
+def _row_by_itself(line: str, fmt: FileFormat, width: int, index: dict[str, int], cols: Columns,
+                   labels: set[str], unlabeled_ok: bool) -> bool:
+    """Whether one physical line, read with quotes as plain characters, is a complete row: the
+    header's number of fields, an id and a valid label (a line swallowed by a stray quote)."""
+    parts = next(csv.reader([line.rstrip("\r\n")], delimiter=fmt.delimiter, quoting=csv.QUOTE_NONE))
+    if len(parts) != width or not parts[index[cols.id]].strip():
+        return False
+    label = parts[index[cols.label]].strip()
+    return label in labels or (not label and unlabeled_ok)
+
+
+def _opening_quote_field(line: str, fmt: FileFormat, header: list[str]) -> str:
+    """The column whose field opens a quote on this physical line ('' when unknown)."""
+    parts = next(csv.reader([line.rstrip("\r\n")], delimiter=fmt.delimiter, quoting=csv.QUOTE_NONE))
+    for i, part in enumerate(parts):
+        if part.lstrip().startswith('"') and i < len(header):
+            return header[i]
+    return ""
+
+
+def read_split_file(path: Path, spec: SplitSpec, labels: Sequence[str]) -> tuple[list[Post], LoadReport]:
+    """Read one split file according to its :class:`SplitSpec`."""
+    report = LoadReport()
+    if not path.is_file():
+        raise DataError(path, None, "", "file not found")
+    text = _decode(path, path.read_bytes(), spec.format.encoding, report)
+    fmt, cols = spec.format, spec.columns
+    quoting = csv.QUOTE_NONE if fmt.quoting == "none" else csv.QUOTE_MINIMAL
+    if csv.field_size_limit() < _FIELD_SIZE_LIMIT:
+        csv.field_size_limit(_FIELD_SIZE_LIMIT)
+    physical = io.StringIO(text, newline="").readlines()  # the lines as the csv reader counts them
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=fmt.delimiter, quoting=quoting, strict=True)
+    label_set = set(labels)
+    posts: list[Post] = []
+    first_line: dict[str, int] = {}
+    header: list[str] | None = None
+    index: dict[str, int] = {}
+    start = 1  # the physical line on which the record being read starts
+    try:
+        for row in reader:
+            line, end = start, reader.line_num
+            start = end + 1
+            if header is None:
+                if fmt.header:
+                    header = [h.strip() for h in row]
+                    for needed in cols.all:
+                        if needed not in header:
+                            raise DataError(path, line, needed, f"column missing from the header {header}")
+                    index = {name: header.index(name) for name in cols.all}
+                    continue
+                header = [str(i) for i in range(len(row))]
+                try:
+                    index = {name: int(name) for name in cols.all}
+                except ValueError:
+                    raise DataError(path, line, "", "a file without a header names its columns by number") from None
+            if end > line and quoting == csv.QUOTE_MINIMAL:  # a quoted field runs over several lines
+                for number in range(line, end):  # every line but the last, where such a field ends
+                    if _row_by_itself(physical[number - 1], fmt, len(header), index, cols, label_set,
+                                      spec.unlabeled == "skip"):
+                        column = _opening_quote_field(physical[line - 1], fmt, header)
+                        raise DataError(path, line, column, f"a quote opens a field here and closes only on line {end}, "
+                                        f"swallowing line {number}, which is a whole row by itself (a stray quote?); "
+                                        'write a quote inside a quoted field as "", or quote the whole field')
+            if not row or (len(row) == 1 and not row[0].strip()):
+                raise DataError(path, line, "", "empty line")
+            if len(row) != len(header):
+                raise DataError(path, line, "", f"expected {len(header)} fields ({fmt.kind}, delimiter {fmt.delimiter!r}), found {len(row)}")
+            post_id = row[index[cols.id]].strip()
+            if not post_id:
+                raise DataError(path, line, cols.id, "missing id")
+            if post_id in first_line:
+                if spec.duplicate_ids == "error":
+                    raise DataError(path, line, cols.id, f"duplicate id {post_id!r} (first on line {first_line[post_id]})")
+                n = 2
+                while f"{post_id}#{n}" in first_line:
+                    n += 1
+                post_id = f"{post_id}#{n}"
+                report.renamed_duplicate_ids += 1
+            first_line[post_id] = line
+            body = row[index[cols.text]].strip()
+            if not body:
+                raise DataError(path, line, cols.text, "empty post")
+            if len(body) > fmt.max_chars:
+                body = body[: fmt.max_chars]
+                report.truncated_long_posts += 1
+            label = row[index[cols.label]].strip()
+            if not label:
+                if spec.unlabeled == "skip":
+                    report.skipped_unlabeled += 1
+                    continue
+                raise DataError(path, line, cols.label, f"missing label; expected one of {sorted(label_set)}")
+            if label not in label_set:
+                raise DataError(path, line, cols.label, f"unknown label {label!r}; expected one of {sorted(label_set)}")
+            extra = {key: row[index[column]].strip() for key, column in cols.extra}
+            posts.append(Post(post_id, body, label, extra, {}, line))
+    except csv.Error as exc:
+        end = reader.line_num
+        column = _opening_quote_field(physical[start - 1], fmt, header or []) if start <= len(physical) else ""
+        if "unexpected end of data" in str(exc):
+            raise DataError(path, start, column, f"a quote opened on this line is never closed (the file ends on line "
+                            f"{end}); write a quote inside a quoted field as \"\", or close it") from None
+        where = f" in the row that starts here and runs to line {end}" if end > start else ""
+        raise DataError(path, start, column if where else "", f"malformed {fmt.kind} ({exc}){where}") from None
+    if header is None:
+        raise DataError(path, 1, "", "file is empty")
+    if not posts:
+        skipped = f" ({report.skipped_unlabeled} unlabelled rows skipped)" if report.skipped_unlabeled else ""
+        raise DataError(path, None, "", f"no data rows{skipped}: every split needs at least one labelled post")
+    report.rows = len(posts)
+    report.label_counts = dict(sorted(Counter(p.label for p in posts).items()))
+    return posts, report
+
+
+def carve(posts: Sequence[Post], fraction: float, seed: int) -> tuple[list[Post], list[Post]]:
+    """Stratified, seeded cut: returns (kept, carved). Order within each part follows the input."""
+    by_label: dict[str | None, list[int]] = defaultdict(list)
+    for i, post in enumerate(posts):
+        by_label[post.label].append(i)
+    rng = random.Random(seed)
+    taken: set[int] = set()
+    for label in sorted(by_label, key=str):
+        indices = list(by_label[label])
+        rng.shuffle(indices)
+        taken.update(indices[: round(len(indices) * fraction)])
+    kept = [p for i, p in enumerate(posts) if i not in taken]
+    cut = [p for i, p in enumerate(posts) if i in taken]
+    return kept, cut
+
+
+def load_dataset(task: TaskSpec) -> Dataset:
+    """Load all three splits; carved splits are cut from their source after it is read."""
+    from alexbench.fsio import sha256_file
+
+    task.check_data()
+    splits: dict[str, SplitData] = {}
+    for name, spec in task.splits.items():
+        if spec.file is None:
+            continue
+        path = task.split_path(name)
+        posts, report = read_split_file(path, spec, task.labels)
+        splits[name] = SplitData(name, posts, sha256_file(path), str(path), report)
+    for name, spec in task.splits.items():
+        if spec.carve is None:
+            continue
+        source = splits[spec.carve.source]
+        kept, cut = carve(source.posts, spec.carve.fraction, spec.carve.seed)
+        if not kept or not cut:
+            raise DataError(source.source, None, "", f"carving {spec.carve.fraction:g} of its {len(source.posts)} rows "
+                            f"for the {name} split leaves {len(cut)} rows for {name} and {len(kept)} for "
+                            f"{spec.carve.source}: every split needs at least one labelled post")
+        source.posts = kept
+        source.report.label_counts = dict(sorted(Counter(p.label for p in kept).items()))
+        source.report.rows = len(kept)
+        report = LoadReport(rows=len(cut), label_counts=dict(sorted(Counter(p.label for p in cut).items())))
+        origin = f"{spec.carve.fraction:g} of {spec.carve.source} (stratified, seed {spec.carve.seed})"
+        splits[name] = SplitData(name, cut, posts_fingerprint(cut), origin, report)
+    return Dataset(task, {name: splits[name] for name in ("train", "dev", "test")})

@@ -1,0 +1,104 @@
+"""A leaderboard as a LaTeX table (booktabs), ready to paste into a paper.
+
+Needs ``\\usepackage{booktabs}`` in the preamble. Values are mean ± std over seeds; the best
+official score is bold; Δ vs the baseline carries the significance markers (Holm-corrected paired
+bootstrap: * p<0.05, ** p<0.01) and the 95% bootstrap CI. Every piece of text from the data
+(variant, task and label names) is escaped.
+"""
+
+from __future__ import annotations
+
+import math
+
+from alexbench.report.leaderboard import EXPLAINER_DIGITS, Leaderboard, Row, Stat, explainer_columns, reference_score
+
+LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
+    "[": "{[}", "]": "{]}",  # a row starting with "[" would be read as the optional argument of "\\"
+}
+EXPLAINER_HEADS = {"sent": "LLM sent", "flips": "LLM flips", "flip_precision": "flip prec.",
+                   "unparsable_rate": "unparsable", "cost_per_1000_posts_usd": r"LLM \$/1k posts",
+                   "latency_p50_s": "LLM p50 s", "latency_p95_s": "LLM p95 s", "threshold": "LLM thr."}
+
+
+def latex_escape(text: object) -> str:
+    """Escape the characters LaTeX treats specially, so the text prints as itself."""
+    return "".join(LATEX_SPECIALS.get(ch, ch) for ch in str(text))
+
+
+def _stat(s: Stat | None, digits: int = 3, bold: bool = False) -> str:
+    if s is None or not s.values or not math.isfinite(s.mean):
+        return "--"
+    mean = f"{s.mean:.{digits}f}"
+    mean = rf"\textbf{{{mean}}}" if bold else mean
+    if len(s.values) == 1:
+        return mean
+    return rf"{mean}\,{{\scriptsize$\pm${s.std:.{digits}f}}}"
+
+
+def _delta(board: Leaderboard, row: Row) -> str:
+    if row.variant == board.baseline:
+        return r"\textit{baseline}"
+    if row.delta is None:
+        return "--"
+    c = row.comparison
+    if c is None:
+        return f"${row.delta:+.3f}$"
+    marker = c.marker()
+    sup = f"^{{{marker}}}" if marker else ""
+    return rf"${row.delta:+.3f}{sup}$\,{{\scriptsize[${c.ci_low:+.3f}$, ${c.ci_high:+.3f}$]}}"
+
+
+def to_latex(board: Leaderboard, *, caption: str | None = None, label: str | None = None) -> str:
+    """A ``table`` float with a booktabs ``tabular``: one row per variant, leaderboard order."""
+    explainer = explainer_columns(board)
+    metric = latex_escape(board.official_metric)
+    heads = ["Variant", "Seeds", rf"Test {metric}"]
+    if board.baseline:
+        heads.append(rf"$\Delta$ vs {latex_escape(board.baseline)}")
+    heads += [rf"Dev {metric}", "Macro F1", "Accuracy"]
+    heads += [rf"F1[{latex_escape(lab)}]" for lab in board.labels]
+    heads += [EXPLAINER_HEADS[k] for k in explainer]
+    best = max((r.test_official.mean for r in board.rows if r.test_official.values
+                and math.isfinite(r.test_official.mean)), default=None)
+    lines = []
+    for row in board.rows:
+        cells = [latex_escape(row.variant), str(len(row.seeds)),
+                 _stat(row.test_official, bold=best is not None and row.test_official.mean == best)]
+        if board.baseline:
+            cells.append(_delta(board, row))
+        cells += [_stat(row.dev_official), _stat(row.scalars.get("macro_f1")), _stat(row.scalars.get("accuracy"))]
+        cells += [_stat(row.per_class_f1.get(lab)) for lab in board.labels]
+        cells += [_stat(row.explainer.get(k), 1 if k in ("sent", "flips") else EXPLAINER_DIGITS.get(k, 3))
+                  for k in explainer]
+        lines.append(" & ".join(cells) + r" \\")
+    if board.references:  # published results, below a rule, in italics with a dagger
+        lines.append(r"\midrule")
+        for ref in board.references:
+            cells = [rf"\textit{{{latex_escape(ref.name)}}}$^\dagger$", "published", reference_score(ref)]
+            lines.append(" & ".join(cells + ["--"] * (len(heads) - len(cells))) + r" \\")
+    n_seeds = "/".join(str(n) for n in sorted({len(r.seeds) for r in board.rows})) or "0"
+    if caption is None:
+        caption = (f"{latex_escape(board.task)}: official metric {metric} on test, mean $\\pm$ std over {n_seeds} "
+                   "seeds; best in bold.")
+        if board.baseline:
+            caption += (rf" $\Delta$: difference from {latex_escape(board.baseline)} with the 95\% paired-bootstrap "
+                        r"CI; $^{*}$~$p<0.05$, $^{**}$~$p<0.01$ (paired bootstrap over test posts, Holm-corrected "
+                        r"across variants).")
+        if board.references:
+            caption += (r" $^\dagger$~Published, not run here (no $\Delta$, significance or ranking): "
+                        + "; ".join(f"{latex_escape(r.name)}, {latex_escape(r.source)}"
+                                    + (f" ({latex_escape(r.note)})" if r.note else "") for r in board.references)
+                        + ".")
+    if label is None:
+        label = "tab:" + "".join(ch if ch.isalnum() or ch in "-_:." else "-" for ch in board.task)
+    spec = "l" + "r" * (len(heads) - 1)
+    out = [
+        f"% alexbench leaderboard for task {latex_escape(board.task)}; needs \\usepackage{{booktabs}}",
+        r"\begin{table}[t]", r"\centering", r"\small",
+        rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
+        " & ".join(heads) + r" \\", r"\midrule", *lines, r"\bottomrule", r"\end{tabular}",
+        rf"\caption{{{caption}}}", rf"\label{{{label}}}", r"\end{table}",
+    ]
+    return "\n".join(out) + "\n"

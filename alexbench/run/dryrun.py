@@ -1,0 +1,90 @@
+"""``alexbench grid STUDY --dry-run``: what a grid's explainers would send, before anything is sent.
+
+For every task × variant with an explainer × seed: a run already stored is reused and sends
+nothing; otherwise the explainer's :meth:`~alexbench.interfaces.Explainer.plan` counts the posts
+its send policy picks, the answers its cache already holds, the prompt tokens and an upper bound
+of the completion tokens and the cost (litellm's price map for hosted LLMs). Which posts are sent
+depends on the classifier's predictions: they are taken from a stored run with the same task,
+data, augmenters, classifier and seed when there is one (exact), else the gold labels stand in
+for them (an estimate, said so). Nothing is trained, no model is called, nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from alexbench.config.tasks import TaskSpec
+from alexbench.config.variants import VariantSpec
+from alexbench.interfaces import Context, Explainer, ExplainerPlan, Post, Prediction
+from alexbench.run import runid
+from alexbench.run.runner import Runner
+from alexbench.run.store import StoredRun
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    task: str
+    variant: str
+    seed: int
+    run_id: str
+    reused: bool  # the run is stored: the grid reuses it and sends nothing
+    basis: str  # where the predictions that decide what is sent come from
+    plan: ExplainerPlan | None
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return {"task": self.task, "variant": self.variant, "seed": self.seed, "run_id": self.run_id,
+                "reused": self.reused, "basis": self.basis, "plan": asdict(self.plan) if self.plan else None}
+
+
+def stored_predictions(runner: Runner, task: TaskSpec, spec: dict[str, Any]) -> tuple[StoredRun, dict[str, str]] | None:
+    """A stored run whose classifier stage is this spec's (same task, posts, augmenters, classifier
+    and seed; the grid reuses its predictions too), with its classifier's predictions by (split, post id)."""
+    run = runner.store.with_classifier_of(spec)
+    if run is None:
+        return None
+    return run, {f"{r['split']}\t{r['id']}": str(r["classifier_pred"]) for r in run.predictions()}
+
+
+def _prediction(posts: Sequence[Post], labels: Sequence[str], n_labels: int) -> Prediction:
+    return Prediction(list(labels), [[0.0] * n_labels for _ in posts])
+
+
+def plan_grid(runner: Runner, tasks: Sequence[TaskSpec], variants: Sequence[VariantSpec],
+              seeds: Sequence[int]) -> list[PlannedRun]:
+    out: list[PlannedRun] = []
+    for task in tasks:
+        data = runner.dataset(task)
+        for variant in variants:
+            if variant.explainer is None:
+                continue
+            for seed in seeds:
+                parts = runner.build(variant)
+                spec = runner.run_spec(task, variant, seed, data, parts)
+                run_id = runid.run_id(spec)
+                if runner.store.find(task.name, variant.name, seed, run_id) is not None:
+                    out.append(PlannedRun(task.name, variant.name, seed, run_id, True, "stored run", None))
+                    continue
+                found = stored_predictions(runner, task, spec)
+                n = len(task.labels)
+                if found is not None:
+                    run, preds = found
+                    try:
+                        test = _prediction(data.test, [preds[f"test\t{p.id}"] for p in data.test], n)
+                        dev = _prediction(data.dev, [preds[f"dev\t{p.id}"] for p in data.dev], n)
+                        basis = f"classifier predictions of run {run.path.name}"
+                    except KeyError:
+                        found = None
+                if found is None:
+                    test = _prediction(data.test, [str(p.label) for p in data.test], n)
+                    dev = _prediction(data.dev, [str(p.label) for p in data.dev], n)
+                    basis = "estimate: gold labels stand in for the classifier, which has not run yet"
+                explainer = parts.explainer
+                assert isinstance(explainer, Explainer)
+                ctx = Context(task=task, seed=seed, device="cpu", cache_dir=runner.store.cache_dir)
+                plan = explainer.plan(data.test, test, ctx, data.dev, dev)
+                out.append(PlannedRun(task.name, variant.name, seed, run_id, False, basis, plan))
+    return out

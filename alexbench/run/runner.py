@@ -1,0 +1,369 @@
+"""Executing one run: task → data → augment → train → predict → explain → score → store.
+
+The runner checks plugins' work on every run, not only in the conformance kit: predictions and
+explanations have the right shape; augmenters keep labels and name their sources
+(:mod:`alexbench.data.augment`), and generated rows that copy dev/test text are dropped and reported on
+the console; the task file and its data files are hashed on disk before the run and after each
+stage, and a file that changed fails the run (a plugin must never write to the task's data).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from alexbench.config.tasks import TaskSpec
+from alexbench.config.variants import VariantSpec
+from alexbench.data.augment import apply_chain
+from alexbench.data.splits import Dataset, load_dataset, posts_fingerprint
+from alexbench.errors import AlexbenchError, ParamError, PluginError, RunError, StorageError
+from alexbench.fsio import sha256_file
+from alexbench.interfaces import Augmenter, Classifier, Component, Context, Explainer, Explanation, Post, Prediction
+from alexbench.plugin.host import PluginHost
+from alexbench.progress import ProgressDisplay
+from alexbench.run import runid
+from alexbench.run.provenance import device_problem, environment, seed_everything, seed_problem
+from alexbench.run.store import RESUME_HINT, SCHEMA_VERSION, DamagedRunError, ResultsStore, StoredRun, storage_exhausted
+from alexbench.scoring.metrics import explainer_stats, score
+
+
+@dataclass(frozen=True)
+class Components:
+    augmenters: list[Augmenter]
+    classifier: Classifier
+    explainer: Explainer | None
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    task: str
+    variant: str
+    seed: int
+    run_id: str
+    run: StoredRun | None
+    reused: bool
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _described(component: Component, task: TaskSpec) -> dict[str, Any]:
+    """describe() plus the component's task fingerprint, when it has one."""
+    fingerprint = component.fingerprint(task)
+    return {**component.describe(), **({"fingerprint": fingerprint} if fingerprint else {})}
+
+
+def _check_prediction(clf: Classifier, posts: Sequence[Post], pred: Prediction, labels: Sequence[str]) -> None:
+    if not isinstance(pred, Prediction):
+        raise PluginError(f"classifier {clf.name!r} returned {type(pred).__name__}, not Prediction")
+    if len(pred.labels) != len(posts):
+        raise PluginError(f"classifier {clf.name!r} returned {len(pred.labels)} predictions for {len(posts)} posts")
+    for label, row in zip(pred.labels, pred.probs):
+        if label not in labels:
+            raise PluginError(f"classifier {clf.name!r} predicted {label!r}, not one of {list(labels)}")
+        if len(row) != len(labels):
+            raise PluginError(f"classifier {clf.name!r} gave {len(row)} probabilities, expected {len(labels)}")
+
+
+def _check_explanations(exp: Explainer, posts: Sequence[Post], pred: Prediction,
+                        out: Sequence[Explanation], labels: Sequence[str]) -> None:
+    if len(out) != len(posts):
+        raise PluginError(f"explainer {exp.name!r} returned {len(out)} explanations for {len(posts)} posts")
+    for post, old, e in zip(posts, pred.labels, out):
+        if e.post_id != post.id or e.old_label != old:
+            raise PluginError(f"explainer {exp.name!r}: explanation for {e.post_id!r} is out of line with post {post.id!r}")
+        if e.new_label not in labels:
+            raise PluginError(f"explainer {exp.name!r} gave label {e.new_label!r}, not one of {list(labels)}")
+        if e.new_label != e.old_label and not (e.status == "ok" and e.verdict is False):
+            raise PluginError(f"explainer {exp.name!r} changed the label of {post.id!r} without a parsed False verdict")
+
+
+def _stored_predictions(run: StoredRun, data: Dataset) -> tuple[Prediction, Prediction]:
+    """A stored run's classifier predictions for ``data``'s dev and test posts (probabilities as
+    stored, rounded to 6 decimals)."""
+    rows = {(r["split"], r["id"]): r for r in run.predictions()}
+
+    def pred(split: str, posts: Sequence[Post]) -> Prediction:
+        try:
+            got = [rows[(split, p.id)] for p in posts]
+        except KeyError as exc:
+            raise DamagedRunError(f"{run.path / 'predictions.jsonl'}: no {split} prediction for post "
+                                  f"{exc.args[0][1]!r}") from None
+        return Prediction([str(r["classifier_pred"]) for r in got], [list(r["probs"]) for r in got])
+
+    return pred("dev", data.dev), pred("test", data.test)
+
+
+def watched_files(task: TaskSpec, data: Dataset, task_file_sha256: str) -> dict[Path, str]:
+    """The task file and each split's data file, with their sha256 when they were read."""
+    files = {Path(task.path): task_file_sha256}
+    for name, split in data.splits.items():
+        if task.splits[name].file is not None:
+            files[task.split_path(name)] = split.sha256
+    return files
+
+
+def changed_files(files: dict[Path, str]) -> list[tuple[Path, str, str | None]]:
+    """(path, sha256 when read, sha256 now or None when gone) of each file that changed on disk."""
+    changed = []
+    for path, before in files.items():
+        try:
+            now: str | None = sha256_file(path)
+        except OSError:
+            now = None
+        if now != before:
+            changed.append((path, before, now))
+    return changed
+
+
+def _check_files(files: dict[Path, str], stage: str, culprit: str) -> None:
+    changed = changed_files(files)
+    if not changed:
+        return
+    path, before, now = changed[0]
+    state = "is gone" if now is None else f"has sha256 {now[:12]}… (was {before[:12]}… when read)"
+    others = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
+    message = (f"the task's file {path}{others} changed on disk {stage}: it {state}. {culprit} Restore the file "
+               "(from version control or its original release): runs scored on a changed file do not compare "
+               "with the runs before it")
+    raise (PluginError if culprit else RunError)(message)
+
+
+class Runner:
+    """Runs (task, variant, seed) triples into a :class:`ResultsStore`, reusing finished runs."""
+
+    def __init__(self, host: PluginHost, store: ResultsStore, *, console: Console | None = None,
+                 show_progress: bool = True, device: str = "auto", progress_to_log: bool = False,
+                 reuse_classifier: bool = True) -> None:
+        problem = device_problem(device)
+        if problem:
+            raise ParamError(problem)
+        self.host, self.store = host, store
+        self.console = console or Console(stderr=True)
+        self.show_progress = show_progress
+        self.device = device
+        self.reuse_classifier = reuse_classifier
+        self._datasets: dict[tuple[str, str], Dataset] = {}
+        self.display = ProgressDisplay(self.console, enabled=show_progress, log_only=progress_to_log)
+
+    # -- data -------------------------------------------------------------------------------
+    def dataset(self, task: TaskSpec) -> Dataset:
+        key = (str(task.path), str(task.data_dir))
+        if key not in self._datasets:
+            self._datasets[key] = load_dataset(task)
+        return self._datasets[key]
+
+    # -- one run ----------------------------------------------------------------------------
+    def build(self, variant: VariantSpec) -> Components:
+        """Instantiate a variant's components (validating their parameters)."""
+        host = self.host
+        clf = host.build("classifier", variant.classifier.name, variant.classifier.params)
+        exp = host.build("explainer", variant.explainer.name, variant.explainer.params) if variant.explainer else None
+        assert isinstance(clf, Classifier) and (exp is None or isinstance(exp, Explainer))
+        augs = [host.build("augmenter", a.name, a.params) for a in variant.augmenters]
+        assert all(isinstance(a, Augmenter) for a in augs)
+        return Components(augs, clf, exp)  # type: ignore[arg-type]
+
+    @staticmethod
+    def run_spec(task: TaskSpec, variant: VariantSpec, seed: int, data: Dataset, parts: Components) -> dict[str, Any]:
+        """How the run is made. Its id hashes the part that can change outputs (see :mod:`.runid`);
+        the rest (task file and data file hashes, descriptions) is provenance."""
+        return {
+            "schema": SCHEMA_VERSION,
+            "task": {"name": task.name, "version": task.version, "file_sha256": sha256_file(task.path),
+                     "labels": list(task.labels), "positive": task.positive,
+                     "official_metric": task.official_metric, "metric_params": task.metric_params},
+            "data": {name: split.sha256 for name, split in data.splits.items()},
+            "posts": {name: split.fingerprint for name, split in data.splits.items()},
+            "variant": {
+                "name": variant.name,
+                "description": variant.description,
+                "augmenters": [_described(a, task) for a in parts.augmenters],
+                "classifier": _described(parts.classifier, task),
+                "explainer": _described(parts.explainer, task) if parts.explainer else None,
+            },
+            "seed": seed,
+        }
+
+    def run(self, task: TaskSpec, variant: VariantSpec, seed: int, *, force: bool = False) -> RunOutcome:
+        problem = seed_problem(seed)
+        if problem:
+            raise ParamError(f"seed: {problem}")
+        data = self.dataset(task)
+        parts = self.build(variant)
+        spec = self.run_spec(task, variant, seed, data, parts)
+        run_id = runid.run_id(spec)
+        existing = self.store.find(task.name, variant.name, seed, run_id)
+        if existing is not None and not force:
+            try:
+                existing.check()
+            except DamagedRunError as exc:  # never silently recomputed over: its predictions may be all that is left
+                raise RunError(f"run {task.name}/{variant.name}/seed {seed} is stored but damaged: {exc}") from exc
+            return RunOutcome(task.name, variant.name, seed, run_id, existing, reused=True)
+        self.store.ensure_writable()
+        self.display.prefix = f"{task.name}/{variant.name}/s{seed}: "
+        # A variant that adds only an explainer to a stored run's classifier (minilm → minilm+llm)
+        # takes that run's predictions instead of training again; --force trains anew.
+        source = (self.store.with_classifier_of(spec)
+                  if parts.explainer is not None and self.reuse_classifier and not force else None)
+        try:
+            with self.display.active():
+                files = self._execute(task, parts, seed, data, spec, run_id, source)
+            stored = self.store.write_run(task.name, variant.name, seed, run_id, files, replace=force)
+        except (Exception, KeyboardInterrupt) as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            self.store.record_failure(run_id, {
+                "run_id": run_id, "spec": spec, "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            })
+            label = f"run {task.name}/{variant.name}/seed {seed}"
+            if isinstance(exc, StorageError):
+                raise StorageError(f"{label} stopped: {exc}") from exc
+            if storage_exhausted(exc):  # a cache or a plugin's own file hit the full disk
+                raise StorageError(f"{label} stopped: the disk under {self.store.root} is full or read-only "
+                                   f"({type(exc).__name__}: {exc}); {RESUME_HINT}") from exc
+            if isinstance(exc, AlexbenchError):
+                raise RunError(f"{label} failed: {exc}") from exc
+            raise RunError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
+        return RunOutcome(task.name, variant.name, seed, run_id, stored, reused=False)
+
+    def _execute(self, task: TaskSpec, parts: Components, seed: int, data: Dataset,
+                 spec: dict[str, Any], run_id: str, source: StoredRun | None = None) -> dict[str, Any]:
+        timings: dict[str, float] = {}
+        log_lines: list[str] = []
+        ctx = Context(task=task, seed=seed, device=self.device, cache_dir=self.store.cache_dir,
+                      progress=self.display.track, log=log_lines.append)
+        seed_everything(seed)
+
+        def timed(stage: str, fn: Callable[[], Any]) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn()
+            finally:
+                timings[stage] = round(time.perf_counter() - start, 4)
+
+        files = watched_files(task, data, spec["task"]["file_sha256"])
+        _check_files(files, "since it was read, before this run", "")
+        if source is not None:
+            try:
+                dev_pred, test_pred = _stored_predictions(source, data)
+                stored = source.provenance()
+                aug_report_dict, fit_report = stored.get("augmentation", {}), stored.get("fit", {})
+                reused_from = {"run_id": source.metrics().get("run_id"), "path": str(source.path)}
+                log_lines.append(f"classifier predictions (dev and test) from stored run {source.path}: same "
+                                 "task, posts, augmenters, classifier and seed; nothing was trained")
+            except DamagedRunError as exc:  # its files are named by `leaderboard`; this run trains instead
+                log_lines.append(f"stored run {source.path} not used for its classifier predictions: {exc}")
+                source = None
+        if source is None:
+            aug_report_dict, fit_report, dev_pred, test_pred = self._train_and_predict(
+                task, parts, data, ctx, files, log_lines, timed)
+            reused_from = None
+        metrics: dict[str, Any] = {
+            "run_id": run_id,
+            "dev": self._score(task, data.dev, dev_pred.labels),
+            "test": self._score(task, data.test, test_pred.labels),
+        }
+        final_test = list(test_pred.labels)
+        explanations: list[dict[str, Any]] = []
+        exp = parts.explainer
+        if exp is not None:
+            seed_everything(seed)  # the explainer's randomness never depends on what training used
+
+            def dev_official(labels: Sequence[str]) -> float:
+                value = self._score(task, data.dev, list(labels))["official"]["value"]
+                return float(value if value is not None else 0.0)
+
+            calibration = timed("calibrate", lambda: exp.calibrate(data.dev, dev_pred, ctx, dev_official))
+            if calibration is not None:
+                metrics["explainer_calibration"] = calibration
+            out = timed("explain", lambda: exp.explain(data.test, test_pred, ctx))
+            _check_files(files, "during explanation", f"The explainer {exp.name!r} must never write to the task's files.")
+            _check_explanations(exp, data.test, test_pred, out, task.labels)
+            explanations = [dataclasses.asdict(e) for e in out]
+            final_test = [e.new_label for e in out]
+            metrics["test_before_explainer"] = metrics["test"]
+            metrics["test"] = self._score(task, data.test, final_test)
+            metrics["explainer"] = explainer_stats(explanations, {p.id: str(p.label) for p in data.test})
+            if calibration is not None and isinstance(calibration.get("threshold"), (int, float)):
+                metrics["explainer"]["threshold"] = calibration["threshold"]
+
+        def rows(split: str, posts: Sequence[Post], pred: Prediction, final: Sequence[str]) -> list[dict[str, Any]]:
+            return [{"split": split, "id": p.id, "gold": p.label, "pred": f, "classifier_pred": c,
+                     "probs": [round(x, 6) for x in pr], **({"extra": dict(p.extra)} if p.extra else {})}
+                    for p, c, f, pr in zip(posts, pred.labels, final, pred.probs)]
+
+        provenance = {
+            "run_id": run_id,
+            "task_file": str(task.path),  # where the task came from (not part of the run id): submit, explain
+            "environment": environment(),
+            "plugins": self.plugins_used(task, parts),
+            "data": data.provenance(),
+            "augmentation": aug_report_dict,
+            "fit": fit_report,
+            **({"classifier_from": reused_from} if reused_from else {}),
+            "timings_s": timings,
+            "log": log_lines,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        files: dict[str, Any] = {
+            "run_spec.json": spec,
+            "metrics.json": metrics,
+            "provenance.json": provenance,
+            "predictions.jsonl": rows("dev", data.dev, dev_pred, dev_pred.labels)
+            + rows("test", data.test, test_pred, final_test),
+        }
+        if explanations:
+            files["explanations.jsonl"] = explanations
+        return files
+
+    def _train_and_predict(self, task: TaskSpec, parts: Components, data: Dataset, ctx: Context,
+                           files: dict[Path, str], log_lines: list[str],
+                           timed: Callable[[str, Callable[[], Any]], Any]) -> tuple[dict[str, Any], Any, Prediction,
+                                                                                     Prediction]:
+        """Augment → train → predict, checking the plugins' work after each stage."""
+        held_out = {"dev": posts_fingerprint(data.dev), "test": posts_fingerprint(data.test)}
+        held_out_texts = {p.text for p in data.dev} | {p.text for p in data.test}
+        train, aug_report = timed("augment", lambda: apply_chain(
+            parts.augmenters, data.train, held_out_texts, ctx, self.store.cache_dir))
+        for name, before in held_out.items():
+            if posts_fingerprint(getattr(data, name)) != before:
+                raise RunError(f"the {name} split changed during augmentation: augmenters may touch train only")
+        names = ", ".join(repr(a.name) for a in parts.augmenters)
+        _check_files(files, "during augmentation", f"An augmenter ({names}) must never write to the task's files.")
+        warning = aug_report.held_out_warning()
+        if warning:
+            log_lines.append(f"WARNING: {warning}")
+            self.console.print("[yellow]warning:[/] " + escape(f"{self.display.prefix}{warning}"), highlight=False)
+
+        clf = parts.classifier
+        fit_report = timed("fit", lambda: clf.fit(train, data.dev, ctx))
+        _check_files(files, "during training", f"The classifier {clf.name!r} must never write to the task's files.")
+        dev_pred = timed("predict_dev", lambda: clf.predict(data.dev, ctx))
+        _check_prediction(clf, data.dev, dev_pred, task.labels)
+        test_pred = timed("predict_test", lambda: clf.predict(data.test, ctx))
+        _check_prediction(clf, data.test, test_pred, task.labels)
+        _check_files(files, "during prediction", f"The classifier {clf.name!r} must never write to the task's files.")
+        return aug_report.to_dict(), fit_report, dev_pred, test_pred
+
+    def plugins_used(self, task: TaskSpec, parts: Components) -> list[dict[str, Any]]:
+        """The plugin (entry-point name), distribution and version behind each component of the
+        run and its official metric."""
+        used = [("augmenter", a.name) for a in parts.augmenters] + [("classifier", parts.classifier.name)]
+        used += [("explainer", parts.explainer.name)] if parts.explainer else []
+        used += [("metric", task.official_metric)]
+        return [self.host.plugin_of(kind, name) for kind, name in dict.fromkeys(used)]
+
+    def _score(self, task: TaskSpec, posts: Sequence[Post], pred: Sequence[str]) -> dict[str, Any]:
+        return score(task, [str(p.label) for p in posts], pred, self.host.metrics, [p.extra for p in posts])

@@ -1,0 +1,278 @@
+"""The results store: one folder per finished run, named by the content hash of its spec.
+
+Layout under the results root::
+
+    runs/<task>/<variant>/s<seed>-<hash>/   run_spec.json, metrics.json, predictions.jsonl,
+                                             provenance.json, [explanations.jsonl]
+    failed/<hash>.json                      the spec, error and traceback of a failed run
+    cache/                                  augmentation and model caches
+
+A run folder is written under a temporary name and renamed into place when complete, so a
+crash leaves either nothing or a finished run; a rerun of a finished spec is served as is.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alexbench.errors import AlexbenchError, FailureError, StorageError
+from alexbench.fsio import atomic_write_json, atomic_write_jsonl, make_temp_dir, read_json
+
+RESULTS_ENV = "ALEXBENCH_RESULTS"
+SCHEMA_VERSION = 3  # 2: run_spec.task records labels, positive and metric params; 3: "posts" fingerprints, run id = runid.identity
+#: Below this the disk is, for our purposes, full (the smallest run's files take more): refuse
+#: before any work is done. A larger run on a nearly full disk still fails cleanly when written.
+MIN_FREE_BYTES = 16 << 10
+RESUME_HINT = "finished runs are kept; free space or pass --results elsewhere, then rerun to resume"
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+# How libraries that wrap the OSError in their own exception (SQLite, safetensors, torch) say it.
+_FULL_MESSAGES = ("no space left on device", "disk quota exceeded", "database or disk is full",
+                  "read-only file system", "attempt to write a readonly database")
+
+
+def storage_exhausted(exc: BaseException) -> bool:
+    """Whether ``exc`` or anything in its cause/context chain says the disk is full, over quota or
+    read-only: a condition of the machine, not of the run, so a grid stops instead of failing
+    every remaining run the same way."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, StorageError):
+            return True
+        if isinstance(current, OSError) and current.errno in _FULL_ERRNOS:
+            return True
+        if any(text in str(current).lower() for text in _FULL_MESSAGES):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def default_results_root() -> Path:
+    return Path(os.environ.get(RESULTS_ENV) or "results")
+
+
+class DamagedRunError(FailureError):
+    """A stored run's file cannot be read or lacks what it must hold (a disk error, an edit, a
+    copy cut short): names the file, what is wrong and how to repair it."""
+
+
+#: What the leaderboard, rescore and grid read from a run's metrics.json, per split.
+_METRICS_KEYS = (("official", "value"), ("scalars",), ("per_class",), ("confusion", "labels"), ("confusion", "matrix"))
+
+
+def _missing(data: Any, keys: tuple[str, ...]) -> bool:
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            return True
+        data = data[key]
+    return False
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    path: Path
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name.rsplit("-", 1)[-1]
+
+    def _repair(self, name: str) -> str:
+        if name == "metrics.json":
+            return f"'alexbench rescore --run {self.path} --write' rebuilds it from the stored predictions"
+        return f"delete the folder {self.path} and run it again (its spec is content-addressed)"
+
+    def _read(self, name: str, *, lines: bool = False) -> Any:
+        """A JSON file of the run (or JSON lines), with errors that name the file, the line and
+        the repair."""
+        path = self.path / name
+
+        def bad(line: int, exc: json.JSONDecodeError) -> DamagedRunError:
+            return DamagedRunError(f"{path}:{line}: not valid JSON ({exc.msg}, column {exc.colno}); "
+                                   f"{self._repair(name)}")
+
+        try:
+            with open(path, encoding="utf-8") as fh:
+                if not lines:
+                    try:
+                        return json.load(fh)
+                    except json.JSONDecodeError as exc:
+                        raise bad(exc.lineno, exc) from None
+                rows = []
+                for number, line in enumerate(fh, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError as exc:
+                        raise bad(number, exc) from None
+                return rows
+        except FileNotFoundError:
+            raise DamagedRunError(f"{path}: missing; {self._repair(name)}") from None
+        except (UnicodeDecodeError, OSError) as exc:
+            raise DamagedRunError(f"{path}: cannot be read ({exc}); {self._repair(name)}") from None
+
+    def spec(self) -> dict[str, Any]:
+        spec = self._read("run_spec.json")
+        for keys in (("task", "name"), ("task", "official_metric"), ("variant", "name"), ("seed",)):
+            if _missing(spec, keys):
+                raise DamagedRunError(f"{self.path / 'run_spec.json'}: {'.'.join(keys)} is missing; "
+                                      f"{self._repair('run_spec.json')}")
+        return spec
+
+    def metrics(self) -> dict[str, Any]:
+        metrics = self._read("metrics.json")
+        for split in ("dev", "test"):
+            for keys in _METRICS_KEYS:
+                if _missing(metrics, (split, *keys)):
+                    raise DamagedRunError(f"{self.path / 'metrics.json'}: {'.'.join((split, *keys))} is missing; "
+                                          f"{self._repair('metrics.json')}")
+        return metrics
+
+    def provenance(self) -> dict[str, Any]:
+        return self._read("provenance.json")
+
+    def predictions(self) -> list[dict[str, Any]]:
+        return self._read("predictions.jsonl", lines=True)
+
+    def explanations(self) -> list[dict[str, Any]]:
+        path = self.path / "explanations.jsonl"
+        return self._read("explanations.jsonl", lines=True) if path.exists() else []
+
+    def check(self) -> None:
+        """Raise :class:`DamagedRunError` unless the run's spec and metrics can be read whole
+        (what reusing the run and its leaderboard row need)."""
+        self.spec()
+        self.metrics()
+
+
+def safe_part(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or "_"
+
+
+class ResultsStore:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_results_root()
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / "cache"
+
+    def run_dir(self, task: str, variant: str, seed: int, run_id: str) -> Path:
+        return self.root / "runs" / safe_part(task) / safe_part(variant) / f"s{seed}-{run_id}"
+
+    def find(self, task: str, variant: str, seed: int, run_id: str) -> StoredRun | None:
+        path = self.run_dir(task, variant, seed, run_id)
+        return StoredRun(path) if (path / "metrics.json").is_file() else None
+
+    def with_classifier_of(self, spec: dict[str, Any]) -> StoredRun | None:
+        """A stored, readable run of the same task whose augment → train → predict stages are
+        ``spec``'s (:func:`alexbench.run.runid.classifier_side`): its classifier predictions are this
+        run's. Damaged runs are passed over (``leaderboard`` and ``grid`` name them)."""
+        from alexbench.run.runid import classifier_side
+
+        want = classifier_side(spec)
+        same_seed = f"s{spec['seed']}-"  # run_dir's folder name: only these can match; no spec read for the rest
+        for run in self.runs(spec["task"]["name"]):
+            if not run.path.name.startswith(same_seed):
+                continue
+            try:
+                if classifier_side(run.spec()) == want:
+                    run.check()
+                    return run
+            except DamagedRunError:
+                continue
+        return None
+
+    def _cannot_write(self, exc: OSError) -> StorageError:
+        return StorageError(f"cannot write results under {self.root}: {exc.strerror or exc} ({RESUME_HINT})")
+
+    def ensure_writable(self) -> None:
+        """Fail before any work is done if results cannot be written here, or there is no room."""
+        try:
+            for sub in ("runs", "failed", "cache"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+            probe = self.root / "runs" / f".probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+            free = shutil.disk_usage(self.root).free
+        except OSError as exc:
+            raise self._cannot_write(exc) from exc
+        if free < MIN_FREE_BYTES:
+            raise StorageError(f"cannot write results under {self.root}: only {free:,} bytes free, "
+                               f"{MIN_FREE_BYTES:,} needed to start a run ({RESUME_HINT})")
+
+    def write_run(self, task: str, variant: str, seed: int, run_id: str, files: dict[str, Any],
+                  replace: bool = False) -> StoredRun:
+        """Write every file of a run into a temporary folder, then rename it into place. An existing
+        finished twin is kept unless ``replace`` (``--force``), which swaps it out by renames."""
+        final = self.run_dir(task, variant, seed, run_id)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            for stale in final.parent.glob(f".{final.name}.*.tmp"):  # left by a killed process
+                shutil.rmtree(stale, ignore_errors=True)
+            tmp = make_temp_dir(final.parent, f".{final.name}.")
+        except OSError as exc:
+            raise self._cannot_write(exc) from exc
+        try:
+            for name, content in files.items():
+                if name.endswith(".jsonl"):
+                    atomic_write_jsonl(tmp / name, content)
+                else:
+                    atomic_write_json(tmp / name, content)
+            if final.exists() and replace:
+                old = final.with_name(f".{final.name}.old-{os.getpid()}.tmp")
+                os.replace(final, old)
+                os.replace(tmp, final)
+                shutil.rmtree(old, ignore_errors=True)
+            elif final.exists():  # a finished twin from a concurrent process: identical by construction
+                shutil.rmtree(tmp)
+            else:
+                os.replace(tmp, final)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise self._cannot_write(exc) from exc
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        (self.root / "failed" / f"{run_id}.json").unlink(missing_ok=True)
+        return StoredRun(final)
+
+    def record_failure(self, run_id: str, info: dict[str, Any]) -> Path | None:
+        """Best effort: on a full or read-only disk the record is lost, never the run's own error."""
+        path = self.root / "failed" / f"{run_id}.json"
+        try:
+            atomic_write_json(path, info)
+        except OSError:
+            return None
+        return path
+
+    def failures(self) -> list[dict[str, Any]]:
+        folder = self.root / "failed"
+        return [read_json(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+
+    def runs(self, task: str | None = None) -> Iterator[StoredRun]:
+        base = self.root / "runs"
+        pattern = f"{safe_part(task)}/*/*/metrics.json" if task else "*/*/*/metrics.json"
+        for metrics in sorted(base.glob(pattern)):
+            if not metrics.parent.name.startswith("."):
+                yield StoredRun(metrics.parent)
+
+    def get(self, ref: str) -> StoredRun:
+        """A run by its folder path or by (a prefix of) its hash."""
+        path = Path(ref)
+        if (path / "metrics.json").is_file():
+            return StoredRun(path)
+        matches = [run for run in self.runs() if run.run_id.startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise AlexbenchError(f"no finished run {ref!r} under {self.root / 'runs'}")
+        raise AlexbenchError(f"run {ref!r} is ambiguous: {', '.join(str(m.path) for m in matches)}")

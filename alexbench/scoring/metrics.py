@@ -1,0 +1,250 @@
+"""Classification metrics: the one module the runner, the leaderboard and the scorer share.
+
+:func:`score` computes per-class precision/recall/F1, micro/macro/weighted F1, accuracy, the
+confusion matrix and every registered scalar :class:`Metric`; the task's official metric is
+one of them. This module is also the built-in metrics plugin (entry point ``metrics``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from alexbench.plugin.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from alexbench.plugin.registry import Registry
+
+
+class ScoringSpec(Protocol):
+    """What scoring needs of a task; a TaskSpec is one, and so is :class:`StoredScoring`."""
+
+    name: str
+    labels: tuple[str, ...]
+    positive: str | None
+    official_metric: str
+    metric_params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredScoring:
+    """The scoring part of a task as recorded in a run's ``run_spec.json``: enough to rescore a
+    run from its stored predictions alone."""
+
+    name: str
+    labels: tuple[str, ...]
+    positive: str | None
+    official_metric: str
+    metric_params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_run_spec(cls, spec: Mapping[str, Any]) -> StoredScoring:
+        task = spec["task"]
+        if "labels" not in task:
+            from alexbench.errors import AlexbenchError
+
+            raise AlexbenchError(f"run of {task.get('name')!r} was stored by an older alexbench (schema "
+                                 f"{spec.get('schema')}) without its label set: rerun it to rescore it")
+        return cls(task["name"], tuple(task["labels"]), task.get("positive"), task["official_metric"],
+                   dict(task.get("metric_params") or {}))
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    gold: Sequence[str]
+    pred: Sequence[str]
+    labels: Sequence[str]
+    positive: str | None = None
+    extra: Sequence[Mapping[str, str]] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named scalar metric; ``fn`` returns None where it does not apply (e.g. no positive class)."""
+
+    name: str
+    fn: Callable[[ScoreInput], float | None]
+    description: str = ""
+    higher_is_better: bool = True
+
+    def __call__(self, data: ScoreInput) -> float | None:
+        return self.fn(data)
+
+
+def _safe_div(num: float, den: float) -> float:
+    return num / den if den else 0.0
+
+
+def confusion(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> list[list[int]]:
+    """``matrix[i][j]`` = posts of gold ``labels[i]`` predicted as ``labels[j]``."""
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(gold)} gold labels but {len(pred)} predictions")
+    pos = {label: i for i, label in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for g, p in zip(gold, pred):
+        if g not in pos or p not in pos:
+            bad = g if g not in pos else p
+            raise ValueError(f"label {bad!r} is not one of {list(labels)}")
+        matrix[pos[g]][pos[p]] += 1
+    return matrix
+
+
+def per_class(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> dict[str, dict[str, float]]:
+    matrix = confusion(gold, pred, labels)
+    out: dict[str, dict[str, float]] = {}
+    for i, label in enumerate(labels):
+        tp = matrix[i][i]
+        fp = sum(matrix[r][i] for r in range(len(labels))) - tp
+        fn = sum(matrix[i]) - tp
+        precision, recall = _safe_div(tp, tp + fp), _safe_div(tp, tp + fn)
+        out[label] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": _safe_div(2 * precision * recall, precision + recall),
+            "support": tp + fn,
+        }
+    return out
+
+
+def _micro_f1_over(gold: Sequence[str], pred: Sequence[str], subset: Sequence[str]) -> float:
+    tp = sum(1 for g, p in zip(gold, pred) if g == p and g in subset)
+    fp = sum(1 for g, p in zip(gold, pred) if p in subset and g != p)
+    fn = sum(1 for g, p in zip(gold, pred) if g in subset and g != p)
+    return _safe_div(2 * tp, 2 * tp + fp + fn)
+
+
+def accuracy(d: ScoreInput) -> float:
+    return _safe_div(sum(g == p for g, p in zip(d.gold, d.pred)), len(d.gold))
+
+
+def micro_f1(d: ScoreInput) -> float:
+    """Micro-F1 over all labels (equals accuracy for single-label classification)."""
+    return _micro_f1_over(d.gold, d.pred, d.labels)
+
+
+def macro_f1(d: ScoreInput) -> float:
+    labels = d.params.get("labels", d.labels)
+    pc = per_class(d.gold, d.pred, d.labels)
+    return sum(pc[label]["f1"] for label in labels) / len(labels)
+
+
+def weighted_f1(d: ScoreInput) -> float:
+    pc = per_class(d.gold, d.pred, d.labels)
+    total = sum(v["support"] for v in pc.values())
+    return _safe_div(sum(v["f1"] * v["support"] for v in pc.values()), total)
+
+
+def f1_positive(d: ScoreInput) -> float | None:
+    if d.positive is None:
+        return None
+    return per_class(d.gold, d.pred, d.labels)[d.positive]["f1"]
+
+
+def grouped_macro_f1(d: ScoreInput) -> float | None:
+    """Mean over groups (``params.group_by``, an extra column) of macro-F1 over ``params.labels``:
+    the SMM4H 2022 Task 2 stance/premise metric (mean over claims of FAVOR/AGAINST macro-F1)."""
+    group_by = d.params.get("group_by")
+    if not group_by or not d.extra:
+        return None
+    labels = d.params.get("labels", d.labels)
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(d.extra):
+        groups.setdefault(row[group_by], []).append(i)
+    scores = []
+    for indices in groups.values():
+        gold = [d.gold[i] for i in indices]
+        pred = [d.pred[i] for i in indices]
+        pc = per_class(gold, pred, d.labels)
+        scores.append(sum(pc[label]["f1"] for label in labels) / len(labels))
+    return sum(scores) / len(scores)
+
+
+BUILTIN_METRICS = (
+    Metric("f1_positive", f1_positive, "F1 of the task's positive class"),
+    Metric("micro_f1", micro_f1, "micro-averaged F1 over all labels"),
+    Metric("macro_f1", macro_f1, "unweighted mean of per-class F1 (params.labels: a subset)"),
+    Metric("weighted_f1", weighted_f1, "per-class F1 weighted by support"),
+    Metric("accuracy", accuracy, "share of posts labelled correctly"),
+    Metric("grouped_macro_f1", grouped_macro_f1, "mean over params.group_by groups of macro-F1 over params.labels"),
+)
+
+
+@hookimpl
+def alexbench_register_metrics(registry: Registry[Metric]) -> None:
+    for metric in BUILTIN_METRICS:
+        registry.add(metric, description=metric.description)
+
+
+def score(
+    task: ScoringSpec,
+    gold: Sequence[str],
+    pred: Sequence[str],
+    metrics: Registry[Metric],
+    extra: Sequence[Mapping[str, str]] = (),
+) -> dict[str, Any]:
+    """Every metric for one split. The official metric gets the task's metric params; the
+    others are computed with none (so ``macro_f1`` is over all labels)."""
+    labels = list(task.labels)
+    scalars: dict[str, float] = {}
+    for entry in metrics:
+        metric = entry.load()
+        params = task.metric_params if metric.name == task.official_metric else {}
+        value = metric(ScoreInput(gold, pred, labels, task.positive, extra, params))
+        if value is not None:
+            scalars[metric.name] = value
+    if task.official_metric not in scalars:
+        raise ValueError(f"official metric {task.official_metric!r} does not apply to task {task.name!r}")
+    return {
+        "n": len(gold),
+        "official": {"name": task.official_metric, "value": scalars[task.official_metric]},
+        "scalars": scalars,
+        "per_class": per_class(gold, pred, labels),
+        "confusion": {"labels": labels, "matrix": confusion(gold, pred, labels)},
+    }
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (linear interpolation between closest ranks, NumPy's default)."""
+    if not values:
+        return None
+    import numpy as np
+
+    return float(np.percentile(np.asarray(values, dtype=float), q))
+
+
+def explainer_stats(explanations: Sequence[Mapping[str, Any]], gold: Mapping[str, str]) -> dict[str, Any]:
+    """Counts for an explainer variant: sent, flips, flip precision (flips that fixed an error /
+    all flips), unparsable and failure rates; the model's latency per post sent (mean, p50, p95)
+    and its cost per 1,000 posts given to the explainer. Latency and cost are the model's for
+    each reply, also for replies served from a cache (``model_latency_s``, ``model_cost_usd``;
+    older runs without them: ``latency_s``, ``cost_usd``), so that a rerun from the cache reports
+    what the explainer costs, and ``cost_paid_usd`` what this run paid."""
+    sent = [e for e in explanations if e["status"] != "not_sent"]
+    flips = [e for e in sent if e["new_label"] != e["old_label"]]
+    fixed = sum(1 for e in flips if gold.get(e["post_id"]) == e["new_label"])
+    broke = sum(1 for e in flips if gold.get(e["post_id"]) == e["old_label"])
+
+    def detail(e: Mapping[str, Any], key: str) -> Any:
+        details = e.get("details") or {}
+        return details[f"model_{key}"] if f"model_{key}" in details else details.get(key)
+
+    latencies = [float(v) for e in sent if (v := detail(e, "latency_s")) is not None]
+    costs = [float(v) for e in sent if (v := detail(e, "cost_usd")) is not None]
+    paid = [float(v) for e in sent if (v := (e.get("details") or {}).get("cost_usd")) is not None]
+    return {
+        "posts": len(explanations),
+        "sent": len(sent),
+        "flips": len(flips),
+        "flips_fixed": fixed,
+        "flips_broke": broke,
+        "flip_precision": _safe_div(fixed, len(flips)) if flips else None,
+        "unparsable_rate": _safe_div(sum(e["status"] == "unparsable" for e in sent), len(sent)) if sent else None,
+        "failed_rate": _safe_div(sum(e["status"] == "failed" for e in sent), len(sent)) if sent else None,
+        "mean_latency_s": sum(latencies) / len(latencies) if latencies else None,
+        "latency_p50_s": _percentile(latencies, 50),
+        "latency_p95_s": _percentile(latencies, 95),
+        "cost_per_1000_posts_usd": 1000 * sum(costs) / len(explanations) if costs and explanations else None,
+        "cost_paid_usd": sum(paid) if paid else None,
+    }

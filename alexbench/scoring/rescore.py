@@ -1,0 +1,54 @@
+"""Recomputing a run's metrics from its stored predictions (and explanations) alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alexbench.fsio import atomic_write_json
+from alexbench.plugin.registry import Registry
+from alexbench.run.store import DamagedRunError, StoredRun
+from alexbench.scoring.metrics import Metric, StoredScoring, explainer_stats, score
+
+
+def recompute(run: StoredRun, metrics: Registry[Metric]) -> dict[str, Any]:
+    """metrics.json as the run would write it, from run_spec.json, predictions.jsonl and
+    explanations.jsonl alone (metrics.json itself is not read: it may be the damaged file)."""
+    spec = run.spec()
+    scoring = StoredScoring.from_run_spec(spec)
+    rows = run.predictions()
+    out: dict[str, Any] = {"run_id": run.run_id}
+    for split in ("dev", "test"):
+        part = [r for r in rows if r["split"] == split]
+        out[split] = score(scoring, [r["gold"] for r in part], [r["pred"] for r in part], metrics,
+                           [r.get("extra", {}) for r in part])
+    explanations = run.explanations()
+    if explanations:
+        test = [r for r in rows if r["split"] == "test"]
+        out["test_before_explainer"] = score(scoring, [r["gold"] for r in test], [r["classifier_pred"] for r in test],
+                                             metrics, [r.get("extra", {}) for r in test])
+        out["explainer"] = explainer_stats(explanations, {r["id"]: r["gold"] for r in test})
+    return out
+
+
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and abs(float(a) - float(b)) <= 1e-9
+    return a == b
+
+
+def rescore(run: StoredRun, metrics: Registry[Metric], write: bool = False) -> tuple[bool, dict[str, Any]]:
+    """Returns (unchanged, recomputed); with ``write``, replaces metrics.json atomically. A
+    damaged metrics.json (not JSON, or missing what it must hold) counts as changed, so ``write``
+    repairs it. Raises :class:`DamagedRunError` when the predictions or the spec are damaged."""
+    new = recompute(run, metrics)
+    try:
+        unchanged = _close(new, run.metrics())
+    except DamagedRunError:
+        unchanged = False
+    if write and not unchanged:
+        atomic_write_json(run.path / "metrics.json", new)
+    return unchanged, new

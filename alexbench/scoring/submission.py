@@ -1,0 +1,133 @@
+"""Competition files: writing a run's SMM4H submission, and a CodaLab-style scorer that reads it
+back with precise errors and scores it with the same metric module as the leaderboard."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from alexbench.config.tasks import SubmissionSpec, TaskSpec
+from alexbench.data.splits import read_split_file
+from alexbench.errors import AlexbenchError
+from alexbench.fsio import atomic_write_bytes, atomic_write_text
+from alexbench.plugin.registry import Registry
+from alexbench.run.store import StoredRun
+from alexbench.scoring.metrics import Metric, score
+
+
+class SubmissionError(AlexbenchError):
+    """A malformed submission: names the file, the line and what was expected."""
+
+
+def _spec(task: TaskSpec) -> SubmissionSpec:
+    if task.submission is None:
+        raise AlexbenchError(f"task {task.name!r} ({task.path}) defines no [submission] format")
+    return task.submission
+
+
+def submission_text(task: TaskSpec, predictions: Mapping[str, str]) -> str:
+    spec = _spec(task)
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=spec.delimiter, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    if spec.header:
+        writer.writerow([spec.id_column, spec.label_column])
+    for post_id, label in predictions.items():
+        writer.writerow([post_id, label])
+    return buf.getvalue()
+
+
+def write_submission(run: StoredRun, task: TaskSpec, out_dir: Path) -> Path:
+    """The run's test predictions in the task's submission format; zipped (file at the archive's
+    root, no folder) when the task says so. Returns the written path."""
+    spec = _spec(task)
+    run_task = run.spec()["task"]["name"]
+    if run_task != task.name:
+        raise AlexbenchError(f"run {run.path} is a run of task {run_task!r}, not {task.name!r}")
+    predictions = {r["id"]: r["pred"] for r in run.predictions() if r["split"] == "test"}
+    text = submission_text(task, predictions)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not spec.zip:
+        path = out_dir / spec.file
+        atomic_write_text(path, text)
+        return path
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo(spec.file, date_time=(2023, 1, 1, 0, 0, 0))  # fixed: same run → same bytes
+        info.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(info, text)
+    path = out_dir / f"{Path(spec.file).stem}.zip"
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def _submission_bytes(path: Path, spec: SubmissionSpec) -> tuple[bytes, str]:
+    """The submission file's bytes, from a plain file or a zip (the named file, or its only file)."""
+    if not path.is_file():
+        raise SubmissionError(f"{path}: submission file not found")
+    if not zipfile.is_zipfile(path):
+        return path.read_bytes(), str(path)
+    with zipfile.ZipFile(path) as archive:
+        names = [n for n in archive.namelist() if not n.endswith("/")]
+        chosen = [n for n in names if Path(n).name == spec.file] or (names if len(names) == 1 else [])
+        if len(chosen) != 1:
+            raise SubmissionError(f"{path}: expected {spec.file!r} in the zip, found {names}")
+        return archive.read(chosen[0]), f"{path}!{chosen[0]}"
+
+
+def read_submission(path: Path, task: TaskSpec, gold_ids: list[str]) -> dict[str, str]:
+    spec = _spec(task)
+    raw, where = _submission_bytes(path, spec)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SubmissionError(f"{where}:{line}: not UTF-8 ({exc.reason})") from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=spec.delimiter)
+    labels = set(task.labels)
+    gold = set(gold_ids)
+    found: dict[str, str] = {}
+    first: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if spec.header and line == 1:
+            if [c.strip() for c in row] != [spec.id_column, spec.label_column]:
+                raise SubmissionError(f"{where}:1: header must be {spec.id_column!r}{spec.delimiter!r}{spec.label_column!r}, found {row}")
+            continue
+        if not row:
+            continue
+        if len(row) != 2:
+            raise SubmissionError(f"{where}:{line}: expected 2 fields ({spec.id_column}, {spec.label_column}), found {len(row)}")
+        post_id, label = row[0].strip(), row[1].strip()
+        if post_id in first:
+            raise SubmissionError(f"{where}:{line}: duplicate id {post_id!r} (first on line {first[post_id]})")
+        if post_id not in gold:
+            raise SubmissionError(f"{where}:{line}: id {post_id!r} is not in the gold test set")
+        if label not in labels:
+            raise SubmissionError(f"{where}:{line}: unknown label {label!r}; expected one of {sorted(labels)}")
+        first[post_id] = line
+        found[post_id] = label
+    missing = [i for i in gold_ids if i not in found]
+    if missing:
+        shown = ", ".join(repr(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise SubmissionError(f"{where}: {len(missing)} of {len(gold_ids)} gold ids have no prediction: {shown}")
+    return found
+
+
+def score_files(task: TaskSpec, gold_path: Path, pred_path: Path, metrics: Registry[Metric]) -> dict[str, Any]:
+    """Score a submission against a gold file in the task's test-split format."""
+    gold_posts, _ = read_split_file(gold_path, task.splits["test"], task.labels)
+    ids = [p.id for p in gold_posts]
+    pred = read_submission(pred_path, task, ids)
+    return score(task, [str(p.label) for p in gold_posts], [pred[i] for i in ids], metrics, [p.extra for p in gold_posts])
+
+
+def scores_txt(result: Mapping[str, Any]) -> str:
+    """CodaLab ``scores.txt``: ``key:value`` lines, the official metric first."""
+    lines = [f"{result['official']['name']}:{result['official']['value']:.6f}"]
+    lines += [f"{k}:{v:.6f}" for k, v in sorted(result["scalars"].items()) if k != result["official"]["name"]]
+    lines += [f"f1_{label}:{v['f1']:.6f}" for label, v in result["per_class"].items()]
+    return "\n".join(lines) + "\n"
