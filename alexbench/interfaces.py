@@ -264,3 +264,11 @@ COMPONENT_KINDS: dict[str, type[Component]] = {
     "classifier": Classifier,
     "explainer": Explainer,
 }
+
+#: The hook by which plugins register each kind of component (metrics too); the one such map.
+REGISTRAR_HOOKS: dict[str, str] = {
+    "augmenter": "alexbench_register_augmenters",
+    "classifier": "alexbench_register_classifiers",
+    "explainer": "alexbench_register_explainers",
+    "metric": "alexbench_register_metrics",
+}

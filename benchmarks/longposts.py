@@ -44,29 +44,6 @@ def long_posts(texts: list[str], count: int, words: int, seed: int) -> list[str]
     return out
 
 
-TASK = """
-[task]
-name = "{name}"
-title = "Reddit-length synthetic task for benchmarks ({count} train posts of ~{words} words, 1:2)"
-data_dir = "data"
-[columns]
-id = "id"
-text = "text"
-label = "label"
-[splits.train]
-file = "train.tsv"
-[splits.dev]
-file = "dev.tsv"
-[splits.test]
-file = "test.tsv"
-[labels]
-values = ["0", "1"]
-positive = "1"
-[metric]
-official = "f1_positive"
-"""
-
-
 def write_task(folder: Path, *, name: str = "reddit_length", count: int = 2000, words: int = 170,
                seed: int = 1) -> Path:
     """A two-class task of ``count`` train posts (1 positive : 2 negatives) of ~``words`` words;
@@ -75,22 +52,21 @@ def write_task(folder: Path, *, name: str = "reddit_length", count: int = 2000, 
     be learned; the rest of each post is filler of the same source."""
     from alexbench.config.tasks import load_task
     from alexbench.data.splits import load_dataset
+    from alexbench.kit.tasks import write_task as write_kit_task
 
     _, texts = source_posts()
     demo = load_dataset(load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml"))
     signal = [p.text for p in demo.train + demo.dev + demo.test if p.label == "1"]
     rng = random.Random(seed)
-    (folder / "data").mkdir(parents=True, exist_ok=True)
-    (folder / "task.toml").write_text(TASK.format(name=name, count=count, words=words))
+    splits: dict[str, list[tuple[str, str, str]]] = {}
     for split, size in (("train", count), ("dev", count // 10), ("test", count // 10)):
-        rows = ["id\ttext\tlabel"]
+        rows = splits[split] = []
         for i in range(size):
             label = "1" if i % 3 == 0 else "0"
             filler = long_posts(texts, 1, words, rng.randrange(2**31))[0].split()
             if label == "1":
                 cut = rng.randrange(len(filler) + 1)
                 filler[cut:cut] = rng.choice(signal).split()
-            text = " ".join(filler).replace("\t", " ")
-            rows.append(f"{split}-{i}\t{text}\t{label}")
-        (folder / "data" / f"{split}.tsv").write_text("\n".join(rows) + "\n")
-    return folder / "task.toml"
+            rows.append((f"{split}-{i}", " ".join(filler).replace("\t", " "), label))
+    return write_kit_task(folder, splits, name=name, labels=["0", "1"], positive="1", metric="f1_positive", id_column="id",
+                          title=f"Reddit-length synthetic task for benchmarks ({count} train posts of ~{words} words, 1:2)")

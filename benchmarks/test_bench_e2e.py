@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from alexbench.kit.tasks import write_task
+
 pytestmark = pytest.mark.bench
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,29 +43,6 @@ def test_demo_baselines_study(benchmark, tmp_path: Path, record_ratio) -> None:
     record_ratio("end-to-end demo-baselines study (3 x 3 runs)", benchmark.stats.stats.min, unit=" s",
                  detail="alexbench grid demo-baselines from an empty store, best of 3")
 
-
-TASK = """
-[task]
-name = "scale"
-data_dir = "data"
-[columns]
-id = "id"
-text = "text"
-label = "label"
-extra = ["claim"]
-[splits.train]
-file = "train.tsv"
-[splits.dev]
-file = "dev.tsv"
-[splits.test]
-file = "test.tsv"
-[labels]
-values = ["FAVOR", "AGAINST", "NONE"]
-positive = "AGAINST"
-[metric]
-official = "grouped_macro_f1"
-params = { labels = ["FAVOR", "AGAINST"], group_by = "claim" }
-"""
 
 CHILD = """
 import json, resource, sys, time
@@ -95,12 +74,10 @@ def _write_scaled(base: Path, factor: int, rows: list[list[str]], dev: list[list
     train = [[f"{r[0]}~{k}", *r[1:]] for k in range(factor) for r in rows] if factor > 1 else rows
     rng.shuffle(train)
     folder = base / f"x{factor}"
-    (folder / "data").mkdir(parents=True)
-    (folder / "task.toml").write_text(TASK)
-    for name, part in (("train", train), ("dev", dev), ("test", test)):
-        lines = ["id\ttext\tlabel\tclaim"] + ["\t".join(r) for r in part]
-        (folder / "data" / f"{name}.tsv").write_text("\n".join(lines) + "\n")
-    return folder / "task.toml"
+    return write_task(folder, {"train": train, "dev": dev, "test": test}, header="id\ttext\tlabel\tclaim",
+                      name="scale", labels=["FAVOR", "AGAINST", "NONE"], positive="AGAINST", id_column="id",
+                      extra=["claim"], metric="grouped_macro_f1",
+                      metric_params={"labels": ["FAVOR", "AGAINST"], "group_by": "claim"})
 
 
 def test_scale_curve(tmp_path: Path, record_ratio) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from alexbench.config.tasks import TaskSpec, load_task
+from alexbench.kit.tasks import write_task, write_tsv
 from alexbench.plugin.host import PluginHost
 from alexbench.run.store import ResultsStore
 
@@ -18,36 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 collect_ignore = ["packages"]
 SHARED_DATA = Path(os.environ.get("ALEXBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
 
-TINY_TASK = """
-[task]
-name = "tiny"
-title = "Tiny test task"
-data_dir = "data"
-
-[columns]
-id = "tweet_id"
-text = "text"
-label = "label"
-
-[splits.train]
-file = "train.tsv"
-[splits.dev]
-file = "dev.tsv"
-[splits.test]
-file = "test.tsv"
-
-[labels]
-values = ["0", "1"]
-positive = "1"
-
-[metric]
-official = "f1_positive"
-
-[submission]
-file = "prediction_tiny.tsv"
-id_column = "tweet_id"
-label_column = "label"
-"""
+#: Tests write their own TSV files with the kit's writer (``write_rows(path, rows, header)``).
+write_rows = write_tsv
 
 POSITIVE = ["tested positive for covid today", "my pcr came back positive", "doctor says I have covid",
             "admitted to hospital with covid", "positive lateral flow this morning", "covid test positive ugh",
@@ -60,24 +33,15 @@ NEGATIVE = ["cases are rising in the city", "my mum tested positive", "negative 
             "covid numbers dropped in march"]
 
 
-def write_rows(path: Path, rows: list[tuple[str, str, str]], header: str = "tweet_id\ttext\tlabel") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(header + "\n" + "".join(f"{a}\t{b}\t{c}\n" for a, b, c in rows), encoding="utf-8")
-
-
 def make_tiny_task(root: Path) -> Path:
     """A real task folder: task.toml plus train/dev/test TSVs (binary, imbalanced 1:2)."""
-    task_file = root / "tiny" / "task.toml"
-    task_file.parent.mkdir(parents=True, exist_ok=True)
-    task_file.write_text(TINY_TASK, encoding="utf-8")
-    data = task_file.parent / "data"
     rows = [(f"p{i}", t, "1") for i, t in enumerate(POSITIVE)] + [(f"n{i}", t, "0") for i, t in enumerate(NEGATIVE)]
-    train = [r for i, r in enumerate(rows) if i % 4 != 0]
     heldout = [r for i, r in enumerate(rows) if i % 4 == 0]
-    write_rows(data / "train.tsv", train)
-    write_rows(data / "dev.tsv", [(f"d{a}", f"{b} again", c) for a, b, c in heldout])
-    write_rows(data / "test.tsv", [(f"t{a}", f"{b} today", c) for a, b, c in heldout])
-    return task_file
+    splits = {"train": [r for i, r in enumerate(rows) if i % 4 != 0],
+              "dev": [(f"d{a}", f"{b} again", c) for a, b, c in heldout],
+              "test": [(f"t{a}", f"{b} today", c) for a, b, c in heldout]}
+    return write_task(root / "tiny", splits, name="tiny", title="Tiny test task", labels=["0", "1"], positive="1",
+                      metric="f1_positive", submission="prediction_tiny.tsv")
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from alexbench.config.tasks import load_task
 from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.errors import RunError
 from alexbench.interfaces import Classifier, Context, Post, Prediction
+from alexbench.kit.tasks import write_task
 from alexbench.plugin.host import PluginHost
 from alexbench.run.runner import Runner
 
@@ -445,42 +446,15 @@ def test_unparsable_and_failed_replies_keep_the_label_and_are_counted(scripted, 
     assert stats["unparsable_rate"] == pytest.approx(1 / stats["sent"]) and stats["failed_rate"] == pytest.approx(1 / stats["sent"])
 
 
-TASK2 = """
-[task]
-name = "tiny_task2"
-data_dir = "data"
-[columns]
-id = "tweet_id"
-text = "text"
-label = "label"
-extra = ["therapy"]
-[splits.train]
-file = "train.tsv"
-[splits.dev]
-file = "dev.tsv"
-[splits.test]
-file = "test.tsv"
-[labels]
-values = ["positive", "negative", "neutral"]
-positive = "negative"
-[metric]
-official = "micro_f1"
-"""
-
-
 def test_task2_false_verdicts_relabel_from_the_reply(scripted, tmp_path, store) -> None:
-    folder = tmp_path / "task2"
-    (folder / "data").mkdir(parents=True)
-    (folder / "task.toml").write_text(TASK2)
-    head = "tweet_id\ttherapy\ttext\tlabel\n"
-    train = "".join(f"r{i}\taspirin\tfelt awful on it {i}\tnegative\n" for i in range(6)) + "r9\taspirin\tgreat stuff\tpositive\n"
-    for split in ("train", "dev"):
-        (folder / "data" / f"{split}.tsv").write_text(head + train)
-    (folder / "data" / "test.tsv").write_text(head + "t1\tremdesivir\tso grateful it worked\tpositive\n"
-                                              "t2\tmolnupiravir\tapproved today for adults\tneutral\n"
-                                              "t3\tpaxlovid\tawful taste for days\tnegative\n"
-                                              "t4\tibuprofen\tweird one\tpositive\n")
-    task = load_task(folder / "task.toml")
+    train = [(f"r{i}", "aspirin", f"felt awful on it {i}", "negative") for i in range(6)]
+    train.append(("r9", "aspirin", "great stuff", "positive"))
+    test = [("t1", "remdesivir", "so grateful it worked", "positive"),
+            ("t2", "molnupiravir", "approved today for adults", "neutral"),
+            ("t3", "paxlovid", "awful taste for days", "negative"), ("t4", "ibuprofen", "weird one", "positive")]
+    task = load_task(write_task(tmp_path / "task2", {"train": train, "dev": train, "test": test}, name="tiny_task2",
+                                labels=["positive", "negative", "neutral"], positive="negative", extra=["therapy"],
+                                metric="micro_f1"))
 
     def script(body: dict[str, Any], n: int) -> Reply:
         post = body["messages"][-1]["content"].rsplit("Tweet: ", 1)[1]

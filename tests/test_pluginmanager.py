@@ -214,7 +214,7 @@ def test_third_party_package_in_a_venv(tmp_path: Path, tiny_task_file: Path) -> 
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", str(pkg)]
     subprocess.run(pip, check=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
-    cli = [str(venv / "bin" / "python"), "-m", "alexbench.cli.main"]
+    cli = [str(venv / "bin" / "python"), "-m", "alexbench"]
     listing = subprocess.run([*cli, "plugins", "--json"], capture_output=True, text=True, check=True, cwd=tmp_path)
     data = json.loads(listing.stdout)
     entry = next(e for e in data["entries"] if e["name"] == "always_positive")

@@ -22,11 +22,10 @@ import click
 from alexbench.cli import newplugin_templates as templates
 from alexbench.cli.errors import reports_errors
 from alexbench.errors import AlexbenchError
+from alexbench.interfaces import COMPONENT_KINDS, REGISTRAR_HOOKS
 
-KINDS = ("augmenter", "classifier", "explainer")
+KINDS = tuple(COMPONENT_KINDS)
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*$")
-_HOOKS = {"augmenter": "alexbench_register_augmenters", "classifier": "alexbench_register_classifiers",
-          "explainer": "alexbench_register_explainers"}
 
 
 class NewPluginError(AlexbenchError):
@@ -67,7 +66,7 @@ def render(text: str, names: PluginNames) -> str:
         "__TESTCLASS__": f"Test{names.cls}",
         "__CLASS__": names.cls,
         "__CONTRACT__": contract,
-        "__HOOK__": _HOOKS[names.kind],
+        "__HOOK__": REGISTRAR_HOOKS[names.kind],
         "__KIND__": names.kind,
     }
     for placeholder, value in replacements.items():  # USAGE/VARIANT first: they hold placeholders

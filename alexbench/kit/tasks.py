@@ -10,34 +10,9 @@ own (no train text occurs in them), so a leak from held-out data shows as text.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-_TASK_TOML = """\
-[task]
-name = "{name}"
-title = "alexbench conformance kit: {title}"
-data_dir = "data"
-
-[columns]
-id = "tweet_id"
-text = "text"
-label = "label"
-
-[splits.train]
-file = "train.tsv"
-[splits.dev]
-file = "dev.tsv"
-[splits.test]
-file = "test.tsv"
-
-[labels]
-values = {labels}
-{positive}
-[metric]
-official = "{metric}"
-"""
 
 # Who has the infection: the author (SELF), someone they know (OTHER), nobody (NONE).
 SELF = [
@@ -132,9 +107,55 @@ def split_of(index: int) -> str:
     return {0: "dev", 1: "test"}.get(index % 5, "train")
 
 
-def _write_tsv(path: Path, rows: Sequence[tuple[str, str, str]]) -> None:
+def _toml_value(value: Any) -> str:
+    """A TOML value: strings and lists of strings as JSON writes them (valid TOML), tables inline."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value)
+
+
+def task_toml(name: str, labels: Sequence[str], *, positive: str | None = None, metric: str = "macro_f1",
+              metric_params: dict[str, Any] | None = None, title: str | None = None, id_column: str = "tweet_id",
+              extra: Sequence[str] = (), submission: str | None = None) -> str:
+    """The text of a task file whose splits are ``data/{train,dev,test}.tsv`` with columns
+    ``id_column``, ``text``, ``label`` (and ``extra``): the one place tests, benchmarks and the kit
+    write a task file from (docs/tasks.md describes every field)."""
+    lines = ["[task]", f"name = {_toml_value(name)}"]
+    lines += [f"title = {_toml_value(title)}"] if title else []
+    lines += ['data_dir = "data"', "", "[columns]", f"id = {_toml_value(id_column)}", 'text = "text"', 'label = "label"']
+    lines += [f"extra = {_toml_value(list(extra))}"] if extra else []
+    for split in ("train", "dev", "test"):
+        lines += [f"[splits.{split}]", f'file = "{split}.tsv"']
+    lines += ["", "[labels]", f"values = {_toml_value(list(labels))}"]
+    lines += [f"positive = {_toml_value(positive)}"] if positive else []
+    lines += ["", "[metric]", f"official = {_toml_value(metric)}"]
+    lines += [f"params = {_toml_value(metric_params)}"] if metric_params else []
+    if submission:
+        lines += ["", "[submission]", f"file = {_toml_value(submission)}", f"id_column = {_toml_value(id_column)}",
+                  'label_column = "label"']
+    return "\n".join(lines) + "\n"
+
+
+def write_tsv(path: Path, rows: Iterable[Sequence[str]], header: str = "tweet_id\ttext\tlabel") -> None:
+    """Write a tab-separated file: ``header`` (columns joined by tabs), then one line per row."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("tweet_id\ttext\tlabel\n" + "".join(f"{i}\t{t}\t{lab}\n" for i, t, lab in rows), encoding="utf-8")
+    path.write_text(header + "\n" + "".join("\t".join(row) + "\n" for row in rows), encoding="utf-8")
+
+
+def write_task(folder: Path | str, splits: Mapping[str, Iterable[Sequence[str]]], *, header: str | None = None,
+               **toml: Any) -> Path:
+    """Write ``folder/task.toml`` (:func:`task_toml` with ``toml``) and ``folder/data/<split>.tsv``
+    for each of ``splits`` (rows in the order of ``header``: by default id, extra columns, text,
+    label); return the task file."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    task_file = folder / "task.toml"
+    task_file.write_text(task_toml(**toml), encoding="utf-8")
+    if header is None:
+        header = "\t".join([toml.get("id_column", "tweet_id"), *toml.get("extra", ()), "text", "label"])
+    for split, rows in splits.items():
+        write_tsv(folder / "data" / f"{split}.tsv", rows, header)
+    return task_file
 
 
 def write_tiny_task(root: Path | str, kind: str = "binary") -> Path:
@@ -145,18 +166,12 @@ def write_tiny_task(root: Path | str, kind: str = "binary") -> Path:
     if kind not in TASK_KINDS:
         raise ValueError(f"unknown tiny task kind {kind!r}; choose one of {sorted(TASK_KINDS)}")
     info = TASK_KINDS[kind]
-    folder = Path(root) / info["name"]
-    folder.mkdir(parents=True, exist_ok=True)
-    task_file = folder / "task.toml"
-    positive = f'positive = "{info["positive"]}"\n' if info["positive"] else ""
-    task_file.write_text(_TASK_TOML.format(name=info["name"], title=info["title"], labels=json.dumps(info["labels"]),
-                                           positive=positive, metric=info["metric"]), encoding="utf-8")
     splits: dict[str, list[tuple[str, str, str]]] = {"train": [], "dev": [], "test": []}
     prefix = {"train": "r", "dev": "d", "test": "t"}
     for label, texts in info["rows"].items():
         for i, text in enumerate(texts):
             split = split_of(i)
             splits[split].append((f"{prefix[split]}-{label}-{i}", text, label))
-    for split, rows in splits.items():
-        _write_tsv(folder / "data" / f"{split}.tsv", rows)
-    return task_file
+    return write_task(Path(root) / info["name"], splits, name=info["name"], labels=info["labels"],
+                      positive=info["positive"], metric=info["metric"],
+                      title=f"alexbench conformance kit: {info['title']}")

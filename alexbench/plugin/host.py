@@ -31,7 +31,7 @@ from typing import Any
 import pluggy
 
 from alexbench.errors import PluginError, did_you_mean
-from alexbench.interfaces import COMPONENT_KINDS, Component
+from alexbench.interfaces import COMPONENT_KINDS, REGISTRAR_HOOKS, Component
 from alexbench.plugin import hookspecs
 from alexbench.plugin.params import check_params_class
 from alexbench.plugin.registry import Registry
@@ -67,7 +67,8 @@ _NOT_THE_PLUGIN = tuple(
     os.path.dirname(os.path.abspath(path)) + os.sep
     for path in (importlib.__file__, pluggy.__file__)
 ) + (os.path.dirname(os.path.abspath(__file__)) + os.sep,  # alexbench/plugin/: host, registry, params
-   os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, "testing.py")))
+   os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, "testing.py")),
+   os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, "kit")) + os.sep)
 
 
 def _origin(exc: BaseException) -> BaseException:
@@ -300,12 +301,7 @@ class PluginHost:
             kind: Registry(kind, _validate_component(kind), check_params_class) for kind in COMPONENT_KINDS
         }
         registries["metric"] = Registry("metric", validate_metric)
-        for kind, hook_name in (
-            ("augmenter", "alexbench_register_augmenters"),
-            ("classifier", "alexbench_register_classifiers"),
-            ("explainer", "alexbench_register_explainers"),
-            ("metric", "alexbench_register_metrics"),
-        ):
+        for kind, hook_name in REGISTRAR_HOOKS.items():
             self._fill(registries[kind], hook_name)
             registries[kind].unknown_note = self.left_out_note
         return registries

@@ -1,0 +1,163 @@
+"""``alexbench leaderboard``, and the building, printing and writing of leaderboards that ``run``
+and ``grid`` share with it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Collection, Sequence
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from alexbench.cli.app import (
+    App,
+    err,
+    out,
+    store_options,
+    study_of,
+    task_name_of,
+    writable_dir,
+)
+from alexbench.cli.errors import reports_errors
+from alexbench.config.tasks import Reference
+from alexbench.errors import EXIT_FAILURE, AlexbenchError, FailureError
+from alexbench.fsio import atomic_write_text
+from alexbench.report import leaderboard as lb
+from alexbench.report.htmlpage import write_html
+from alexbench.report.latex import to_latex
+from alexbench.run.store import DamagedRunError, StoredRun, safe_part
+
+
+def build_boards(app: App, task_names: Collection[str] | None, *, baseline: str | None,
+                  variants_: Collection[str] | None, seeds: Collection[int] | None,
+                  n_boot: int) -> tuple[list[lb.Leaderboard], int]:
+    """The leaderboards of ``task_names`` (all when None), and how many of their stored runs are
+    damaged (each left out with a warning naming the file and the repair)."""
+    folders = None if task_names is None else {safe_part(name) for name in task_names}
+    damaged = 0
+
+    def left_out(run: StoredRun, exc: DamagedRunError) -> None:
+        nonlocal damaged
+        if folders is None or run.path.parent.parent.name in folders:  # runs/<task>/<variant>/<run>
+            damaged += 1
+            err.print(f"[yellow]warning:[/] left out of the leaderboard: {escape(str(exc))}", highlight=False)
+
+    boards = lb.build(app.store(), baseline=baseline, variants=variants_, seeds=seeds, metrics=app.host.metrics,
+                      n_boot=n_boot, on_damaged=left_out)
+    boards = [b for b in boards if task_names is None or b.task in task_names]
+    for board in boards:
+        board.references = _published(app, board)
+    return boards, damaged
+
+
+def _published(app: App, board: lb.Leaderboard) -> list[Reference]:
+    """The task file's published results (``[[references]]``): from the task of that name, or the
+    file its runs were made from; none when neither can be read (a leaderboard never fails for it)."""
+    task_file = None
+    for row in board.rows:
+        if row.runs:
+            try:
+                task_file = row.runs[0].provenance().get("task_file")
+            except DamagedRunError:
+                continue
+            break
+    try:
+        return list(app.catalog.for_run(board.task, task_file).references)
+    except AlexbenchError:
+        return []
+
+
+def print_boards(boards: Sequence[lb.Leaderboard], fmt: str = "rich") -> None:
+    """Print the leaderboards on stdout (notes on stderr); nothing is written to disk."""
+    for board in boards:
+        for warning in board.warnings:  # stderr, whatever the format: a table of rows that do not compare
+            err.print(f"[yellow]warning:[/] {escape(board.task)}: {escape(warning)}", highlight=False)
+        if fmt == "rich":
+            lb.print_rich(out, board)
+            for note in board.notes:
+                err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+        elif fmt == "markdown":
+            click.echo(lb.to_markdown(board))
+        elif fmt == "json":
+            click.echo(json.dumps(board.to_dict(), indent=2, sort_keys=True))
+        elif fmt == "latex":
+            click.echo(to_latex(board), nl=False)
+        else:
+            click.echo(lb.to_csv(board), nl=False)
+    ranks = lb.ranking(list(boards))
+    if ranks and fmt == "rich":
+        table = Table(title=f"ranking across {len(boards)} tasks")
+        for head in ("variant", "mean rank", "win rate"):
+            table.add_column(head)
+        for r in ranks:
+            table.add_row(Text(r["variant"]), f"{r['mean_rank']:.2f}", f"{r['win_rate']:.2f}")
+        out.print(table)
+
+
+def write_boards(boards: Sequence[lb.Leaderboard], out_dir: Path, *, again: str, plots: bool = True) -> None:
+    """Write Markdown, JSON, CSV, LaTeX, PNG plots per task and one self-contained HTML page
+    (index.html) into ``out_dir``. A disk that fails now is a failure of the work (exit 1); the
+    runs are stored, and ``again`` says how to write the leaderboards later."""
+    try:
+        for board in boards:
+            paths = lb.write(board, out_dir)
+            paths.append(out_dir / f"{board.task}.tex")
+            atomic_write_text(paths[-1], to_latex(board))
+            if plots:
+                from alexbench.report.plots import write_plots  # matplotlib: imported only when plotting
+
+                paths += write_plots(board, out_dir)
+            err.print(escape(f"written: {', '.join(str(p) for p in paths)}"), highlight=False)
+        if boards:
+            page = write_html(boards, out_dir / "index.html")
+            err.print(escape(f"written: {page}"), highlight=False)
+    except OSError as exc:
+        raise FailureError(f"cannot write the leaderboards to {out_dir}: {exc.strerror or exc}; the runs are stored: "
+                           f"{again}") from exc
+
+
+@click.command()
+@store_options
+@click.option("--task", "-t", "task_refs", multiple=True, help="Only this task: a name or a task file (repeatable).")
+@click.option("--study", "-s", default=None,
+              help="Only this study's tasks, variants and seeds, compared with its baseline (a name or a study file).")
+@click.option("--baseline", "-b", default=None, help="Variant to compare every other variant with (Δ, significance).")
+@click.option("--bootstrap", "n_boot", default=1000, show_default=True, help="Bootstrap resamples for significance.")
+@click.option("--format", "fmt", type=click.Choice(["rich", "markdown", "json", "csv", "latex"]), default="rich",
+              show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Also write Markdown, JSON, CSV, LaTeX, PNG plots and index.html here (nothing is written without it).")
+@click.pass_obj
+@reports_errors
+def leaderboard(app: App, task_refs: tuple[str, ...], study: str | None, baseline: str | None, n_boot: int, fmt: str,
+                out_dir: Path | None) -> None:
+    """Show the leaderboard(s) of finished runs: mean ± std over seeds, Δ and significance vs a
+    baseline. Prints only; --out also writes them. 'leaderboard --study S --out DIR' renders a
+    study exactly as 'grid S' does."""
+    names = {task_name_of(ref) for ref in task_refs} or None
+    variants_: list[str] | None = None
+    seeds: tuple[int, ...] | None = None
+    if study is not None:
+        spec = study_of(app, study)
+        study_tasks = {task_name_of(ref, app.catalog) for ref in spec.tasks}
+        names = study_tasks if names is None else names & study_tasks
+        variants_, seeds = [v.name for v in spec.variants], spec.seeds
+        baseline = baseline or spec.baseline
+    if out_dir is not None:
+        writable_dir(out_dir)
+    boards, damaged = build_boards(app, names, baseline=baseline, variants_=variants_, seeds=seeds, n_boot=n_boot)
+    if not boards and damaged:
+        raise FailureError(f"every stored run{' of ' + ', '.join(sorted(names)) if names else ''} is damaged (see above)")
+    if not boards:
+        raise AlexbenchError(f"no finished runs under {app.store().root}" + (f" for task(s) {sorted(names)}" if names else "")
+                             + (f" of study {study!r}" if study else ""))
+    print_boards(boards, fmt)
+    if out_dir is not None:
+        write_boards(boards, out_dir, again="free space, then run this command again")
+    if damaged:
+        err.print(f"[red]{damaged} stored run(s) left out[/]: they are damaged (see the warnings above)")
+        sys.exit(EXIT_FAILURE)

@@ -1,0 +1,144 @@
+"""``alexbench plugins | tasks | variants | validate``: what is installed and defined, and whether a
+task file and its data are sound."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from alexbench.cli.app import (
+    App,
+    out,
+    store_options,
+)
+from alexbench.cli.errors import reports_errors
+from alexbench.config.tasks import load_task, validate_metric
+from alexbench.data.splits import load_dataset
+from alexbench.errors import AlexbenchError
+from alexbench.plugin.host import TRACE_ENV
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@reports_errors
+def plugins(app: App, as_json: bool) -> None:
+    """List plugins and the augmenters, classifiers, explainers and metrics they register."""
+    host = app.host
+    # Versions and parameters first: a component whose Params break the rules leaves its plugin
+    # out (listed under broken), so the rows are made from what is left afterwards. A lazy entry
+    # that declared its Params and version is read without importing its module (no torch).
+    described: dict[tuple[str, str], Any] = {}
+    for kind in ("augmenter", "classifier", "explainer"):
+        for entry in list(host.registry(kind)):
+            try:
+                version, params_class = host.component_info(kind, entry.name)
+                described[kind, entry.name] = {"version": version, "params": _jsonable(
+                    dataclasses.asdict(params_class()))}
+            except AlexbenchError as exc:
+                described[kind, entry.name] = {"version": None, "params": None, "error": str(exc)}
+    app.warn_broken()
+    dist = {p.name: p for p in host.plugins()}
+    rows: list[dict[str, Any]] = []
+    for kind in ("augmenter", "classifier", "explainer", "metric"):
+        for entry in host.registry(kind):
+            info = dist.get(entry.plugin or "")
+            row: dict[str, Any] = {"kind": kind, "name": entry.name, "plugin": entry.plugin,
+                                   "distribution": info.distribution if info else None,
+                                   "description": entry.description}
+            if kind != "metric":
+                row.update(described[kind, entry.name])
+            rows.append(row)
+    broken = [{"name": b.name, "distribution": b.distribution, "error": b.error, "where": b.where,
+               "traceback": b.traceback} for b in host.broken]
+    if as_json:
+        click.echo(json.dumps({"entries": rows, "broken": broken,
+                               "plugins": [p.__dict__ for p in host.plugins()]}, indent=2, default=str))
+        return
+    table = Table(title="alexbench plugins")
+    for head in ("kind", "name", "version", "plugin (distribution)", "parameters"):
+        table.add_column(head)
+    for row in rows:
+        params = row.get("params")
+        ptext = (Text(", ".join(f"{k}={v!r}" for k, v in params.items())) if params
+                 else Text(row.get("error") or "", style="red"))
+        table.add_row(row["kind"], Text(row["name"]), Text(row.get("version") or ""),
+                      Text(f"{row['plugin']} ({row['distribution'] or '-'})"), ptext)
+    out.print(table)
+    for b in host.broken:
+        out.print("[red]broken plugin[/] " + escape(f"{b.name} ({b.distribution or '?'}): {b.error}"), highlight=False)
+    if host.broken and not host.trace:
+        out.print(f"[dim]{TRACE_ENV}=1 shows the traceback of each broken plugin[/]", highlight=False)
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+@click.command()
+@store_options
+@click.pass_obj
+@reports_errors
+def tasks(app: App) -> None:
+    """List the task definitions and whether their data is in place."""
+    catalog = app.catalog
+    table = Table(title="alexbench tasks")
+    for head in ("name", "title", "labels", "official metric", "data"):
+        table.add_column(head)
+    for name in catalog.names():
+        task = catalog.load(name)
+        missing = [s for s, spec in task.splits.items() if spec.file and not task.split_path(s).is_file()]
+        status = Text("ready", style="green") if not missing else Text(f"missing in {task.data_dir}", style="yellow")
+        table.add_row(Text(name), Text(task.title), Text("/".join(task.labels)), Text(task.official_metric), status)
+    out.print(table)
+
+
+@click.command()
+@click.pass_obj
+@reports_errors
+def variants(app: App) -> None:
+    """List the named variants."""
+    catalog = app.variants()
+    table = Table(title="alexbench variants")
+    for head in ("name", "augmenters", "classifier", "explainer", "description"):
+        table.add_column(head)
+    for name in catalog.names():
+        v = catalog.get(name)
+        table.add_row(*(Text(cell) for cell in (name, " → ".join(a.name for a in v.augmenters) or "–",
+                                                v.classifier.name, v.explainer.name if v.explainer else "–",
+                                                v.description)))
+    out.print(table)
+
+
+@click.command()
+@store_options
+@click.argument("task_file", type=click.Path(path_type=Path))
+@click.option("--no-data", is_flag=True, help="Check the file only, not the data it points at.")
+@click.pass_obj
+@reports_errors
+def validate(app: App, task_file: Path, no_data: bool) -> None:
+    """Check a task file (and, unless --no-data, every row of its data)."""
+    task = load_task(task_file, app.data_root)
+    validate_metric(task, app.host.metrics.names())
+    out.print("[green]ok[/] " + escape(f"{task_file}: task {task.name!r}, labels {list(task.labels)}, "
+                                       f"metric {task.official_metric}"))
+    for ref in task.references:
+        out.print(escape(f"  published: {ref.name} {task.official_metric} {ref.score:g} on {ref.split}"
+                         + (f" ({ref.note})" if ref.note else "") + f" — {ref.source}"), highlight=False)
+    if not no_data:
+        data = load_dataset(task)
+        for name, split in data.splits.items():
+            r = split.report
+            fixes = [f for f, on in (("BOM stripped", r.bom_stripped), (f"{r.crlf_lines} CRLF lines", r.crlf_lines),
+                                     (f"{r.skipped_unlabeled} unlabelled rows skipped", r.skipped_unlabeled),
+                                     (f"{r.renamed_duplicate_ids} duplicate ids renamed", r.renamed_duplicate_ids),
+                                     (f"{r.truncated_long_posts} long posts truncated", r.truncated_long_posts)) if on]
+            out.print(escape(f"  {name}: {r.rows} rows {r.label_counts} from {split.source}"
+                             + (f" ({'; '.join(fixes)})" if fixes else "")), highlight=False)
