@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
-from alexbench.errors import ParamError, did_you_mean
-from alexbench.plugin.params import check_value, field_types
+from alexbench.plugin.params import build_params
 
 if TYPE_CHECKING:
     from alexbench.config.tasks import TaskSpec
@@ -89,21 +88,9 @@ class Component(abc.ABC):
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any] | None = None) -> Component:
-        """Build from a mapping (a variant file's table), rejecting unknown keys and bad types."""
-        params = dict(params or {})
-        label = f"{cls.kind} {cls.name!r}"
-        fields = field_types(cls.Params)
-        for key in params:
-            if key not in fields:
-                known = ", ".join(sorted(fields)) or "none"
-                raise ParamError(
-                    f"{label} has no parameter {key!r}.{did_you_mean(key, fields)} Known: {known}."
-                )
-        checked = {key: check_value(label, key, value, fields[key]) for key, value in params.items()}
-        try:
-            return cls(cls.Params(**checked))
-        except (TypeError, ValueError) as exc:
-            raise ParamError(f"{label}: {exc}") from exc
+        """Build from a mapping (a variant file's table), rejecting unknown keys and bad values
+        (checked by :func:`alexbench.plugin.params.build_params`)."""
+        return cls(build_params(f"{cls.kind} {cls.name!r}", cls.Params, dict(params or {})))
 
     def fingerprint(self, task: TaskSpec) -> dict[str, Any]:
         """Content outside the parameters that decides this component's output on ``task`` (e.g.

@@ -184,14 +184,17 @@ def test_balance_by_count_and_preset_values() -> None:
     assert AlexParams(preset="smm4h23_task2", n=3).n == 3  # a parameter you set wins
     t4 = AlexParams(preset="smm4h23_task4")
     assert (t4.n, t4.oversample_to, t4.balance, t4.ratio) == (3, 1.0, "ratio", 1.0)
-    with pytest.raises(ValueError, match="unknown preset"):
-        AlexParams(preset="task9")
+    from alexbench.errors import ParamError
+
+    with pytest.raises(ParamError, match="parameter 'preset' expects one of '', 'smm4h23_task1', 'smm4h23_task2', "
+                                         "'smm4h23_task4', got 'task9'"):
+        PluginHost().build("augmenter", "alex_textattack", {"preset": "task9"})
 
 
 def test_bad_params_are_clear_errors(host: PluginHost) -> None:
     from alexbench.errors import ParamError
 
-    with pytest.raises(ParamError, match="balance must be"):
+    with pytest.raises(ParamError, match="parameter 'balance' expects one of 'none', 'ratio', 'count', got 'equal'"):
         host.build("augmenter", "resample", {"balance": "equal"})
     with pytest.raises(ParamError, match="has no parameter 'nn'"):
         host.build("augmenter", "nlpaug_ocr", {"nn": 2})

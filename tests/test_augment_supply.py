@@ -91,9 +91,9 @@ def test_engine_is_part_of_the_run_spec_and_textattack_stays_available(demo) -> 
     assert len([r for r in rows if r[2] == "1"]) == len([r for r in rows if r[2] == "0"])
     from alexbench.errors import ParamError
 
-    with pytest.raises(ParamError, match="engine must be one of 'fast', 'textattack'"):
+    with pytest.raises(ParamError, match="parameter 'engine' expects one of 'fast', 'textattack', got 'quick'"):
         host.build("augmenter", "alex_textattack", {"engine": "quick"})
-    with pytest.raises(ParamError, match="workers must be >= 0"):
+    with pytest.raises(ParamError, match="parameter 'workers' expects an integer >= 0 \\(0 = all cores\\), got -1"):
         host.build("augmenter", "alex_textattack", {"workers": -1})
 
 

@@ -227,7 +227,7 @@ def test_run_takes_ad_hoc_parameters_and_a_variants_file(tmp_path: Path) -> None
                           (["-v", "tfidf", "-p", "explainer.model=x"], "-p explainer.model=x: no such component in "
                            "the variant(s) tfidf; COMPONENT is one of: classifier, tfidf_logreg"),
                           (["-v", "tfidf", "-p", "classifier.Cc=1"], "has no parameter 'Cc'. Did you mean 'C'?"),
-                          (["-v", "tfidf", "-p", "classifier.C=big"], "parameter 'C' expects a number, got 'big'"),
+                          (["-v", "tfidf", "-p", "classifier.C=big"], "parameter 'C' expects a positive number, got 'big'"),
                           (["-v", "missing.toml"], "missing.toml: file not found")):
         bad = alexbench("--results", "r", "run", "-t", "demo", *args, "--no-progress", cwd=tmp_path)
         assert bad.returncode == 2 and message in " ".join(bad.stderr.split()), (args, bad.stderr)

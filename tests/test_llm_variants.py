@@ -76,10 +76,10 @@ def test_verdict_and_threshold_parameters_are_checked() -> None:
 
     assert LLMExplainer.from_params({"verdict": "score", "threshold": 0.7}).params.threshold == 0.7
     assert LLMExplainer.from_params({"verdict": "score"}).params.threshold == "dev"
-    for bad, message in (({"verdict": "vote"}, "verdict must be one of generate, score"),
-                         ({"threshold": "0.5"}, 'threshold must be "dev" or a number in \\[0, 1\\]'),
-                         ({"threshold": 1.5}, "threshold must be"),
-                         ({"threshold": True}, "parameter 'threshold' expects a number or a string, got True"),
-                         ({"retry_after_max_s": -1.0}, "retry_after_max_s must not be negative")):
+    for bad, message in (({"verdict": "vote"}, "parameter 'verdict' expects one of 'generate', 'score', got 'vote'"),
+                         ({"threshold": "0.5"}, "parameter 'threshold' expects a number in \\[0, 1\\] or 'dev', got '0.5'"),
+                         ({"threshold": 1.5}, "parameter 'threshold' expects a number in \\[0, 1\\] or 'dev', got 1.5"),
+                         ({"threshold": True}, "parameter 'threshold' expects a number in \\[0, 1\\] or 'dev', got True"),
+                         ({"retry_after_max_s": -1.0}, "parameter 'retry_after_max_s' expects a number >= 0, got -1.0")):
         with pytest.raises(ParamError, match=message):
             LLMExplainer.from_params(bad)

@@ -6,15 +6,16 @@ from __future__ import annotations
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
+from pydantic import AfterValidator, Field
 
 from alexbench import hookimpl
 from alexbench.errors import ParamError, PluginError
 from alexbench.interfaces import Classifier, Prediction
 from alexbench.plugin.host import PluginHost
-from alexbench.plugin.params import check_params_class, check_value, expected, field_types, parse_text
+from alexbench.plugin.params import build_params, check_params_class, check_value, expected, field_types, parse_text
 
 
 @dataclass(frozen=True)
@@ -164,3 +165,96 @@ def test_a_component_with_broken_params_leaves_only_its_plugin_out() -> None:
 def _line_of(text: str) -> int:
     lines = Path(__file__).read_text(encoding="utf-8").splitlines()
     return next(i for i, line in enumerate(lines, start=1) if text in line and "_line_of" not in line)
+
+
+def _even(n: int) -> int:
+    if n % 2:
+        raise ValueError("an odd number of heads cannot be split")
+    return n
+
+
+@dataclass(frozen=True)
+class Ranged:
+    depth: Annotated[int, Field(ge=1)] = 2
+    share: Annotated[float, Field(gt=0, le=1)] = 0.5
+    kernel: Literal["linear", "rbf", "poly"] = "linear"
+    weights: list[Annotated[float, Field(gt=0)]] | None = None
+    layers: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    heads: Annotated[int, AfterValidator(_even)] = 2
+    threshold: Annotated[float, Field(ge=0, le=1)] | Literal["dev"] = "dev"
+
+
+class RangedSvm(Svm):
+    name = "ranged_svm"
+    Params = Ranged
+
+
+@pytest.fixture(scope="module")
+def ranged_host() -> PluginHost:
+    plugin = types.SimpleNamespace(alexbench_register_classifiers=hookimpl(lambda registry: registry.add(RangedSvm)))
+    host = PluginHost(plugins=[("ranged-plugin", plugin)])
+    assert "ranged_svm" in host.classifiers and not host.broken
+    return host
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"depth": 0}, "classifier 'ranged_svm': parameter 'depth' expects an integer >= 1, got 0"),
+    ({"depth": 2.0}, "parameter 'depth' expects an integer >= 1, got 2.0"),
+    ({"share": 0}, "parameter 'share' expects a number in (0, 1], got 0"),
+    ({"share": True}, "parameter 'share' expects a number in (0, 1], got True"),
+    ({"kernel": "rbff"}, "parameter 'kernel' expects one of 'linear', 'rbf', 'poly', got 'rbff'. Did you mean 'rbf'?"),
+    ({"weights": [1, -2]}, "parameter 'weights' expects a list of positive numbers or nothing, got [1, -2] ([1] is -2)"),
+    ({"weights": "1,2"}, "parameter 'weights' expects a list of positive numbers or nothing, got '1,2'"),
+    ({"layers": {"a": [1, "2"]}}, "parameter 'layers' expects a table of (a list of integers), got {'a': [1, '2']} "
+                                  "(['a'][1] is '2')"),
+    ({"heads": 3}, "parameter 'heads' expects an integer, got 3 (an odd number of heads cannot be split)"),
+    ({"threshold": "0.5"}, "parameter 'threshold' expects a number in [0, 1] or 'dev', got '0.5'"),
+    ({"dept": 3}, "classifier 'ranged_svm' has no parameter 'dept'. Did you mean 'depth'? Known: depth, heads, kernel,"),
+])
+def test_values_from_a_variant_are_checked_by_pydantic_with_alexbench_messages(ranged_host: PluginHost, params: dict,
+                                                                               message: str) -> None:
+    with pytest.raises(ParamError) as info:
+        ranged_host.build("classifier", "ranged_svm", params)
+    assert message in str(info.value)
+    assert "pydantic" not in str(info.value) and "errors.pydantic.dev" not in str(info.value)
+
+
+def test_values_are_converted_as_toml_needs_and_recorded_as_before(ranged_host: PluginHost) -> None:
+    svm = ranged_host.build("classifier", "ranged_svm", {"share": 1, "weights": [1, 2.5], "layers": {"a": [1, 2]},
+                                                         "threshold": 1, "heads": 4})
+    assert svm.params == Ranged(share=1.0, weights=[1.0, 2.5], layers={"a": (1, 2)}, threshold=1.0, heads=4)
+    assert isinstance(svm.params.share, float) and isinstance(svm.params.threshold, float)
+    assert svm.describe()["params"] == {"depth": 2, "share": 1.0, "kernel": "linear", "weights": [1.0, 2.5],
+                                        "layers": {"a": [1, 2]}, "heads": 4, "threshold": 1.0}
+    assert ranged_host.build("classifier", "ranged_svm", {"weights": None}).params.weights is None
+
+
+@dataclass(frozen=True)
+class OutOfItsRange:
+    depth: Annotated[int, Field(ge=1)] = 0
+
+
+def test_a_default_outside_its_declared_range_leaves_the_plugin_out() -> None:
+    with pytest.raises(PluginError, match="classifier 'x': OutOfItsRange.depth is declared int but its default 0 is "
+                                          "not an integer >= 1 \\(defined at "):
+        check_params_class("classifier 'x'", OutOfItsRange)
+
+
+def test_a_literal_of_numbers_does_not_take_true_for_1() -> None:
+    with pytest.raises(ParamError, match="parameter 'level' expects one of 1, 2, got True"):
+        check_value("c", "level", True, Literal[1, 2])
+    assert build_params("c", Good, {"loss": "squared_hinge"}).loss == "squared_hinge"
+
+
+def test_built_in_params_declare_their_ranges_in_their_types() -> None:
+    host = PluginHost()
+    with pytest.raises(ParamError, match="classifier 'tfidf_logreg': parameter 'class_weight' expects one of 'none', "
+                                         "'balanced', got 'balance'. Did you mean 'balanced'?"):
+        host.build("classifier", "tfidf_logreg", {"class_weight": "balance"})
+    with pytest.raises(ParamError, match="classifier 'tfidf_logreg': parameter 'C' expects a positive number, got 0"):
+        host.build("classifier", "tfidf_logreg", {"C": 0})
+    with pytest.raises(ParamError, match="augmenter 'nlpaug_keyboard': parameter 'aug_char_p' expects a number in "
+                                         "\\(0, 1\\], got 1.5"):
+        host.build("augmenter", "nlpaug_keyboard", {"aug_char_p": 1.5})
+    with pytest.raises(ParamError, match="augmenter 'resample': balance='count' needs target_count >= 1"):
+        host.build("augmenter", "resample", {"balance": "count"})  # a rule between two parameters: __post_init__

@@ -100,7 +100,7 @@ def test_did_you_mean_on_typos() -> None:
         host.build("classifier", "tfidf_logrg")
     with pytest.raises(Exception, match="Did you mean 'class_weight'"):
         host.build("classifier", "tfidf_logreg", {"class_weights": "balanced"})
-    with pytest.raises(Exception, match="expects a number"):
+    with pytest.raises(Exception, match="parameter .C. expects a positive number, got .big."):
         host.build("classifier", "tfidf_logreg", {"C": "big"})
 
 

@@ -51,14 +51,14 @@ def test_registered_with_every_parameter_declared() -> None:
 
 
 @pytest.mark.parametrize(("params", "message"), [
-    ({"loss": "hinge"}, "loss must be one of"),
-    ({"class_weights": "balanced"}, "class_weights must be"),
-    ({"class_weights": "positive:0"}, "'positive:W' \\(W > 0\\)"),
+    ({"loss": "hinge"}, "parameter 'loss' expects one of 'ce', 'weighted_ce', 'focal', got 'hinge'"),
+    ({"class_weights": "balanced"}, "parameter 'class_weights' expects 'auto', 'none', 'positive:W'"),
+    ({"class_weights": "positive:0"}, "'positive:W' \\(W > 0\\).*got 'positive:0' \\(W must be a number > 0\\)"),
     ({"class_weights": [1, -2]}, "positive numbers"),
-    ({"sampler": "oversample"}, "sampler must be one of"),
-    ({"device": "tpu"}, "device must be"),
-    ({"warmup": 1.5}, "warmup"),
-    ({"epochs": 0}, "epochs must be >= 1"),
+    ({"sampler": "oversample"}, "parameter 'sampler' expects one of 'none', 'weighted', got 'oversample'"),
+    ({"device": "tpu"}, "parameter 'device' expects auto, cpu, cuda or cuda:N, got 'tpu'"),
+    ({"warmup": 1.5}, "parameter 'warmup' expects a number in \\[0, 1\\), got 1.5"),
+    ({"epochs": 0}, "parameter 'epochs' expects an integer >= 1, got 0"),
     ({"batchsize": 8}, "Did you mean 'batch_size'"),
 ])
 def test_bad_parameters_are_clear_errors(params, message) -> None:

@@ -8,16 +8,32 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field
 
 from alexbench.interfaces import Augmenter, Context, Post, output_params
 
-from .generation import BalancePlan, check_grow, derived_seed, grow_labels, rebalance, reseedable_globals, summary_line
+from .generation import (
+    GROW_CHOICES,
+    BalancePlan,
+    derived_seed,
+    grow_labels,
+    rebalance,
+    reseedable_globals,
+    summary_line,
+)
 from .supply import Job, Made, Supply, SupplyStats
 from .workers import Maker
 
 #: Parameters that decide how the work is done, never what comes out: left out of the run spec and cache keys.
 EXECUTION_ONLY = {"affects_output": False}
+#: The parameter types shared by the built-in augmenters (the host checks a variant's values against them).
+Grow = Annotated[str, Field(pattern=r"\S", description=GROW_CHOICES)]
+Copies = Annotated[int, Field(ge=1)]
+Balance = Literal["none", "ratio", "count"]
+Ratio = Annotated[float, Field(ge=1, description="a number >= 1 (largest class : smallest class)")]
+Fraction = Annotated[float, Field(ge=0, le=1)]
 
 
 @dataclass(frozen=True)
@@ -33,23 +49,18 @@ class GrowParams:
     (false: make every copy, then cut; the same rows either way). Neither changes the output.
     """
 
-    grow: str = "minority"
-    n: int = 1
+    grow: Grow = "minority"
+    n: Copies = 1
     normalise: bool = True
-    balance: str = "none"
-    ratio: float = 1.0
-    target_count: int = 0
-    oversample_to: float = 0.0
+    balance: Balance = "none"
+    ratio: Ratio = 1.0
+    target_count: Annotated[int, Field(ge=0)] = 0
+    oversample_to: Annotated[float, Field(ge=0)] = 0.0
     prefer_originals: bool = True
-    workers: int = field(default=0, metadata=EXECUTION_ONLY)
+    workers: Annotated[int, Field(ge=0, description="an integer >= 0 (0 = all cores)")] = field(default=0, metadata=EXECUTION_ONLY)
     survivors_first: bool = field(default=True, metadata=EXECUTION_ONLY)
 
     def __post_init__(self) -> None:
-        check_grow(self.grow)
-        if self.n < 1:
-            raise ValueError(f"n must be >= 1, got {self.n}")
-        if self.workers < 0:
-            raise ValueError(f"workers must be >= 0 (0 = all cores), got {self.workers}")
         self.plan().check()
 
     def plan(self) -> BalancePlan:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from . import __version__
 from .base import GrowingAugmenter, GrowParams
@@ -23,10 +25,8 @@ from .spacing import KeepSpacing
 PROTECTED = [MENTION_PLACEHOLDER, "@" + MENTION_PLACEHOLDER]
 
 
-def _check_p(**values: float) -> None:
-    for key, value in values.items():
-        if not 0.0 < value <= 1.0:
-            raise ValueError(f"{key} must be in (0, 1], got {value}")
+#: A share of characters or words changed.
+Share = Annotated[float, Field(gt=0, le=1)]
 
 
 class NlpaugAugmenter(GrowingAugmenter):
@@ -64,12 +64,8 @@ class NlpaugAugmenter(GrowingAugmenter):
 class CharParams(GrowParams):
     """aug_char_p: share of characters changed in a chosen word; aug_word_p: share of words chosen."""
 
-    aug_char_p: float = 0.3
-    aug_word_p: float = 0.3
-
-    def __post_init__(self) -> None:
-        _check_p(aug_char_p=self.aug_char_p, aug_word_p=self.aug_word_p)
-        super().__post_init__()
+    aug_char_p: Share = 0.3
+    aug_word_p: Share = 0.3
 
 
 class NlpaugKeyboard(NlpaugAugmenter):
@@ -106,12 +102,7 @@ class NlpaugOcr(NlpaugAugmenter):
 class RandomCharParams(CharParams):
     """action: insert | substitute | swap | delete."""
 
-    action: str = "substitute"
-
-    def __post_init__(self) -> None:
-        if self.action not in ("insert", "substitute", "swap", "delete"):
-            raise ValueError(f"action must be insert, substitute, swap or delete, got {self.action!r}")
-        super().__post_init__()
+    action: Literal["insert", "substitute", "swap", "delete"] = "substitute"
 
 
 class NlpaugRandomChar(NlpaugAugmenter):
@@ -134,23 +125,14 @@ class NlpaugRandomChar(NlpaugAugmenter):
 class WordParams(GrowParams):
     """aug_p: share of words changed."""
 
-    aug_p: float = 0.3
-
-    def __post_init__(self) -> None:
-        _check_p(aug_p=self.aug_p)
-        super().__post_init__()
+    aug_p: Share = 0.3
 
 
 @dataclass(frozen=True)
 class RandomWordParams(WordParams):
     """action: swap | delete."""
 
-    action: str = "delete"
-
-    def __post_init__(self) -> None:
-        if self.action not in ("swap", "delete"):
-            raise ValueError(f"action must be swap or delete, got {self.action!r}")
-        super().__post_init__()
+    action: Literal["swap", "delete"] = "delete"
 
 
 class NlpaugRandomWord(NlpaugAugmenter):

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import Field
 
 from alexbench.interfaces import Augmenter, Context, Post
 
 from . import __version__
-from .base import GrowingAugmenter
+from .base import Balance, GrowingAugmenter, Ratio
 from .generation import BalancePlan, summary_line
 
 
@@ -19,10 +22,10 @@ class ResampleParams:
     (1.0 = equal, 0 = no over-sampling). balance: then ``ratio`` (cap every class at ratio × the
     smallest), ``count`` (cap at target_count) or ``none``. Default: random over-sampling to 1:1."""
 
-    oversample_to: float = 1.0
-    balance: str = "none"
-    ratio: float = 1.0
-    target_count: int = 0
+    oversample_to: Annotated[float, Field(ge=0)] = 1.0
+    balance: Balance = "none"
+    ratio: Ratio = 1.0
+    target_count: Annotated[int, Field(ge=0)] = 0
 
     def __post_init__(self) -> None:
         self.plan().check()

@@ -8,18 +8,34 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
 
 from alexbench.nltkdata import ENGLISH_STOPWORDS
 
 from . import __version__
-from .base import GrowingAugmenter, GrowParams
+from .base import Balance, Copies, Fraction, GrowingAugmenter, GrowParams
 from .generation import MENTION_PLACEHOLDER
 from .presets import PRESETS
 from .supply import Job, Made
 from .workers import CHARS_PER_SECOND
 
 ALEX_TRANSFORMATIONS = ("char_substitution", "qwerty", "wordnet", "contract")
-ENGINES = ("fast", "textattack")
+Engine = Literal["fast", "textattack"]
+#: "" (none) or a preset of presets.py.
+Preset = Literal[("", *PRESETS)]  # type: ignore[valid-type]
+
+
+def _transformations(text: str) -> str:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names or any(name not in ALEX_TRANSFORMATIONS for name in names):
+        raise ValueError(f"{[n for n in names if n not in ALEX_TRANSFORMATIONS] or 'empty'} not among them")
+    return text
+
+
+Transformations = Annotated[str, AfterValidator(_transformations),
+                            Field(description=f"comma-separated names among {', '.join(ALEX_TRANSFORMATIONS)}")]
 #: Characters × copies TextAttack's own engine makes a second in one process (~50-word posts;
 #: slower on longer ones: its work is quadratic in post length). The fast engines make
 #: ``workers.CHARS_PER_SECOND``. Decides when ``workers = 0`` uses the pool.
@@ -45,29 +61,19 @@ class AlexParams(GrowParams):
     alex_fast.py) or ``textattack`` (TextAttack's own ``Augmenter``, for bit-faithful reproduction).
     """
 
-    preset: str = ""
-    n: int = 10
-    balance: str = "ratio"
-    transformations: str = ",".join(ALEX_TRANSFORMATIONS)
-    pct_words_to_swap: float = 0.1
-    engine: str = "fast"
+    preset: Preset = ""
+    n: Copies = 10
+    balance: Balance = "ratio"
+    transformations: Transformations = ",".join(ALEX_TRANSFORMATIONS)
+    pct_words_to_swap: Fraction = 0.1
+    engine: Engine = "fast"
 
     def __post_init__(self) -> None:
-        if self.engine not in ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(repr(e) for e in ENGINES)}, got {self.engine!r}")
-        if self.preset:
-            if self.preset not in PRESETS:
-                raise ValueError(f"unknown preset {self.preset!r}; presets: {', '.join(sorted(PRESETS))}")
+        if self.preset:  # a preset's values replace the defaults a variant left as they are
             defaults = {f.name: f.default for f in dataclasses.fields(self)}
             for key, value in PRESETS[self.preset].items():
                 if getattr(self, key) == defaults[key]:
                     object.__setattr__(self, key, value)
-        names = self.transformation_names()
-        unknown = [n for n in names if n not in ALEX_TRANSFORMATIONS]
-        if unknown or not names:
-            raise ValueError(f"transformations {unknown or 'empty'}: choose from {', '.join(ALEX_TRANSFORMATIONS)}")
-        if not 0.0 <= self.pct_words_to_swap <= 1.0:
-            raise ValueError(f"pct_words_to_swap must be in [0, 1], got {self.pct_words_to_swap}")
         super().__post_init__()
 
     def transformation_names(self) -> list[str]:
@@ -122,16 +128,9 @@ class EdaParams(GrowParams):
     swap, synonym insertion. n is EDA's transformations_per_example. engine: ``fast`` (alexbench's
     sampler of the same distribution, linear in post length; see eda_fast.py) or ``textattack``."""
 
-    n: int = 4
-    pct_words_to_swap: float = 0.1
-    engine: str = "fast"
-
-    def __post_init__(self) -> None:
-        if self.engine not in ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(repr(e) for e in ENGINES)}, got {self.engine!r}")
-        if not 0.0 <= self.pct_words_to_swap <= 1.0:
-            raise ValueError(f"pct_words_to_swap must be in [0, 1], got {self.pct_words_to_swap}")
-        super().__post_init__()
+    n: Copies = 4
+    pct_words_to_swap: Fraction = 0.1
+    engine: Engine = "fast"
 
 
 class Eda(TwoEngines):

@@ -4,20 +4,19 @@ from here without importing scikit-learn (the entry is registered with ``params=
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+Positive = Annotated[int, Field(ge=1)]
 
 
 @dataclass(frozen=True)
 class TfidfParams:
-    C: float = 4.0
-    max_ngram: int = 2
-    min_df: int = 1
-    max_features: int = 50000
+    C: Annotated[float, Field(gt=0)] = 4.0
+    max_ngram: Positive = 2
+    min_df: Positive = 1
+    max_features: Positive = 50000
     sublinear_tf: bool = True
-    class_weight: str = "none"  # none | balanced
-    max_iter: int = 2000
-
-    def __post_init__(self) -> None:
-        if self.class_weight not in ("none", "balanced"):
-            raise ValueError(f"class_weight must be 'none' or 'balanced', got {self.class_weight!r}")
-        if self.C <= 0 or self.max_ngram < 1 or self.min_df < 1:
-            raise ValueError("C must be > 0, max_ngram and min_df >= 1")
+    class_weight: Literal["none", "balanced"] = "none"
+    max_iter: Positive = 2000

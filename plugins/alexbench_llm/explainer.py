@@ -29,7 +29,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from alexbench.config.tasks import TaskSpec
 from alexbench.errors import PluginError
@@ -54,8 +56,8 @@ from .parse import UnparsableReply, parse_reply
 from .prompts import PromptTemplate, load_template, messages_hash, template_path
 
 LOCAL_PREFIX = "local/"
-STRUCTURED = ("json_schema", "json_object", "none")
-VERDICTS = ("generate", "score")
+AtLeastOne = Annotated[int, Field(ge=1)]
+NotNegative = Annotated[float, Field(ge=0)]
 #: The threshold of ``score`` mode when ``threshold = "dev"`` but explain() runs without calibrate().
 UNCALIBRATED_THRESHOLD = 0.5
 #: Marks the post's own fields when a template is rendered to find its fixed beginning.
@@ -65,7 +67,8 @@ _MARK = "\ue000"
 @dataclass(frozen=True)
 class LLMParams:
     #: litellm model name, or "local/<name>": the bundled llama.cpp model, run in this process.
-    model: str = "local/gemma-3-270m"
+    model: Annotated[str, Field(pattern=r"\S", description="a litellm model (e.g. openai/gpt-4o-mini) or "
+                                                             "local/<name>")] = "local/gemma-3-270m"
     #: Server URL for OpenAI-compatible servers (vLLM, llama.cpp, Ollama...); "" = the provider's default.
     api_base: str = ""
     #: Name of the environment variable holding the API key ("" = litellm's default for the provider).
@@ -75,22 +78,22 @@ class LLMParams:
     #: Comma-separated predicted labels to send; "" = the template's ALEX policy.
     send_labels: str = ""
     #: How structured output is requested: json_schema, json_object or none (prompt only).
-    structured: str = "json_schema"
+    structured: Literal["json_schema", "json_object", "none"] = "json_schema"
     #: How the verdict is read: "generate" (the reply's JSON; ALEX) or "score" (P(false) vs threshold).
-    verdict: str = "generate"
+    verdict: Literal["generate", "score"] = "generate"
     #: score mode: flip when P(false) >= threshold; "dev" = chosen on the dev split by the official metric.
-    threshold: float | str = "dev"
-    temperature: float = 0.0
+    threshold: Annotated[float, Field(ge=0, le=1)] | Literal["dev"] = "dev"
+    temperature: NotNegative = 0.0
     seed: int = 0
-    max_tokens: int = 128
-    max_reason_chars: int = 200
-    timeout_s: float = 60.0
-    retries: int = 4
-    backoff_s: float = 0.5
-    backoff_max_s: float = 30.0
+    max_tokens: AtLeastOne = 128
+    max_reason_chars: AtLeastOne = 200
+    timeout_s: Annotated[float, Field(gt=0)] = 60.0
+    retries: Annotated[int, Field(ge=0)] = 4
+    backoff_s: NotNegative = 0.5
+    backoff_max_s: NotNegative = 30.0
     #: The longest Retry-After (s) of a 429 that is waited for; a longer one fails the post.
-    retry_after_max_s: float = 120.0
-    concurrency: int = 2
+    retry_after_max_s: NotNegative = 120.0
+    concurrency: AtLeastOne = 2
     cache: bool = True
     #: Local models only: a GGUF file ("" = the bundled Gemma-3-270M), context size, threads (0 = the
     #: cores the machine leaves idle, checked before each request, 1 to 4; replies are the same for
@@ -98,30 +101,8 @@ class LLMParams:
     #: (false: every prompt from scratch).
     gguf: str = ""
     n_ctx: int = 2048
-    n_threads: int = 0
+    n_threads: Annotated[int, Field(ge=0)] = 0
     prefix_reuse: bool = True
-
-    def __post_init__(self) -> None:
-        if self.structured not in STRUCTURED:
-            raise ValueError(f"structured must be one of {', '.join(STRUCTURED)}, got {self.structured!r}")
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {self.verdict!r}")
-        if isinstance(self.threshold, str):
-            if self.threshold != "dev":
-                raise ValueError(f"threshold must be \"dev\" or a number in [0, 1], got {self.threshold!r}")
-        elif isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float)) \
-                or not 0.0 <= self.threshold <= 1.0:
-            raise ValueError(f"threshold must be \"dev\" or a number in [0, 1], got {self.threshold!r}")
-        for name in ("concurrency", "max_tokens", "max_reason_chars"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("retries", "backoff_s", "backoff_max_s", "retry_after_max_s", "temperature", "n_threads"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
-        if self.timeout_s <= 0:
-            raise ValueError(f"timeout_s must be positive, got {self.timeout_s}")
-        if not self.model.strip():
-            raise ValueError("model must name a litellm model (e.g. openai/gpt-4o-mini) or local/<name>")
 
 
 @dataclass(frozen=True)
