@@ -10,10 +10,11 @@ WordNet synonym). nlpaug is imported on first use; everything runs offline:
 
 from __future__ import annotations
 
-import abc
+import dataclasses
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -31,17 +32,27 @@ Share = Annotated[float, Field(gt=0, le=1)]
 
 class NlpaugAugmenter(GrowingAugmenter):
     """Calls one nlpaug augmenter until it has ``n`` distinct new texts (at most 3n tries).
-    Subclasses pass ``**self.spacing()`` to the nlpaug constructor, so augmented posts keep
-    the original's spacing ("I'm", not nlpaug's "I ' m")."""
 
-    @abc.abstractmethod
+    A subclass names the nlpaug class (``library``, ``"module:Class"``); it is built with the
+    fields its ``Params`` add to :class:`GrowParams` (named as nlpaug names them), ``fixed``, the
+    protected mention placeholder as a stop word, and a tokenizer pair that keeps the original's
+    spacing ("I'm", not nlpaug's "I ' m"). :meth:`adapt` may adjust the built augmenter."""
+
+    library: ClassVar[str]
+    fixed: ClassVar[dict[str, Any]] = {}
+
     def library_augmenter(self) -> Any:
         """Build the nlpaug augmenter (imports nlpaug)."""
-
-    @staticmethod
-    def spacing() -> dict[str, Any]:
+        module, _, cls = self.library.partition(":")
+        shared = {f.name for f in dataclasses.fields(GrowParams)}
+        own = {f.name: getattr(self.params, f.name) for f in dataclasses.fields(self.params) if f.name not in shared}
         keeper = KeepSpacing()
-        return {"tokenizer": keeper.tokenize, "reverse_tokenizer": keeper.detokenize}
+        aug = getattr(importlib.import_module(module), cls)(
+            **own, **self.fixed, stopwords=PROTECTED, tokenizer=keeper.tokenize, reverse_tokenizer=keeper.detokenize)
+        return self.adapt(aug)
+
+    def adapt(self, aug: Any) -> Any:
+        return aug
 
     def build_generator(self) -> Callable[[str, int], list[str]]:
         aug = self.library_augmenter()
@@ -75,12 +86,7 @@ class NlpaugKeyboard(NlpaugAugmenter):
     version = __version__
     Params = CharParams
     operation = "nlpaug.char.KeyboardAug"
-
-    def library_augmenter(self) -> Any:
-        import nlpaug.augmenter.char as nac
-
-        return nac.KeyboardAug(aug_char_p=self.params.aug_char_p, aug_word_p=self.params.aug_word_p,
-                               stopwords=PROTECTED, **self.spacing())
+    library = "nlpaug.augmenter.char:KeyboardAug"
 
 
 class NlpaugOcr(NlpaugAugmenter):
@@ -90,12 +96,7 @@ class NlpaugOcr(NlpaugAugmenter):
     version = __version__
     Params = CharParams
     operation = "nlpaug.char.OcrAug"
-
-    def library_augmenter(self) -> Any:
-        import nlpaug.augmenter.char as nac
-
-        return nac.OcrAug(aug_char_p=self.params.aug_char_p, aug_word_p=self.params.aug_word_p, stopwords=PROTECTED,
-                          **self.spacing())
+    library = "nlpaug.augmenter.char:OcrAug"
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,7 @@ class NlpaugRandomChar(NlpaugAugmenter):
     version = __version__
     Params = RandomCharParams
     operation = "nlpaug.char.RandomCharAug"
-
-    def library_augmenter(self) -> Any:
-        import nlpaug.augmenter.char as nac
-
-        p = self.params
-        return nac.RandomCharAug(action=p.action, aug_char_p=p.aug_char_p, aug_word_p=p.aug_word_p,
-                                 stopwords=PROTECTED, **self.spacing())
+    library = "nlpaug.augmenter.char:RandomCharAug"
 
 
 @dataclass(frozen=True)
@@ -142,12 +137,7 @@ class NlpaugRandomWord(NlpaugAugmenter):
     version = __version__
     Params = RandomWordParams
     operation = "nlpaug.word.RandomWordAug"
-
-    def library_augmenter(self) -> Any:
-        import nlpaug.augmenter.word as naw
-
-        return naw.RandomWordAug(action=self.params.action, aug_p=self.params.aug_p, stopwords=PROTECTED,
-                                 **self.spacing())
+    library = "nlpaug.augmenter.word:RandomWordAug"
 
 
 class NlpaugSpelling(NlpaugAugmenter):
@@ -157,11 +147,9 @@ class NlpaugSpelling(NlpaugAugmenter):
     version = __version__
     Params = WordParams
     operation = "nlpaug.word.SpellingAug"
+    library = "nlpaug.augmenter.word:SpellingAug"
 
-    def library_augmenter(self) -> Any:
-        import nlpaug.augmenter.word as naw
-
-        aug = naw.SpellingAug(aug_p=self.params.aug_p, stopwords=PROTECTED, **self.spacing())
+    def adapt(self, aug: Any) -> Any:
         # The model de-duplicates each word's misspellings through a set: order them so that a
         # seed picks the same one in every process.
         for key, values in aug.model.dict.items():
@@ -176,13 +164,17 @@ class NlpaugSynonym(NlpaugAugmenter):
     version = __version__
     Params = WordParams
     operation = "nlpaug.word.SynonymAug(wordnet)"
+    library = "nlpaug.augmenter.word:SynonymAug"
+    fixed: ClassVar[dict[str, Any]] = {"aug_src": "wordnet"}
 
     def library_augmenter(self) -> Any:
-        from alexbench.nltkdata import activate, pos_tag
+        from alexbench.nltkdata import activate
 
-        activate()
-        import nlpaug.augmenter.word as naw
+        activate()  # WordNet from the alexbench NLTK data folder, before nlpaug reads it
+        return super().library_augmenter()
 
-        aug = naw.SynonymAug(aug_src="wordnet", aug_p=self.params.aug_p, stopwords=PROTECTED, **self.spacing())
+    def adapt(self, aug: Any) -> Any:
+        from alexbench.nltkdata import pos_tag
+
         aug.model.pos_tag = pos_tag  # instead of nltk.pos_tag, which needs a downloaded model
         return aug
