@@ -20,10 +20,10 @@ from rich.text import Text
 
 from alexbench import __version__
 from alexbench.cli.augment import augment as augment_command
-from alexbench.cli.augment import setup_data as setup_data_command
 from alexbench.cli.errors import reports_errors
 from alexbench.cli.explain import explain as explain_command
 from alexbench.cli.newplugin import new_plugin as new_plugin_command
+from alexbench.cli.plugin_commands import add_plugin_commands
 from alexbench.config.overrides import Override, apply_overrides
 from alexbench.config.studies import StudySpec, load_study
 from alexbench.config.tasks import Reference, TaskCatalog, TaskSpec, default_data_root, load_task, validate_metric
@@ -786,8 +786,9 @@ def rescore(app: App, run_ref: str | None, write: bool) -> None:
 
 
 # Commands that live in their own modules (one responsibility each).
-for _command in (augment_command, setup_data_command, explain_command, new_plugin_command):
+for _command in (augment_command, explain_command, new_plugin_command):
     cli.add_command(_command)
+add_plugin_commands(cli)  # e.g. setup-data, from the augment plugin (hook alexbench_register_commands)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    import click
+
     from alexbench.interfaces import Augmenter, Classifier, Explainer
     from alexbench.plugin.registry import Registry
     from alexbench.scoring.metrics import Metric
@@ -54,3 +56,8 @@ def alexbench_register_metrics(registry: Registry[Metric]) -> None:
 def alexbench_task_dirs() -> list[str | Path]:
     """Return folders holding task definition files (``*.toml`` with a ``[task]`` table) and
     variant files (``*.toml`` with a ``[variants]`` table). Results of all plugins are merged."""
+
+
+@hookspec
+def alexbench_register_commands(cli: click.Group) -> None:
+    """Add subcommands to the ``alexbench`` command line (datasette's ``register_commands``)."""

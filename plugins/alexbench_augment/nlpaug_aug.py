@@ -4,7 +4,7 @@ WordNet synonym). nlpaug is imported on first use; everything runs offline:
 - keyboard and OCR maps and the spelling-mistake list (``res/word/spelling/spelling_en.txt``)
   ship inside the nlpaug wheel;
 - the synonym augmenter reads WordNet from the alexbench NLTK data folder, and its POS tags come
-  from :func:`alexbench.nltkdata.pos_tag` instead of ``nltk.pos_tag`` (whose perceptron model
+  from :func:`alexbench_augment.nltkdata.pos_tag` instead of ``nltk.pos_tag`` (whose perceptron model
   is a download).
 """
 
@@ -196,7 +196,7 @@ class NlpaugSynonym(NlpaugAugmenter):
     operation = "nlpaug.word.SynonymAug(wordnet)"
 
     def library_augmenter(self) -> Any:
-        from alexbench.nltkdata import activate, pos_tag
+        from .nltkdata import activate, pos_tag
 
         activate()
         import nlpaug.augmenter.word as naw

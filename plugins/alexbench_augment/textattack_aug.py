@@ -9,11 +9,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
-from alexbench.nltkdata import ENGLISH_STOPWORDS
-
 from . import __version__
 from .base import GrowingAugmenter, GrowParams
 from .generation import MENTION_PLACEHOLDER
+from .nltkdata import ENGLISH_STOPWORDS
 from .presets import PRESETS
 from .supply import Job, Made
 from .workers import CHARS_PER_SECOND
