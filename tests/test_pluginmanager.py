@@ -88,10 +88,22 @@ def test_disable_switch_from_environment(monkeypatch) -> None:
     assert "metrics" in names and not names & {"baselines", "tasks"}
 
 
-def test_trace_switch_writes_hook_calls(monkeypatch, capsys) -> None:
+def test_trace_switch_writes_every_hook_call(monkeypatch, capsys, tmp_path) -> None:
+    """ALEXBENCH_TRACE_PLUGINS=1: each call of each hook to each plugin is a line on stderr."""
+    from alexbench.plugin.hookspecs import hookimpl as spec_hookimpl
+
+    everything = types.SimpleNamespace(**{name: spec_hookimpl(lambda **_: None) for name in PluginHost.hook_names()})
+    everything.alexbench_task_dirs = hookimpl(lambda: [tmp_path])
     monkeypatch.setenv("ALEXBENCH_TRACE_PLUGINS", "1")
-    PluginHost().classifiers  # noqa: B018 - building the registry calls the hooks
-    assert "alexbench_register_classifiers -> plugin baselines" in capsys.readouterr().err
+    host = PluginHost(plugins=[("everything", everything)])
+    host.broken, host.commands(), host.task_dirs()  # noqa: B018 - these call every hook
+    err = capsys.readouterr().err
+    for name in PluginHost.hook_names():
+        assert f"alexbench: {name} -> plugin everything\n" in err
+    assert "alexbench: alexbench_register_classifiers -> plugin baselines" in err
+    monkeypatch.delenv("ALEXBENCH_TRACE_PLUGINS")
+    PluginHost().classifiers  # noqa: B018
+    assert capsys.readouterr().err == ""
 
 
 def test_did_you_mean_on_typos() -> None:

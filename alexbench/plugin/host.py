@@ -10,8 +10,8 @@ plugins were left out and why.
 
 Environment switches:
 ``ALEXBENCH_DISABLE_PLUGINS=a,b`` blocks the named plugins before loading;
-``ALEXBENCH_TRACE_PLUGINS=1`` writes every hook call to stderr, and the CLI then prints the
-traceback of each broken plugin.
+``ALEXBENCH_TRACE_PLUGINS=1`` writes every hook call to stderr (``alexbench: <hook> -> plugin
+<name>``, one line per plugin called), and the CLI then prints the traceback of each broken plugin.
 """
 
 from __future__ import annotations
@@ -149,10 +149,9 @@ class PluginHost:
         self.disabled = list(disabled) if disabled is not None else _env_list(os.environ.get(DISABLE_ENV))
         for name in self.disabled:
             self.pm.set_blocked(name)
+        # The host calls each plugin's implementation itself (_call_one), never through
+        # pm.hook, so pluggy's own tracing would see nothing: _call_one writes the trace.
         self.trace = bool(os.environ.get(TRACE_ENV)) if trace is None else trace
-        if self.trace:
-            self.pm.trace.root.setwriter(sys.stderr.write)
-            self.pm.enable_tracing()
         if load_entrypoints:
             self._load_entrypoints()
         for name, plugin in plugins:
