@@ -46,8 +46,7 @@ def _direct(name: str) -> Callable[[str], Any]:
         return aug.augment
     import nlpaug.augmenter.char as nac
     import nlpaug.augmenter.word as naw
-
-    from alexbench.nltkdata import activate, pos_tag
+    from alexbench_augment.nltkdata import activate, pos_tag
 
     activate()
     if name == "nlpaug_synonym":

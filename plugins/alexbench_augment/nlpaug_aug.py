@@ -4,7 +4,7 @@ WordNet synonym). nlpaug is imported on first use; everything runs offline:
 - keyboard and OCR maps and the spelling-mistake list (``res/word/spelling/spelling_en.txt``)
   ship inside the nlpaug wheel;
 - the synonym augmenter reads WordNet from the alexbench NLTK data folder, and its POS tags come
-  from :func:`alexbench.nltkdata.pos_tag` instead of ``nltk.pos_tag`` (whose perceptron model
+  from :func:`alexbench_augment.nltkdata.pos_tag` instead of ``nltk.pos_tag`` (whose perceptron model
   is a download).
 """
 
@@ -168,13 +168,13 @@ class NlpaugSynonym(NlpaugAugmenter):
     fixed: ClassVar[dict[str, Any]] = {"aug_src": "wordnet"}
 
     def library_augmenter(self) -> Any:
-        from alexbench.nltkdata import activate
+        from .nltkdata import activate
 
         activate()  # WordNet from the alexbench NLTK data folder, before nlpaug reads it
         return super().library_augmenter()
 
     def adapt(self, aug: Any) -> Any:
-        from alexbench.nltkdata import pos_tag
+        from .nltkdata import pos_tag
 
         aug.model.pos_tag = pos_tag  # instead of nltk.pos_tag, which needs a downloaded model
         return aug

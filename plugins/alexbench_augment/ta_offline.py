@@ -21,7 +21,7 @@ import os
 import random
 from pathlib import Path
 
-from alexbench.nltkdata import ENGLISH_STOPWORDS, activate
+from .nltkdata import ENGLISH_STOPWORDS, activate
 
 POST_INSTALL_MARKER = "post_install_check_3"
 

@@ -12,11 +12,10 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from alexbench.nltkdata import ENGLISH_STOPWORDS
-
 from . import __version__
 from .base import Balance, Copies, Fraction, GrowingAugmenter, GrowParams
 from .generation import MENTION_PLACEHOLDER
+from .nltkdata import ENGLISH_STOPWORDS
 from .presets import PRESETS
 from .supply import Job, Made
 from .workers import CHARS_PER_SECOND

