@@ -62,14 +62,13 @@ def _fill_reasons(store: ResultsStore, run: StoredRun, rows: list[dict[str, Any]
         return
     from alexbench.config.tasks import TaskCatalog
     from alexbench.data.splits import load_dataset
-    from alexbench.interfaces import Context, Explainer
+    from alexbench.interfaces import Context
     from alexbench.plugin.host import PluginHost
 
     spec = run.spec()
     component = spec["variant"]["explainer"]
     host = PluginHost()
     explainer = host.build("explainer", component["name"], component["params"])
-    assert isinstance(explainer, Explainer)
     task = TaskCatalog(host.task_dirs(), data_root).for_run(
         spec["task"]["name"], run.provenance().get("task_file"), task_ref)
     posts = {p.id: p for p in load_dataset(task).test}

@@ -21,18 +21,17 @@ import importlib.metadata
 import inspect
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import pluggy
 
 from alexbench.errors import PluginError, did_you_mean
-from alexbench.interfaces import COMPONENT_KINDS, REGISTRAR_HOOKS, Component
+from alexbench.interfaces import COMPONENT_KINDS, REGISTRAR_HOOKS, Augmenter, Classifier, Component, Explainer
 from alexbench.plugin import hookspecs
+from alexbench.plugin.faults import BrokenPlugin, PluginInfo, broken_plugin, defined_at
 from alexbench.plugin.params import check_params_class
 from alexbench.plugin.registry import Registry
 
@@ -40,73 +39,6 @@ GROUP = hookspecs.PROJECT
 DISABLE_ENV = "ALEXBENCH_DISABLE_PLUGINS"
 TRACE_ENV = "ALEXBENCH_TRACE_PLUGINS"
 TASK_PATH_ENV = "ALEXBENCH_TASK_PATH"
-
-
-@dataclass(frozen=True)
-class PluginInfo:
-    name: str
-    distribution: str | None
-    version: str | None
-    module: str
-
-
-@dataclass(frozen=True)
-class BrokenPlugin:
-    """A plugin left out: why (``error``, ending with the file:line at fault when there is one),
-    that file:line alone (``where``), and the traceback of the exception behind it."""
-
-    name: str
-    distribution: str | None
-    error: str
-    where: str | None = None
-    traceback: str | None = None
-
-
-#: Frames of these files are the host's or the import machinery's, never the plugin's fault.
-_NOT_THE_PLUGIN = tuple(
-    os.path.dirname(os.path.abspath(path)) + os.sep
-    for path in (importlib.__file__, pluggy.__file__)
-) + (os.path.dirname(os.path.abspath(__file__)) + os.sep,  # alexbench/plugin/: host, registry, params
-   os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, "testing.py")),
-   os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, "kit")) + os.sep)
-
-
-def _origin(exc: BaseException) -> BaseException:
-    """The exception at the bottom of ``raise ... from ...`` chains (the plugin's own error)."""
-    seen = {id(exc)}
-    while exc.__cause__ is not None and id(exc.__cause__) not in seen:
-        exc = exc.__cause__
-        seen.add(id(exc))
-    return exc
-
-
-def fault_location(exc: BaseException) -> str | None:
-    """``file:line`` of the innermost frame of ``exc`` that belongs to the plugin (not to
-    importlib, pluggy or the host); a SyntaxError's own file and line."""
-    for error in (_origin(exc), exc):
-        if isinstance(error, SyntaxError) and error.filename:
-            return f"{error.filename}:{error.lineno}"
-        for frame in reversed(traceback.extract_tb(error.__traceback__)):
-            path = os.path.abspath(frame.filename) if not frame.filename.startswith("<") else frame.filename
-            if not path.startswith("<") and not path.startswith(_NOT_THE_PLUGIN):
-                return f"{frame.filename}:{frame.lineno}"
-    return None
-
-
-def _broken(name: str, distribution: str | None, message: str, exc: BaseException | None = None,
-            where: str | None = None) -> BrokenPlugin:
-    where = where or (fault_location(exc) if exc is not None else None)
-    trace = "".join(traceback.format_exception(exc)) if exc is not None else None
-    if where and where not in message:
-        message = f"{message} (at {where})"
-    return BrokenPlugin(name, distribution, message, where, trace)
-
-
-def _defined_at(function: Any) -> str | None:
-    try:
-        return f"{inspect.getsourcefile(function)}:{inspect.getsourcelines(function)[1]}"
-    except (OSError, TypeError):
-        return None
 
 
 def _qualname(obj: Any) -> str:
@@ -206,13 +138,13 @@ class PluginHost:
             for impl in caller.get_hookimpls():
                 problems.append((impl.plugin_name, impl.plugin,
                                  f"implements unknown hook {hook_name!r}.{did_you_mean(hook_name, self.hook_names())} "
-                                 f"Known: {', '.join(self.hook_names())}", _defined_at(impl.function)))
+                                 f"Known: {', '.join(self.hook_names())}", defined_at(impl.function)))
         for name, plugin in self.pm.list_name_plugin():
             for hook_name in self.hook_names() if plugin is not None else ():
                 function = getattr(plugin, hook_name, None)
                 if callable(function) and not hasattr(function, f"{GROUP}_impl"):
                     problems.append((name, plugin, f"defines {hook_name} without @alexbench.hookimpl, so it would "
-                                     "never be called; decorate it", _defined_at(function)))
+                                     "never be called; decorate it", defined_at(function)))
         for name, plugin, message, where in problems:
             if self.pm.get_plugin(name) is None:
                 continue  # already dropped for an earlier problem
@@ -225,7 +157,7 @@ class PluginHost:
     def _drop(self, name: str, distribution: str | None, message: str, exc: BaseException | None = None,
               where: str | None = None) -> None:
         self._unregister_quietly(name)
-        self._broken.append(_broken(name, distribution, message, exc, where))
+        self._broken.append(broken_plugin(name, distribution, message, exc, where))
 
     def _unregister_quietly(self, name: str) -> None:
         plugin = self.pm.get_plugin(name)
@@ -287,7 +219,7 @@ class PluginHost:
             except PluginError as exc:
                 registry.discard_plugin(impl.plugin_name)
                 message = str(exc).removeprefix(f"plugin {impl.plugin_name!r}: ")  # the record names the plugin
-                self._broken.append(_broken(impl.plugin_name, self._dist_of(impl.plugin), message, exc))
+                self._broken.append(broken_plugin(impl.plugin_name, self._dist_of(impl.plugin), message, exc))
         registry.current_plugin = None
 
     @cached_property
@@ -320,7 +252,7 @@ class PluginHost:
             parts.append(f"disabled by {DISABLE_ENV}: {', '.join(self.disabled)}")
         return (" Left out: " + "; ".join(parts) + " (see 'alexbench plugins').") if parts else ""
 
-    def _mark_broken(self, plugin: str | None, exc: PluginError) -> None:
+    def _markbroken_plugin(self, plugin: str | None, exc: PluginError) -> None:
         """A component that fails its checks when loaded (lazy entries are checked then): its
         plugin is left out, as if its registrar had failed."""
         if plugin is None:
@@ -329,7 +261,7 @@ class PluginHost:
         for registry in self._registries.values():
             registry.discard_plugin(plugin)
         self._unregister_quietly(plugin)
-        self._broken.append(_broken(plugin, info.distribution if info else None, str(exc), exc))
+        self._broken.append(broken_plugin(plugin, info.distribution if info else None, str(exc), exc))
 
     @property
     def augmenters(self) -> Registry[Any]:
@@ -368,7 +300,7 @@ class PluginHost:
                                       f"{_qualname(cls)}.version is {cls.version!r}; register the class's own "
                                       "version (e.g. the package's __version__ in both places)")
             except PluginError as exc:
-                self._mark_broken(entry.plugin, exc)
+                self._markbroken_plugin(entry.plugin, exc)
                 raise
         return cls
 
@@ -389,8 +321,16 @@ class PluginHost:
         return {"kind": kind, "name": name, "plugin": plugin,
                 "distribution": info.distribution if info else None, "version": info.version if info else None}
 
+    @overload
+    def build(self, kind: Literal["augmenter"], name: str, params: dict[str, Any] | None = None) -> Augmenter: ...
+    @overload
+    def build(self, kind: Literal["classifier"], name: str, params: dict[str, Any] | None = None) -> Classifier: ...
+    @overload
+    def build(self, kind: Literal["explainer"], name: str, params: dict[str, Any] | None = None) -> Explainer: ...
+
     def build(self, kind: str, name: str, params: dict[str, Any] | None = None) -> Component:
-        """An instance of a component, from a variant file's ``params`` table."""
+        """An instance of a component, from a variant file's ``params`` table (typed by ``kind``:
+        registration checked that the class is that kind's subclass)."""
         return self.component_class(kind, name).from_params(params)
 
     @cached_property
@@ -413,7 +353,7 @@ class PluginHost:
                                           f"and by plugin {impl.plugin_name}")
             except PluginError as exc:
                 message = str(exc).removeprefix(f"plugin {impl.plugin_name!r}: ")
-                self._broken.append(_broken(impl.plugin_name, self._dist_of(impl.plugin), message, exc))
+                self._broken.append(broken_plugin(impl.plugin_name, self._dist_of(impl.plugin), message, exc))
                 continue
             commands.update((name, (impl.plugin_name, command)) for name, command in group.commands.items())
         return commands

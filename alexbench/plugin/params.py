@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import inspect
 import tomllib
 import types
 import typing
@@ -44,6 +43,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from alexbench.errors import ParamError, PluginError, did_you_mean
+from alexbench.plugin.faults import defined_at
 
 _NOUNS: dict[Any, tuple[str, str]] = {bool: ("true/false", "true/false values"), int: ("an integer", "integers"),
                                       float: ("a number", "numbers"), str: ("a string", "strings")}
@@ -342,10 +342,8 @@ def check_params_class(label: str, params: Any) -> None:
 
 def _defined_at(cls: type) -> str:
     """`` (defined at file:line)`` for a class whose source can be found, else ``""``."""
-    try:
-        return f" (defined at {inspect.getsourcefile(cls)}:{inspect.getsourcelines(cls)[1]})"
-    except (OSError, TypeError):
-        return ""
+    where = defined_at(cls)
+    return f" (defined at {where})" if where else ""
 
 
 def _article(type_name: str) -> str:
