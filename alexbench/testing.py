@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from alexbench.interfaces import Component, Context, Explanation, Post, Prediction
     from alexbench.plugin.host import PluginHost
     from alexbench.run.runner import RunOutcome
+    from alexbench.run.runspec import RecordedComponent, RunSpec
     from alexbench.run.store import ResultsStore
 
 __all__ = [
@@ -306,10 +307,10 @@ class _Contract:
         assert outcome.ok and outcome.run is not None, outcome.error
         return outcome
 
-    def spec_entry(self, spec: Mapping[str, Any]) -> Mapping[str, Any]:
-        variant = spec["variant"]
-        return {"augmenter": lambda: variant["augmenters"][0], "classifier": lambda: variant["classifier"],
-                "explainer": lambda: variant["explainer"]}[self.kind]()
+    def spec_entry(self, spec: RunSpec) -> RecordedComponent | None:
+        variant = spec.variant
+        return {"augmenter": lambda: variant.augmenters[0], "classifier": lambda: variant.classifier,
+                "explainer": lambda: variant.explainer}[self.kind]()
 
     # -- contract tests shared by all kinds ---------------------------------------------------
     def test_describe_names_the_component_and_declares_params(self) -> None:
@@ -336,8 +337,8 @@ class _Contract:
         host = self.host()
         outcome = self.run(alexbench_contract_task, tmp_path / "results", host)
         stored = self.spec_entry(outcome.run.spec())
-        assert stored["name"] == self.component
-        assert stored["params"] == self.expected_params(host), \
+        assert stored is not None and stored.name == self.component
+        assert stored.params == self.expected_params(host), \
             ("run_spec.json must record the full parameter set: describe() must return every Params field "
              "with the value the component was built with")
 

@@ -704,9 +704,9 @@ def _task_name(ref: str, catalog: TaskCatalog | None = None) -> str:
 def submit(app: App, run_ref: str, task_ref: str | None, out_dir: Path) -> None:
     """Write a run's test predictions as the task's SMM4H submission file (zipped, no folder)."""
     run_ = app.store().get(run_ref)
-    task = app.catalog.for_run(run_.spec()["task"]["name"], run_.provenance().get("task_file"), task_ref)
+    task = app.catalog.for_run(run_.spec().task.name, run_.provenance().get("task_file"), task_ref)
     _out_dir(out_dir)
-    path = write_submission(run_, task, out_dir / run_.spec()["task"]["name"] / run_.path.name)
+    path = write_submission(run_, task, out_dir / run_.spec().task.name / run_.path.name)
     out.print(escape(f"written: {path}"), highlight=False)
 
 
