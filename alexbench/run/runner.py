@@ -29,8 +29,10 @@ from alexbench.fsio import sha256_file
 from alexbench.interfaces import Augmenter, Classifier, Component, Context, Explainer, Explanation, Post, Prediction
 from alexbench.plugin.host import PluginHost
 from alexbench.progress import ProgressDisplay
-from alexbench.run.provenance import device_problem, environment, seed_everything, seed_problem
+from alexbench.run.device import device_problem
+from alexbench.run.provenance import environment
 from alexbench.run.runspec import RecordedComponent, RecordedTask, RecordedVariant, RunSpec, RunSpecError
+from alexbench.run.seeding import seed_everything, seed_problem
 from alexbench.run.store import RESUME_HINT, SCHEMA_VERSION, DamagedRunError, ResultsStore, StoredRun, storage_exhausted
 from alexbench.scoring.metrics import explainer_stats, score
 
