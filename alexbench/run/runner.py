@@ -174,9 +174,12 @@ class Runner:
         host = self.host
         clf = host.build("classifier", variant.classifier.name, variant.classifier.params)
         exp = host.build("explainer", variant.explainer.name, variant.explainer.params) if variant.explainer else None
-        assert isinstance(clf, Classifier) and (exp is None or isinstance(exp, Explainer))
         augs = [host.build("augmenter", a.name, a.params) for a in variant.augmenters]
-        assert all(isinstance(a, Augmenter) for a in augs)
+        for kind, base, built in [("classifier", Classifier, clf), ("explainer", Explainer, exp),
+                                  *(("augmenter", Augmenter, a) for a in augs)]:
+            if built is not None and not isinstance(built, base):  # a plugin registered the wrong class
+                raise PluginError(f"{kind} {built.name!r} of variant {variant.name!r} is a {type(built).__name__}, "
+                                  f"not a subclass of {base.__name__}: register it with the right hook")
         return Components(augs, clf, exp)  # type: ignore[arg-type]
 
     @staticmethod
@@ -223,9 +226,7 @@ class Runner:
             with self.display.active():
                 files = self._execute(task, parts, seed, data, spec, run_id, source)
             stored = self.store.write_run(task.name, variant.name, seed, run_id, files, replace=force)
-        except (Exception, KeyboardInterrupt) as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
+        except Exception as exc:  # an interrupt is not a failure of the run: it propagates unrecorded
             self.store.record_failure(run_id, {
                 "run_id": run_id, "spec": spec.to_dict(), "error": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc(), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
