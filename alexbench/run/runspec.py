@@ -47,9 +47,6 @@ class _Reader:
     def fail(self, key: str, problem: str) -> RunSpecError:
         return RunSpecError(f"{_where(self.source, self._name(key))}: {problem}")
 
-    def has(self, key: str) -> bool:
-        return key in self.data
-
     def get(self, key: str, kinds: type | tuple[type, ...], *, optional: bool = False, none: bool = False) -> Any:
         if key not in self.data:
             if optional:
