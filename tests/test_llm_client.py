@@ -492,7 +492,7 @@ def test_api_keys_never_reach_results_or_cache(scripted, tiny_task, store, monke
     run = runner.run(tiny_task, llm_variant(server.url, send_labels="0,1", api_key_env="MY_LLM_KEY"), 0).run
     assert {k.lower(): v for k, v in server.headers[0].items()}["authorization"] == f"Bearer {keys['MY_LLM_KEY']}"
     assert "[redacted]" in run.explanations()[0]["reason"]
-    assert run.spec()["variant"]["explainer"]["params"]["api_key_env"] == "MY_LLM_KEY"  # the name only
+    assert run.spec().variant.explainer.params["api_key_env"] == "MY_LLM_KEY"  # the name only
     for path in store.root.rglob("*"):
         if path.is_file():
             blob = path.read_bytes()

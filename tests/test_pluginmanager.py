@@ -141,7 +141,7 @@ def test_inline_plugin_registers_and_runs(tiny_task, store) -> None:
     assert host.classifiers.entry("keyword").plugin == "keyword-plugin"
     outcome = Runner(host, store, show_progress=False).run(tiny_task, VariantSpec("kw", ComponentSpec("keyword")), 0)
     spec = outcome.run.spec()
-    assert spec["variant"]["classifier"] == {"kind": "classifier", "name": "keyword", "version": "9.9", "params": {}}
+    assert spec.variant.classifier.to_dict() == {"kind": "classifier", "name": "keyword", "version": "9.9", "params": {}}
     assert outcome.run.metrics()["test"]["n"] == 6
 
 

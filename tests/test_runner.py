@@ -126,8 +126,8 @@ def test_run_writes_a_complete_reproducible_record(runner, tiny_task) -> None:
     assert not outcome.reused and run.path.name == f"s7-{outcome.run_id}"
     assert {p.name for p in run.path.iterdir()} == {"run_spec.json", "metrics.json", "predictions.jsonl", "provenance.json"}
     spec, metrics, prov = run.spec(), run.metrics(), run.provenance()
-    assert spec["seed"] == 7 and spec["variant"]["classifier"]["params"]["C"] == 4.0
-    assert set(spec["data"]) == {"train", "dev", "test"} and all(len(h) == 64 for h in spec["data"].values())
+    assert spec.seed == 7 and spec.variant.classifier.params["C"] == 4.0
+    assert set(spec.data) == {"train", "dev", "test"} and all(len(h) == 64 for h in spec.data.values())
     assert prov["environment"]["packages"]["scikit-learn"] and set(prov["timings_s"]) >= {"fit", "predict_test"}
     # Scores can be recomputed from the stored predictions alone.
     test_rows = [r for r in run.predictions() if r["split"] == "test"]
@@ -249,7 +249,7 @@ def test_component_fingerprint_names_the_run(tiny_task, store, tmp_path) -> None
     runner = Runner(host, store, show_progress=False)
     variant = VariantSpec("rule", ComponentSpec("all_positive"), (), ComponentSpec("file_rule"))
     first = runner.run(tiny_task, variant, 0)
-    assert "rules_sha256" in first.run.spec()["variant"]["explainer"]["fingerprint"]
+    assert "rules_sha256" in (first.run.spec().variant.explainer.fingerprint or {})
     assert runner.run(tiny_task, variant, 0).reused
     rules.write_text("vaccine, mask")
     assert runner.run(tiny_task, variant, 0).run_id != first.run_id
@@ -272,7 +272,7 @@ def test_the_run_id_covers_what_changes_outputs_and_nothing_else(tiny_task_file,
     runner = Runner(PluginHost(plugins=[("test-plugin", TEST_PLUGIN)]), store, show_progress=False)
     first = runner.run(load_task(tiny_task_file), TFIDF, 1)
     spec = first.run.spec()
-    assert spec["data"]["train"] and spec["task"]["file_sha256"] and spec["posts"]["train"]  # kept for provenance
+    assert spec.data["train"] and spec.task.file_sha256 and (spec.posts or {})["train"]  # kept for provenance
     described = VariantSpec("tfidf", ComponentSpec("tfidf_logreg"), description="now with a description")
     assert runner.run(load_task(tiny_task_file), described, 1).reused
 

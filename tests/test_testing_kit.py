@@ -655,7 +655,7 @@ def test_contract_runs_use_their_seed(tmp_path: Path) -> None:
     contract = TestSeeded()
     task = load_task(write_tiny_task(tmp_path, "binary"))
     run = contract.run(task, tmp_path / "results").run
-    assert run.spec()["seed"] == 7 and run.spec()["variant"]["classifier"]["name"] == "majority"
+    assert run.spec().seed == 7 and run.spec().variant.classifier.name == "majority"
 
 
 # -- documentation stays in step ---------------------------------------------------------------

@@ -19,7 +19,8 @@ from alexbench.config.tasks import TaskCatalog, load_task
 from alexbench.config.variants import VariantCatalog, VariantSpec
 from alexbench.errors import AlexbenchError, UnknownNameError
 from alexbench.plugin.host import PluginHost
-from alexbench.run.provenance import device_problem, seed_problem, select_device
+from alexbench.run.device import device_problem, select_device
+from alexbench.run.seeding import seed_problem
 from alexbench.run.store import ResultsStore
 
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)

@@ -36,9 +36,9 @@ from alexbench.scoring.submission import score_files, scores_txt, write_submissi
 def submit(app: App, run_ref: str, task_ref: str | None, out_dir: Path) -> None:
     """Write a run's test predictions as the task's SMM4H submission file (zipped, no folder)."""
     run_ = app.store().get(run_ref)
-    task = app.catalog.for_run(run_.spec()["task"]["name"], run_.provenance().get("task_file"), task_ref)
+    task = app.catalog.for_run(run_.spec().task.name, run_.provenance().get("task_file"), task_ref)
     writable_dir(out_dir)
-    path = write_submission(run_, task, out_dir / run_.spec()["task"]["name"] / run_.path.name)
+    path = write_submission(run_, task, out_dir / run_.spec().task.name / run_.path.name)
     out.print(escape(f"written: {path}"), highlight=False)
 
 

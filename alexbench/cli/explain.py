@@ -48,7 +48,7 @@ def post_texts(run: StoredRun, data_root: Path | None, task_ref: str | None = No
 
     try:
         task = TaskCatalog(PluginHost().task_dirs(), data_root).for_run(
-            run.spec()["task"]["name"], run.provenance().get("task_file"), task_ref)
+            run.spec().task.name, run.provenance().get("task_file"), task_ref)
         return {p.id: p.text for p in load_dataset(task).test}, ""
     except AlexbenchError as exc:
         return {}, str(exc)
@@ -66,20 +66,22 @@ def _fill_reasons(store: ResultsStore, run: StoredRun, rows: list[dict[str, Any]
     from alexbench.plugin.host import PluginHost
 
     spec = run.spec()
-    component = spec["variant"]["explainer"]
+    component = spec.variant.explainer
+    if component is None:
+        raise AlexbenchError(f"run {run.path} has no explainer in its run_spec.json")
     host = PluginHost()
-    explainer = host.build("explainer", component["name"], component["params"])
+    explainer = host.build("explainer", component.name, component.params)
     task = TaskCatalog(host.task_dirs(), data_root).for_run(
-        spec["task"]["name"], run.provenance().get("task_file"), task_ref)
+        spec.task.name, run.provenance().get("task_file"), task_ref)
     posts = {p.id: p for p in load_dataset(task).test}
     missing = [r["id"] for r in rows if r["id"] not in posts]
     if missing:
         raise AlexbenchError(f"posts {missing[:3]} of the run are not in the task's test split here")
     got = explainer.reasons([posts[r["id"]] for r in rows], [str(r["classifier"]) for r in rows],
                             [bool(r["verdict"]) for r in rows],
-                            Context(task=task, seed=spec["seed"], cache_dir=store.cache_dir))
+                            Context(task=task, seed=spec.seed, cache_dir=store.cache_dir))
     if got is None:
-        raise AlexbenchError(f"explainer {component['name']!r} cannot give reasons afterwards")
+        raise AlexbenchError(f"explainer {component.name!r} cannot give reasons afterwards")
     for row, reason in zip(rows, got):
         row["reason"], row["reason_generated"] = reason, True
 
@@ -133,7 +135,7 @@ def explain(run_ref: str, results: Path | None, limit: int | None, only_flips: b
             click.echo(json.dumps(row, ensure_ascii=False))
         return
     stats = run.metrics().get("explainer", {})
-    table = Table(title=Text(f"{spec['task']['name']} · {spec['variant']['name']} · seed {spec['seed']} — "
+    table = Table(title=Text(f"{spec.task.name} · {spec.variant.name} · seed {spec.seed} — "
                              f"{len(shown)} of {len(rows)} posts"), title_justify="left")
     heads = ["post", *(["text"] if texts else []), "gold", "predicted", "final", "verdict", "reason"]
     for head in heads:

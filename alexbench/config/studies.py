@@ -14,7 +14,7 @@ from alexbench.config.tasks import is_name
 from alexbench.config.tomlfile import Table, read_toml
 from alexbench.config.variants import VariantCatalog, VariantSpec, parse_variants
 from alexbench.errors import TaskFileError
-from alexbench.run.provenance import seed_problem
+from alexbench.run.seeding import seed_problem
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
-from alexbench.kit.tasks import TASK_KINDS  # the tiny tasks: re-exported as the kit's helpers
+from alexbench.kit.tasks import TASK_KINDS
 
 if TYPE_CHECKING:
     from alexbench.config.tasks import TaskSpec
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from alexbench.interfaces import Component, Context, Explanation, Post, Prediction
     from alexbench.plugin.host import PluginHost
     from alexbench.run.runner import RunOutcome
+    from alexbench.run.runspec import RecordedComponent, RunSpec
 
 from alexbench.kit.inline import make_host, named_plugins
 
@@ -100,7 +101,7 @@ class _Contract:
     @staticmethod
     def context(task: TaskSpec, seed: int) -> Context:
         from alexbench.interfaces import Context
-        from alexbench.run.provenance import seed_everything
+        from alexbench.run.seeding import seed_everything
 
         seed_everything(seed)  # as the runner does before every run
         return Context(task=task, seed=seed)
@@ -139,10 +140,10 @@ class _Contract:
         assert outcome.ok and outcome.run is not None, outcome.error
         return outcome
 
-    def spec_entry(self, spec: Mapping[str, Any]) -> Mapping[str, Any]:
-        variant = spec["variant"]
-        return {"augmenter": lambda: variant["augmenters"][0], "classifier": lambda: variant["classifier"],
-                "explainer": lambda: variant["explainer"]}[self.kind]()
+    def spec_entry(self, spec: RunSpec) -> RecordedComponent | None:
+        variant = spec.variant
+        return {"augmenter": lambda: variant.augmenters[0], "classifier": lambda: variant.classifier,
+                "explainer": lambda: variant.explainer}[self.kind]()
 
     # -- contract tests shared by all kinds ---------------------------------------------------
     def test_describe_names_the_component_and_declares_params(self) -> None:
@@ -169,8 +170,8 @@ class _Contract:
         host = self.host()
         outcome = self.run(alexbench_contract_task, tmp_path / "results", host)
         stored = self.spec_entry(outcome.run.spec())
-        assert stored["name"] == self.component
-        assert stored["params"] == self.expected_params(host), \
+        assert stored is not None and stored.name == self.component
+        assert stored.params == self.expected_params(host), \
             ("run_spec.json must record the full parameter set: describe() must return every Params field "
              "with the value the component was built with")
 

@@ -22,7 +22,7 @@ from rich.text import Text
 from alexbench.config.tasks import Reference
 from alexbench.fsio import atomic_write_text
 from alexbench.plugin.registry import Registry
-from alexbench.run.runid import definition
+from alexbench.run.runspec import RunSpec
 from alexbench.run.store import DamagedRunError, ResultsStore, StoredRun
 from alexbench.scoring.metrics import Metric, ScoreInput, StoredScoring
 from alexbench.scoring.significance import Comparison, compare, holm
@@ -141,20 +141,20 @@ SIGNIFICANCE_NOTE = ("Δ = difference of the seed-averaged official test metric 
                      "predictions is in the JSON.")
 
 
-def _current_runs(runs: list[tuple[StoredRun, dict[str, Any], dict[str, Any]]]) -> tuple[
-        list[tuple[StoredRun, dict[str, Any], dict[str, Any]]], list[int]]:
+def _current_runs(runs: list[tuple[StoredRun, RunSpec, dict[str, Any]]]) -> tuple[
+        list[tuple[StoredRun, RunSpec, dict[str, Any]]], list[int]]:
     """The runs of a variant's newest definition, one per seed (the newest), and the seeds left
     out because only an older definition was run for them: a row never mixes definitions (a
     changed variant, task file or data), which mean ± std and paired tests would silently blur."""
     stamped = [((item[0].path / "metrics.json").stat().st_mtime, item) for item in runs]  # one stat a run
-    newest = definition(max(stamped, key=lambda pair: pair[0])[1][1])
+    newest = max(stamped, key=lambda pair: pair[0])[1][1].definition()
     by_seed: dict[int, tuple[float, Any]] = {}
     for when, item in stamped:
-        if definition(item[1]) == newest:
-            seed = item[1]["seed"]
+        if item[1].definition() == newest:
+            seed = item[1].seed
             if seed not in by_seed or when > by_seed[seed][0]:
                 by_seed[seed] = (when, item)
-    stale = sorted({spec["seed"] for _, spec, _ in runs} - set(by_seed))
+    stale = sorted({spec.seed for _, spec, _ in runs} - set(by_seed))
     return [by_seed[s][1] for s in sorted(by_seed)], stale
 
 
@@ -176,18 +176,18 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
                 raise
             on_damaged(run, exc)
             continue
-        if variants is not None and spec["variant"]["name"] not in variants:
+        if variants is not None and spec.variant.name not in variants:
             continue
-        if seeds is not None and spec["seed"] not in seeds:
+        if seeds is not None and spec.seed not in seeds:
             continue
-        grouped[spec["task"]["name"]][spec["variant"]["name"]].append((run, spec, metrics_json))
+        grouped[spec.task.name][spec.variant.name].append((run, spec, metrics_json))
     boards = []
     for task_name in sorted(grouped):
         rows: list[Row] = []
         labels: list[str] = []
         official = ""
         notes: list[str] = []
-        specs: dict[str, dict[str, Any]] = {}  # each row's (newest) run spec
+        specs: dict[str, RunSpec] = {}  # each row's (newest) run spec
         for variant, items in grouped[task_name].items():
             items, stale = _current_runs(items)
             specs[variant] = items[0][1]
@@ -195,18 +195,18 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
                 notes.append(f"{variant}: seed(s) {', '.join(map(str, stale))} left out: only an earlier definition of "
                              "the variant (or of the task or its data) was run for them; rerun them to include them")
             first_spec, first_metrics = items[0][1], items[0][2]
-            official = first_spec["task"]["official_metric"]
+            official = first_spec.task.official_metric
             labels = first_metrics["test"]["confusion"]["labels"]
             tests = [m["test"] for _, _, m in items]
             row = Row(
                 task=task_name, variant=variant, official_metric=official,
-                seeds=[s["seed"] for _, s, _ in items], run_ids=[m["run_id"] for _, _, m in items],
+                seeds=[s.seed for _, s, _ in items], run_ids=[m["run_id"] for _, _, m in items],
                 test_official=Stat([t["official"]["value"] for t in tests]),
                 dev_official=Stat([m["dev"]["official"]["value"] for _, _, m in items]),
                 scalars={k: Stat([t["scalars"][k] for t in tests]) for k in tests[0]["scalars"]
                          if all(k in t["scalars"] for t in tests)},
                 per_class_f1={lab: Stat([t["per_class"][lab]["f1"] for t in tests]) for lab in labels},
-                components={k: first_spec["variant"][k] for k in ("augmenters", "classifier", "explainer")},
+                components=first_spec.variant.components(),
                 runs=[r for r, _, _ in items],
                 confusion=[[sum(t["confusion"]["matrix"][i][j] for t in tests) for j in range(len(labels))]
                            for i in range(len(labels))],
@@ -226,17 +226,17 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
     return boards
 
 
-def data_warnings(specs: dict[str, dict[str, Any]]) -> list[str]:
+def data_warnings(specs: dict[str, RunSpec]) -> list[str]:
     """One warning per split whose data differ between the rows (``specs``: each row's variant
     and run spec): the rows were scored (or trained) on different posts, e.g. a data file changed
     between runs, and do not compare. The posts' fingerprints are compared (a file re-saved with
     other line endings is the same data); runs recorded before them are compared by file hash."""
-    key = "posts" if all("posts" in spec for spec in specs.values()) else "data"
+    key = "posts" if all(spec.posts is not None for spec in specs.values()) else "data"
     warnings = []
     for split in ("train", "dev", "test"):
         groups: dict[str, list[str]] = defaultdict(list)
         for variant, spec in specs.items():
-            digest = (spec.get(key) or {}).get(split)
+            digest = ((spec.posts if key == "posts" else spec.data) or {}).get(split)
             if digest:
                 groups[digest].append(variant)
         if len(groups) > 1:
@@ -249,14 +249,14 @@ def data_warnings(specs: dict[str, dict[str, Any]]) -> list[str]:
     return warnings
 
 
-def _provenance_summary(run: StoredRun, spec: dict[str, Any]) -> dict[str, Any]:
+def _provenance_summary(run: StoredRun, spec: RunSpec) -> dict[str, Any]:
     try:
         env = run.provenance().get("environment", {})
     except DamagedRunError as exc:  # the numbers do not depend on it: say so in the row instead
         env = {"error": str(exc)}
     return {"alexbench": env.get("alexbench"), "git": env.get("git"), "python": env.get("python"),
-            "task_version": spec["task"]["version"], "task_file_sha256": spec["task"]["file_sha256"],
-            "data_sha256": spec["data"], "schema": spec.get("schema")}
+            "task_version": spec.task.version, "task_file_sha256": spec.task.file_sha256,
+            "data_sha256": dict(spec.data), "schema": spec.schema}
 
 
 def _test_predictions(run: StoredRun) -> dict[str, dict[str, Any]]:

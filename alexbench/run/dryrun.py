@@ -17,9 +17,10 @@ from typing import Any
 
 from alexbench.config.tasks import TaskSpec
 from alexbench.config.variants import VariantSpec
-from alexbench.interfaces import Context, Explainer, ExplainerPlan, Post, Prediction
-from alexbench.run import runid
+from alexbench.errors import RunError
+from alexbench.interfaces import Context, ExplainerPlan, Post, Prediction
 from alexbench.run.runner import Runner
+from alexbench.run.runspec import RunSpec
 from alexbench.run.store import StoredRun
 
 
@@ -40,7 +41,7 @@ class PlannedRun:
                 "reused": self.reused, "basis": self.basis, "plan": asdict(self.plan) if self.plan else None}
 
 
-def stored_predictions(runner: Runner, task: TaskSpec, spec: dict[str, Any]) -> tuple[StoredRun, dict[str, str]] | None:
+def stored_predictions(runner: Runner, task: TaskSpec, spec: RunSpec) -> tuple[StoredRun, dict[str, str]] | None:
     """A stored run whose classifier stage is this spec's (same task, posts, augmenters, classifier
     and seed; the grid reuses its predictions too), with its classifier's predictions by (split, post id)."""
     run = runner.store.with_classifier_of(spec)
@@ -64,7 +65,7 @@ def plan_grid(runner: Runner, tasks: Sequence[TaskSpec], variants: Sequence[Vari
             for seed in seeds:
                 parts = runner.build(variant)
                 spec = runner.run_spec(task, variant, seed, data, parts)
-                run_id = runid.run_id(spec)
+                run_id = spec.run_id
                 if runner.store.find(task.name, variant.name, seed, run_id) is not None:
                     out.append(PlannedRun(task.name, variant.name, seed, run_id, True, "stored run", None))
                     continue
@@ -83,7 +84,8 @@ def plan_grid(runner: Runner, tasks: Sequence[TaskSpec], variants: Sequence[Vari
                     dev = _prediction(data.dev, [str(p.label) for p in data.dev], n)
                     basis = "estimate: gold labels stand in for the classifier, which has not run yet"
                 explainer = parts.explainer
-                assert isinstance(explainer, Explainer)
+                if explainer is None:  # the variant names an explainer, so the runner built one
+                    raise RunError(f"{variant.name}: its explainer {variant.explainer.name!r} was not built")
                 ctx = Context(task=task, seed=seed, device="cpu", cache_dir=runner.store.cache_dir)
                 plan = explainer.plan(data.test, test, ctx, data.dev, dev)
                 out.append(PlannedRun(task.name, variant.name, seed, run_id, False, basis, plan))

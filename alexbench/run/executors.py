@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from alexbench.config.variants import ComponentSpec, VariantSpec
-from alexbench.errors import AlexbenchError, FailureError, StorageError
+from alexbench.errors import AlexbenchError, FailureError, RunError, StorageError
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ def variant_from_dict(data: dict[str, Any]) -> VariantSpec:
         return ComponentSpec(d["name"], dict(d.get("params") or {})) if d else None
 
     classifier = comp(data["classifier"])
-    assert classifier is not None
+    if classifier is None:
+        raise RunError(f"job for variant {data.get('name')!r} has no classifier")
     return VariantSpec(data["name"], classifier, tuple(c for c in map(comp, data.get("augmenters") or []) if c),
                        comp(data.get("explainer")), data.get("description", ""))
 
@@ -71,7 +72,8 @@ def run_job(job: Job) -> JobResult:
         runner = Runner(PluginHost(), ResultsStore(Path(job.results)), show_progress=job.progress,
                         progress_to_log=True, device=job.device)
         outcome = runner.run(task, variant_from_dict(job.variant), job.seed, force=job.force)
-        assert outcome.run is not None
+        if outcome.run is None:
+            raise RunError(f"run {task_name}/{outcome.variant}/seed {job.seed} finished without a stored run")
         value = outcome.run.metrics()["test"]["official"]["value"]
         return JobResult(job, task_name, True, outcome.reused, str(outcome.run.path), value)
     except StorageError as exc:

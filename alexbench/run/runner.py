@@ -29,8 +29,10 @@ from alexbench.fsio import sha256_file
 from alexbench.interfaces import Augmenter, Classifier, Component, Context, Explainer, Explanation, Post, Prediction
 from alexbench.plugin.host import PluginHost
 from alexbench.progress import ProgressDisplay
-from alexbench.run import runid
-from alexbench.run.provenance import device_problem, environment, seed_everything, seed_problem
+from alexbench.run.device import device_problem
+from alexbench.run.provenance import environment
+from alexbench.run.runspec import RecordedComponent, RecordedTask, RecordedVariant, RunSpec, RunSpecError
+from alexbench.run.seeding import seed_everything, seed_problem
 from alexbench.run.store import RESUME_HINT, SCHEMA_VERSION, DamagedRunError, ResultsStore, StoredRun, storage_exhausted
 from alexbench.scoring.metrics import explainer_stats, score
 
@@ -57,10 +59,13 @@ class RunOutcome:
         return self.error is None
 
 
-def _described(component: Component, task: TaskSpec) -> dict[str, Any]:
+def _described(component: Component, task: TaskSpec) -> RecordedComponent:
     """describe() plus the component's task fingerprint, when it has one."""
-    fingerprint = component.fingerprint(task)
-    return {**component.describe(), **({"fingerprint": fingerprint} if fingerprint else {})}
+    try:
+        return RecordedComponent.from_described(component.describe(), component.fingerprint(task))
+    except RunSpecError as exc:
+        raise PluginError(f"{component.kind} {component.name!r}: describe() and fingerprint() must give what a "
+                          f"run spec records: {exc}") from None
 
 
 def _check_prediction(clf: Classifier, posts: Sequence[Post], pred: Prediction, labels: Sequence[str]) -> None:
@@ -169,31 +174,32 @@ class Runner:
         host = self.host
         clf = host.build("classifier", variant.classifier.name, variant.classifier.params)
         exp = host.build("explainer", variant.explainer.name, variant.explainer.params) if variant.explainer else None
-        assert isinstance(clf, Classifier) and (exp is None or isinstance(exp, Explainer))
         augs = [host.build("augmenter", a.name, a.params) for a in variant.augmenters]
-        assert all(isinstance(a, Augmenter) for a in augs)
+        for kind, base, built in [("classifier", Classifier, clf), ("explainer", Explainer, exp),
+                                  *(("augmenter", Augmenter, a) for a in augs)]:
+            if built is not None and not isinstance(built, base):  # a plugin registered the wrong class
+                raise PluginError(f"{kind} {built.name!r} of variant {variant.name!r} is a {type(built).__name__}, "
+                                  f"not a subclass of {base.__name__}: register it with the right hook")
         return Components(augs, clf, exp)  # type: ignore[arg-type]
 
     @staticmethod
-    def run_spec(task: TaskSpec, variant: VariantSpec, seed: int, data: Dataset, parts: Components) -> dict[str, Any]:
+    def run_spec(task: TaskSpec, variant: VariantSpec, seed: int, data: Dataset, parts: Components) -> RunSpec:
         """How the run is made. Its id hashes the part that can change outputs (see :mod:`.runid`);
         the rest (task file and data file hashes, descriptions) is provenance."""
-        return {
-            "schema": SCHEMA_VERSION,
-            "task": {"name": task.name, "version": task.version, "file_sha256": sha256_file(task.path),
-                     "labels": list(task.labels), "positive": task.positive,
-                     "official_metric": task.official_metric, "metric_params": task.metric_params},
-            "data": {name: split.sha256 for name, split in data.splits.items()},
-            "posts": {name: split.fingerprint for name, split in data.splits.items()},
-            "variant": {
-                "name": variant.name,
-                "description": variant.description,
-                "augmenters": [_described(a, task) for a in parts.augmenters],
-                "classifier": _described(parts.classifier, task),
-                "explainer": _described(parts.explainer, task) if parts.explainer else None,
-            },
-            "seed": seed,
-        }
+        return RunSpec(
+            schema=SCHEMA_VERSION,
+            task=RecordedTask(name=task.name, version=task.version, file_sha256=sha256_file(task.path),
+                              official_metric=task.official_metric, labels=tuple(task.labels),
+                              positive=task.positive, metric_params=dict(task.metric_params)),
+            data={name: split.sha256 for name, split in data.splits.items()},
+            posts={name: split.fingerprint for name, split in data.splits.items()},
+            variant=RecordedVariant(
+                name=variant.name, description=variant.description,
+                augmenters=tuple(_described(a, task) for a in parts.augmenters),
+                classifier=_described(parts.classifier, task),
+                explainer=_described(parts.explainer, task) if parts.explainer else None),
+            seed=seed,
+        )
 
     def run(self, task: TaskSpec, variant: VariantSpec, seed: int, *, force: bool = False) -> RunOutcome:
         problem = seed_problem(seed)
@@ -202,7 +208,7 @@ class Runner:
         data = self.dataset(task)
         parts = self.build(variant)
         spec = self.run_spec(task, variant, seed, data, parts)
-        run_id = runid.run_id(spec)
+        run_id = spec.run_id
         existing = self.store.find(task.name, variant.name, seed, run_id)
         if existing is not None and not force:
             try:
@@ -220,11 +226,9 @@ class Runner:
             with self.display.active():
                 files = self._execute(task, parts, seed, data, spec, run_id, source)
             stored = self.store.write_run(task.name, variant.name, seed, run_id, files, replace=force)
-        except (Exception, KeyboardInterrupt) as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
+        except Exception as exc:  # an interrupt is not a failure of the run: it propagates unrecorded
             self.store.record_failure(run_id, {
-                "run_id": run_id, "spec": spec, "error": f"{type(exc).__name__}: {exc}",
+                "run_id": run_id, "spec": spec.to_dict(), "error": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc(), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             })
             label = f"run {task.name}/{variant.name}/seed {seed}"
@@ -239,7 +243,7 @@ class Runner:
         return RunOutcome(task.name, variant.name, seed, run_id, stored, reused=False)
 
     def _execute(self, task: TaskSpec, parts: Components, seed: int, data: Dataset,
-                 spec: dict[str, Any], run_id: str, source: StoredRun | None = None) -> dict[str, Any]:
+                 spec: RunSpec, run_id: str, source: StoredRun | None = None) -> dict[str, Any]:
         timings: dict[str, float] = {}
         log_lines: list[str] = []
         ctx = Context(task=task, seed=seed, device=self.device, cache_dir=self.store.cache_dir,
@@ -253,7 +257,7 @@ class Runner:
             finally:
                 timings[stage] = round(time.perf_counter() - start, 4)
 
-        files = watched_files(task, data, spec["task"]["file_sha256"])
+        files = watched_files(task, data, spec.task.file_sha256)
         _check_files(files, "since it was read, before this run", "")
         if source is not None:
             try:
@@ -318,7 +322,7 @@ class Runner:
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         files: dict[str, Any] = {
-            "run_spec.json": spec,
+            "run_spec.json": spec.to_dict(),
             "metrics.json": metrics,
             "provenance.json": provenance,
             "predictions.jsonl": rows("dev", data.dev, dev_pred, dev_pred.labels)

@@ -24,6 +24,7 @@ from typing import Any
 
 from alexbench.errors import AlexbenchError, FailureError, StorageError
 from alexbench.fsio import atomic_write_json, atomic_write_jsonl, make_temp_dir, read_json
+from alexbench.run.runspec import RunSpec, RunSpecError
 
 RESULTS_ENV = "ALEXBENCH_RESULTS"
 SCHEMA_VERSION = 3  # 2: run_spec.task records labels, positive and metric params; 3: "posts" fingerprints, run id = runid.identity
@@ -119,13 +120,12 @@ class StoredRun:
         except (UnicodeDecodeError, OSError) as exc:
             raise DamagedRunError(f"{path}: cannot be read ({exc}); {self._repair(name)}") from None
 
-    def spec(self) -> dict[str, Any]:
-        spec = self._read("run_spec.json")
-        for keys in (("task", "name"), ("task", "official_metric"), ("variant", "name"), ("seed",)):
-            if _missing(spec, keys):
-                raise DamagedRunError(f"{self.path / 'run_spec.json'}: {'.'.join(keys)} is missing; "
-                                      f"{self._repair('run_spec.json')}")
-        return spec
+    def spec(self) -> RunSpec:
+        path = self.path / "run_spec.json"
+        try:
+            return RunSpec.from_dict(self._read("run_spec.json"), path)
+        except RunSpecError as exc:
+            raise DamagedRunError(f"{exc}; {self._repair('run_spec.json')}") from None
 
     def metrics(self) -> dict[str, Any]:
         metrics = self._read("metrics.json")
@@ -172,19 +172,17 @@ class ResultsStore:
         path = self.run_dir(task, variant, seed, run_id)
         return StoredRun(path) if (path / "metrics.json").is_file() else None
 
-    def with_classifier_of(self, spec: dict[str, Any]) -> StoredRun | None:
+    def with_classifier_of(self, spec: RunSpec) -> StoredRun | None:
         """A stored, readable run of the same task whose augment → train → predict stages are
         ``spec``'s (:func:`alexbench.run.runid.classifier_side`): its classifier predictions are this
         run's. Damaged runs are passed over (``leaderboard`` and ``grid`` name them)."""
-        from alexbench.run.runid import classifier_side
-
-        want = classifier_side(spec)
-        same_seed = f"s{spec['seed']}-"  # run_dir's folder name: only these can match; no spec read for the rest
-        for run in self.runs(spec["task"]["name"]):
+        want = spec.classifier_side()
+        same_seed = f"s{spec.seed}-"  # run_dir's folder name: only these can match; no spec read for the rest
+        for run in self.runs(spec.task.name):
             if not run.path.name.startswith(same_seed):
                 continue
             try:
-                if classifier_side(run.spec()) == want:
+                if run.spec().classifier_side() == want:
                     run.check()
                     return run
             except DamagedRunError:

@@ -15,6 +15,7 @@ from alexbench.plugin.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from alexbench.plugin.registry import Registry
+    from alexbench.run.runspec import RunSpec
 
 
 class ScoringSpec(Protocol):
@@ -39,15 +40,14 @@ class StoredScoring:
     metric_params: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_run_spec(cls, spec: Mapping[str, Any]) -> StoredScoring:
-        task = spec["task"]
-        if "labels" not in task:
+    def from_run_spec(cls, spec: RunSpec) -> StoredScoring:
+        task = spec.task
+        if task.labels is None:
             from alexbench.errors import AlexbenchError
 
-            raise AlexbenchError(f"run of {task.get('name')!r} was stored by an older alexbench (schema "
-                                 f"{spec.get('schema')}) without its label set: rerun it to rescore it")
-        return cls(task["name"], tuple(task["labels"]), task.get("positive"), task["official_metric"],
-                   dict(task.get("metric_params") or {}))
+            raise AlexbenchError(f"run of {task.name!r} was stored by an older alexbench (schema "
+                                 f"{spec.schema}) without its label set: rerun it to rescore it")
+        return cls(task.name, task.labels, task.positive, task.official_metric, dict(task.metric_params or {}))
 
 
 @dataclass(frozen=True)

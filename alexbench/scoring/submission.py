@@ -44,7 +44,7 @@ def write_submission(run: StoredRun, task: TaskSpec, out_dir: Path) -> Path:
     """The run's test predictions in the task's submission format; zipped (file at the archive's
     root, no folder) when the task says so. Returns the written path."""
     spec = _spec(task)
-    run_task = run.spec()["task"]["name"]
+    run_task = run.spec().task.name
     if run_task != task.name:
         raise AlexbenchError(f"run {run.path} is a run of task {run_task!r}, not {task.name!r}")
     predictions = {r["id"]: r["pred"] for r in run.predictions() if r["split"] == "test"}

@@ -23,7 +23,7 @@ from transformers.utils import logging as hf_logging  # noqa: E402
 from alexbench.config.tasks import TaskSpec  # noqa: E402
 from alexbench.errors import AlexbenchError, ParamError  # noqa: E402
 from alexbench.interfaces import Classifier, Context, Post, Prediction  # noqa: E402
-from alexbench.run.provenance import select_device  # noqa: E402
+from alexbench.run.device import select_device  # noqa: E402
 from alexbench.scoring.metrics import BUILTIN_METRICS, Metric, ScoreInput  # noqa: E402
 
 from . import __version__, cache  # noqa: E402
