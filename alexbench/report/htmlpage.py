@@ -24,29 +24,8 @@ from typing import Any
 from alexbench import __version__
 from alexbench.config.tasks import Reference
 from alexbench.fsio import atomic_write_text
-from alexbench.report.leaderboard import (
-    EXPLAINER_DIGITS,
-    REFERENCE_NOTE,
-    SIGNIFICANCE_NOTE,
-    Leaderboard,
-    Row,
-    Stat,
-    explainer_columns,
-    ranking,
-    reference_score,
-)
-
-EXPLAINER_HEADS = {
-    "sent": ("LLM sent", "posts the explainer was asked about (mean over seeds)"),
-    "flips": ("LLM flips", "predictions the explainer changed (mean over seeds)"),
-    "flip_precision": ("flip precision", "share of the explainer's label changes that fixed an error"),
-    "unparsable_rate": ("unparsable", "share of explainer answers that could not be parsed"),
-    "cost_per_1000_posts_usd": ("LLM $/1k posts", "the model's price (USD) per 1,000 posts given to the explainer "
-                                "(litellm's price map; 0 for local models)"),
-    "latency_p50_s": ("LLM p50 s", "median seconds the model took per post sent"),
-    "latency_p95_s": ("LLM p95 s", "95th percentile of the seconds the model took per post sent"),
-    "threshold": ("LLM threshold", "score verdict: P(false) at or above which a label is flipped (chosen on dev)"),
-}
+from alexbench.report.board import SIGNIFICANCE_NOTE, Leaderboard, Row, Stat, ranking
+from alexbench.report.table import REFERENCE_NOTE, build_table, reference_score
 
 
 def e(value: Any) -> str:
@@ -149,33 +128,20 @@ def _p(p: float | None) -> str:
 
 
 def _columns(board: Leaderboard) -> list[Column]:
-    m = board.official_metric
-    cols = [
-        Column("variant", "variant", "variant name; click it for components, significance and provenance", numeric=False),
-        Column("seeds", "seeds", "number of seeds (finished runs) averaged",
-               cell=lambda r: (str(len(r.seeds)), float(len(r.seeds)))),
-        Column("test_official", f"test {m}", f"official metric {m} on the test split, mean ± std over seeds",
-               cell=lambda r: (_stat(r.test_official), _mean(r.test_official)), css="official"),
-    ]
-    if board.baseline:
-        cols.append(Column("delta", f"Δ vs {board.baseline}",
-                           "difference of the seed-averaged official test metric from the baseline; "
-                           "markers: Holm-corrected paired bootstrap; [95% CI]",
-                           cell=lambda r: _delta_cell(board, r)))
-    cols.append(Column("dev_official", f"dev {m}", f"{m} on the dev split, mean ± std over seeds",
-                       cell=lambda r: (_stat(r.dev_official), _mean(r.dev_official))))
-    for key in ("macro_f1", "accuracy"):
-        if any(key in r.scalars for r in board.rows):
-            cols.append(Column(key, key, f"{key} on the test split, mean ± std over seeds",
-                               cell=lambda r, k=key: (_stat(r.scalars.get(k)), _mean(r.scalars.get(k)))))
-    for label in board.labels:
-        cols.append(Column(f"f1_{label}", f"F1 [{label}]", f"F1 of class {label!r} on test; bar = mean, whisker = ±std",
-                           cell=lambda r, lab=label: _f1_bar(r.per_class_f1.get(lab)), css="f1"))
-    for key in explainer_columns(board):
-        head, tip = EXPLAINER_HEADS[key]
-        cols.append(Column(f"llm_{key}", head, tip,
-                           cell=lambda r, k=key: (_stat(r.explainer.get(k), 1 if k in ("sent", "flips")
-                                                        else EXPLAINER_DIGITS.get(k, 3)), _mean(r.explainer.get(k)))))
+    """The table model's columns, each with its HTML cell."""
+    css = {"official": "official", "per_class_f1": "f1"}
+    cols = []
+    for c in build_table(board).columns:
+        if c.group == "seeds":
+            cell = lambda r: (str(len(r.seeds)), float(len(r.seeds)))  # noqa: E731
+        elif c.group == "delta":
+            cell = lambda r: _delta_cell(board, r)  # noqa: E731
+        elif c.group == "per_class_f1":
+            cell = lambda r, c=c: _f1_bar(c.value(r))  # noqa: E731
+        else:
+            cell = lambda r, c=c: (_stat(c.value(r), c.typeset_digits), _mean(c.value(r)))  # noqa: E731
+        cols.append(Column(c.key, c.html, c.tooltip, c.numeric, None if c.group == "variant" else cell,
+                           css.get(c.group, "")))
     return cols
 
 
