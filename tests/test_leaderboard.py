@@ -27,7 +27,7 @@ def board(tmp_path_factory) -> lb.Leaderboard:
 
 
 def expected_stats(board: lb.Leaderboard) -> int:
-    return sum(len(STAT.findall(" ".join(lb._cells(board, row)))) for row in board.rows)
+    return sum(len(STAT.findall(" ".join(lb.build_table(board).text_cells(row)))) for row in board.rows)
 
 
 def test_a_log_gets_the_whole_table_on_one_line_per_row(board) -> None:
@@ -52,7 +52,7 @@ def test_a_narrow_terminal_folds_cells_instead_of_cutting_them(board) -> None:
     # Read each column top to bottom: its pieces, joined, are exactly its cells, in row order.
     body = [line for line in text.splitlines() if line.startswith("│")]
     columns = list(zip(*(line.split("│")[1:-1] for line in body)))
-    cells = [lb._cells(board, row) for row in board.rows]
+    cells = [lb.build_table(board).text_cells(row) for row in board.rows]
     assert len(columns) == len(cells[0])
     for j, pieces in enumerate(columns):
         assert "".join("".join(p.split()) for p in pieces) == "".join("".join(row[j].split()) for row in cells)

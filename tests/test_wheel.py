@@ -72,6 +72,8 @@ def test_tasks_and_a_study_run_from_an_unrelated_folder_as_in_the_editable_insta
                                "100"], cwd=work, capture_output=True, text=True, timeout=600)
         assert grid.returncode == 0, grid.stderr
         board = json.loads((work / "leaderboards" / "demo-baselines" / "demo.json").read_text())
+        page = (work / "leaderboards" / "demo-baselines" / "index.html").read_text(encoding="utf-8")
+        assert '<table class="lb sortable grouped">' in page  # the HTML templates are package data
         outputs[name] = tasks.stdout, board
     (wheel_tasks, wheel_board), (editable_tasks, editable_board) = outputs["wheel"], outputs["editable"]
     assert "demo" in wheel_tasks and "smm4h23_task1" in wheel_tasks and "ready" in wheel_tasks

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import math
 
-from alexbench.report.leaderboard import EXPLAINER_DIGITS, Leaderboard, Row, Stat, explainer_columns, reference_score
+from alexbench.report.board import Leaderboard, Row, Stat
+from alexbench.report.table import Column, LeaderboardTable, build_table
 
 LATEX_SPECIALS = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
     "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
     "[": "{[}", "]": "{]}",  # a row starting with "[" would be read as the optional argument of "\\"
 }
-EXPLAINER_HEADS = {"sent": "LLM sent", "flips": "LLM flips", "flip_precision": "flip prec.",
-                   "unparsable_rate": "unparsable", "cost_per_1000_posts_usd": r"LLM \$/1k posts",
-                   "latency_p50_s": "LLM p50 s", "latency_p95_s": "LLM p95 s", "threshold": "LLM thr."}
 
 
 def latex_escape(text: object) -> str:
@@ -50,34 +48,32 @@ def _delta(board: Leaderboard, row: Row) -> str:
     return rf"${row.delta:+.3f}{sup}$\,{{\scriptsize[${c.ci_low:+.3f}$, ${c.ci_high:+.3f}$]}}"
 
 
+def _head(column: Column) -> str:
+    return column.latex.replace("{}", latex_escape(column.subject))
+
+
+def _cell(model: LeaderboardTable, column: Column, row: Row) -> str:
+    if column.group == "variant":
+        return latex_escape(row.variant)
+    if column.group == "seeds":
+        return str(len(row.seeds))
+    if column.group == "delta":
+        return _delta(model.board, row)
+    return _stat(column.value(row), column.typeset_digits, bold=column.group == "official" and model.is_best(row))
+
+
 def to_latex(board: Leaderboard, *, caption: str | None = None, label: str | None = None) -> str:
     """A ``table`` float with a booktabs ``tabular``: one row per variant, leaderboard order."""
-    explainer = explainer_columns(board)
+    model = build_table(board)
     metric = latex_escape(board.official_metric)
-    heads = ["Variant", "Seeds", rf"Test {metric}"]
-    if board.baseline:
-        heads.append(rf"$\Delta$ vs {latex_escape(board.baseline)}")
-    heads += [rf"Dev {metric}", "Macro F1", "Accuracy"]
-    heads += [rf"F1[{latex_escape(lab)}]" for lab in board.labels]
-    heads += [EXPLAINER_HEADS[k] for k in explainer]
-    best = max((r.test_official.mean for r in board.rows if r.test_official.values
-                and math.isfinite(r.test_official.mean)), default=None)
-    lines = []
-    for row in board.rows:
-        cells = [latex_escape(row.variant), str(len(row.seeds)),
-                 _stat(row.test_official, bold=best is not None and row.test_official.mean == best)]
-        if board.baseline:
-            cells.append(_delta(board, row))
-        cells += [_stat(row.dev_official), _stat(row.scalars.get("macro_f1")), _stat(row.scalars.get("accuracy"))]
-        cells += [_stat(row.per_class_f1.get(lab)) for lab in board.labels]
-        cells += [_stat(row.explainer.get(k), 1 if k in ("sent", "flips") else EXPLAINER_DIGITS.get(k, 3))
-                  for k in explainer]
-        lines.append(" & ".join(cells) + r" \\")
+    heads = [_head(column) for column in model.columns]
+    lines = [" & ".join(_cell(model, column, row) for column in model.columns) + r" \\" for row in board.rows]
     if board.references:  # published results, below a rule, in italics with a dagger
         lines.append(r"\midrule")
         for ref in board.references:
-            cells = [rf"\textit{{{latex_escape(ref.name)}}}$^\dagger$", "published", reference_score(ref)]
-            lines.append(" & ".join(cells + ["--"] * (len(heads) - len(cells))) + r" \\")
+            cells = [c if c is not None else "--" for c in model.reference_cells(ref)]
+            cells[0] = rf"\textit{{{latex_escape(ref.name)}}}$^\dagger$"
+            lines.append(" & ".join(cells) + r" \\")
     n_seeds = "/".join(str(n) for n in sorted({len(r.seeds) for r in board.rows})) or "0"
     if caption is None:
         caption = (f"{latex_escape(board.task)}: official metric {metric} on test, mean $\\pm$ std over {n_seeds} "

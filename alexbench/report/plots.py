@@ -13,7 +13,8 @@ import math
 from pathlib import Path
 
 from alexbench.fsio import atomic_write_bytes
-from alexbench.report.leaderboard import Leaderboard, Row, reference_score
+from alexbench.report.board import Leaderboard, Row
+from alexbench.report.table import build_table, reference_score
 
 PALETTE = ["#0969da", "#bc4c00", "#1a7f37", "#8250df", "#cf222e", "#9a6700", "#1b7c83", "#bf3989",
            "#57606a", "#953800", "#0550ae", "#116329"]
@@ -107,21 +108,22 @@ def per_class_f1_png(board: Leaderboard) -> bytes:
     """Grouped bars: one group per class, one bar per variant (leaderboard order), ±std whiskers."""
     from matplotlib.figure import Figure
 
-    rows, labels = board.rows, board.labels
+    rows = board.rows
+    columns = [c for c in build_table(board).columns if c.group == "per_class_f1"]  # one per class, in order
     n = max(len(rows), 1)
     with _style():
-        fig = Figure(figsize=(max(6.0, 1.2 + len(labels) * (0.35 * n + 0.6)), 4.2))
+        fig = Figure(figsize=(max(6.0, 1.2 + len(columns) * (0.35 * n + 0.6)), 4.2))
         ax = fig.add_subplot()
         width = 0.8 / n
         for i, row in enumerate(rows):
-            xs = [k - 0.4 + width * (i + 0.5) for k in range(len(labels))]
-            stats = [row.per_class_f1.get(lab) for lab in labels]
+            xs = [k - 0.4 + width * (i + 0.5) for k in range(len(columns))]
+            stats = [column.value(row) for column in columns]
             means = [_finite(s.mean) if s else 0.0 for s in stats]
             stds = [_finite(s.std) if s else 0.0 for s in stats]
             colour = BASELINE_COLOUR if row.variant == board.baseline else PALETTE[i % len(PALETTE)]
             ax.bar(xs, means, width * 0.92, yerr=stds, color=colour, capsize=2, label=_t(row.variant),
                    error_kw={"elinewidth": 0.9, "ecolor": "#24292f"})
-        ax.set_xticks(range(len(labels)), [_t(f"class {lab}") for lab in labels])
+        ax.set_xticks(range(len(columns)), [_t(f"class {column.subject}") for column in columns])
         ax.set_ylim(0, 1.05)
         ax.set_ylabel("test F1 (mean ± std over seeds)")
         ax.grid(axis="x", visible=False)

@@ -1,0 +1,296 @@
+"""Leaderboards from stored runs: runs grouped by (task, variant), mean ± std over seeds, Δ and
+paired significance against a baseline, a ranking across tasks. Rendering is elsewhere: the table
+model (:mod:`alexbench.report.table`) and its renderers draw every format from a :class:`Leaderboard`."""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from alexbench.config.tasks import Reference
+from alexbench.plugin.registry import Registry
+from alexbench.report.table import EXPLAINER_KEYS
+from alexbench.run.runspec import RunSpec
+from alexbench.run.store import DamagedRunError, ResultsStore, StoredRun
+from alexbench.scoring.metrics import Metric, ScoreInput, StoredScoring
+from alexbench.scoring.significance import Comparison, compare, holm
+
+
+@dataclass
+class Stat:
+    values: list[float]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.values)
+
+    @property
+    def std(self) -> float:
+        return statistics.stdev(self.values) if len(self.values) > 1 else 0.0
+
+    def text(self, digits: int = 3) -> str:
+        if len(self.values) == 1:
+            return f"{self.mean:.{digits}f}"
+        return f"{self.mean:.{digits}f}±{self.std:.{digits}f}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "std": self.std, "n": len(self.values), "values": self.values}
+
+
+@dataclass
+class Row:
+    task: str
+    variant: str
+    official_metric: str
+    seeds: list[int]
+    run_ids: list[str]
+    test_official: Stat
+    dev_official: Stat
+    scalars: dict[str, Stat]
+    per_class_f1: dict[str, Stat]
+    explainer: dict[str, Stat] = field(default_factory=dict)
+    components: dict[str, Any] = field(default_factory=dict)
+    delta: float | None = None
+    comparison: Comparison | None = None
+    runs: list[StoredRun] = field(default_factory=list, repr=False)
+    confusion: list[list[int]] = field(default_factory=list)  # test, summed over seeds
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task, "variant": self.variant, "official_metric": self.official_metric,
+            "seeds": self.seeds, "run_ids": self.run_ids, "run_dirs": [str(r.path) for r in self.runs],
+            "delta_vs_baseline": self.delta,
+            "comparison": self.comparison.to_dict() if self.comparison else None,
+            "test_official": self.test_official.to_dict(), "dev_official": self.dev_official.to_dict(),
+            "test": {k: v.to_dict() for k, v in self.scalars.items()},
+            "test_per_class_f1": {k: v.to_dict() for k, v in self.per_class_f1.items()},
+            "explainer": {k: v.to_dict() for k, v in self.explainer.items()},
+            "components": self.components,
+            "test_confusion_summed": self.confusion,
+            "provenance": self.provenance,
+        }
+
+
+@dataclass
+class Leaderboard:
+    task: str
+    official_metric: str
+    labels: list[str]
+    rows: list[Row]
+    baseline: str | None = None
+    notes: list[str] = field(default_factory=list)
+    #: published results from the task file: shown beside the rows, never scored, compared or ranked
+    references: list[Reference] = field(default_factory=list)
+    #: Problems with the table as a whole, e.g. rows scored on different data.
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"task": self.task, "official_metric": self.official_metric, "labels": self.labels,
+                "baseline": self.baseline, "notes": self.notes, "warnings": self.warnings,
+                "significance": SIGNIFICANCE_NOTE,
+                "rows": [r.to_dict() for r in self.rows],
+                "references": [{**ref.to_dict(), "official_metric": self.official_metric}
+                               for ref in self.references]}
+
+
+SIGNIFICANCE_NOTE = ("Δ = difference of the seed-averaged official test metric from the baseline; "
+                     "* p<0.05, ** p<0.01: paired bootstrap over test posts (all seeds of a post resampled "
+                     "together), Holm-corrected across variants; McNemar's exact test on seed-majority "
+                     "predictions is in the JSON.")
+
+
+def _current_runs(runs: list[tuple[StoredRun, RunSpec, dict[str, Any]]]) -> tuple[
+        list[tuple[StoredRun, RunSpec, dict[str, Any]]], list[int]]:
+    """The runs of a variant's newest definition, one per seed (the newest), and the seeds left
+    out because only an older definition was run for them: a row never mixes definitions (a
+    changed variant, task file or data), which mean ± std and paired tests would silently blur."""
+    stamped = [((item[0].path / "metrics.json").stat().st_mtime, item) for item in runs]  # one stat a run
+    newest = max(stamped, key=lambda pair: pair[0])[1][1].definition()
+    by_seed: dict[int, tuple[float, Any]] = {}
+    for when, item in stamped:
+        if item[1].definition() == newest:
+            seed = item[1].seed
+            if seed not in by_seed or when > by_seed[seed][0]:
+                by_seed[seed] = (when, item)
+    stale = sorted({spec.seed for _, spec, _ in runs} - set(by_seed))
+    return [by_seed[s][1] for s in sorted(by_seed)], stale
+
+
+def build(store: ResultsStore, task: str | None = None, *, baseline: str | None = None,
+          variants: Collection[str] | None = None, seeds: Collection[int] | None = None,
+          metrics: Registry[Metric] | None = None, n_boot: int = 1000,
+          on_damaged: Callable[[StoredRun, DamagedRunError], None] | None = None) -> list[Leaderboard]:
+    """Leaderboards of finished runs, one per task. ``variants`` and ``seeds`` filter (a study's
+    leaderboard shows its own seeds, whatever else the store holds) and order nothing (rows are
+    sorted by the official metric); with ``baseline`` and ``metrics``, every other row gets Δ and
+    paired significance against the baseline. A run whose spec or metrics cannot be read is
+    left out and given to ``on_damaged`` (without it, the :class:`DamagedRunError` is raised)."""
+    grouped: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for run in store.runs(task):
+        try:
+            spec, metrics_json = run.spec(), run.metrics()
+        except DamagedRunError as exc:
+            if on_damaged is None:
+                raise
+            on_damaged(run, exc)
+            continue
+        if variants is not None and spec.variant.name not in variants:
+            continue
+        if seeds is not None and spec.seed not in seeds:
+            continue
+        grouped[spec.task.name][spec.variant.name].append((run, spec, metrics_json))
+    boards = []
+    for task_name in sorted(grouped):
+        rows: list[Row] = []
+        labels: list[str] = []
+        official = ""
+        notes: list[str] = []
+        specs: dict[str, RunSpec] = {}  # each row's (newest) run spec
+        for variant, items in grouped[task_name].items():
+            items, stale = _current_runs(items)
+            specs[variant] = items[0][1]
+            if stale:
+                notes.append(f"{variant}: seed(s) {', '.join(map(str, stale))} left out: only an earlier definition of "
+                             "the variant (or of the task or its data) was run for them; rerun them to include them")
+            first_spec, first_metrics = items[0][1], items[0][2]
+            official = first_spec.task.official_metric
+            labels = first_metrics["test"]["confusion"]["labels"]
+            tests = [m["test"] for _, _, m in items]
+            row = Row(
+                task=task_name, variant=variant, official_metric=official,
+                seeds=[s.seed for _, s, _ in items], run_ids=[m["run_id"] for _, _, m in items],
+                test_official=Stat([t["official"]["value"] for t in tests]),
+                dev_official=Stat([m["dev"]["official"]["value"] for _, _, m in items]),
+                scalars={k: Stat([t["scalars"][k] for t in tests]) for k in tests[0]["scalars"]
+                         if all(k in t["scalars"] for t in tests)},
+                per_class_f1={lab: Stat([t["per_class"][lab]["f1"] for t in tests]) for lab in labels},
+                components=first_spec.variant.components(),
+                runs=[r for r, _, _ in items],
+                confusion=[[sum(t["confusion"]["matrix"][i][j] for t in tests) for j in range(len(labels))]
+                           for i in range(len(labels))],
+                provenance=_provenance_summary(items[0][0], first_spec),
+            )
+            if all("explainer" in m for _, _, m in items):
+                for key in EXPLAINER_KEYS:
+                    values = [m["explainer"][key] for _, _, m in items if m["explainer"].get(key) is not None]
+                    if values:
+                        row.explainer[key] = Stat([float(v) for v in values])
+            rows.append(row)
+        rows.sort(key=lambda r: (-r.test_official.mean, r.variant))
+        board = Leaderboard(task_name, official, labels, rows, notes=notes, warnings=data_warnings(specs))
+        if baseline is not None:
+            _compare_to_baseline(board, baseline, metrics, n_boot)
+        boards.append(board)
+    return boards
+
+
+def data_warnings(specs: dict[str, RunSpec]) -> list[str]:
+    """One warning per split whose data differ between the rows (``specs``: each row's variant
+    and run spec): the rows were scored (or trained) on different posts, e.g. a data file changed
+    between runs, and do not compare. The posts' fingerprints are compared (a file re-saved with
+    other line endings is the same data); runs recorded before them are compared by file hash."""
+    key = "posts" if all(spec.posts is not None for spec in specs.values()) else "data"
+    warnings = []
+    for split in ("train", "dev", "test"):
+        groups: dict[str, list[str]] = defaultdict(list)
+        for variant, spec in specs.items():
+            digest = ((spec.posts if key == "posts" else spec.data) or {}).get(split)
+            if digest:
+                groups[digest].append(variant)
+        if len(groups) > 1:
+            ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+            found = "; ".join(f"{digest[:12]}… for {', '.join(sorted(variants))}" for digest, variants in ordered)
+            what = "posts" if key == "posts" else "file sha256"
+            warnings.append(f"the rows of this table were run on different {split} data ({what} {found}): they do "
+                            f"not compare. Rerun the other rows on the current data, or restore the {split} file "
+                            "if it changed by mistake")
+    return warnings
+
+
+def _provenance_summary(run: StoredRun, spec: RunSpec) -> dict[str, Any]:
+    try:
+        env = run.provenance().get("environment", {})
+    except DamagedRunError as exc:  # the numbers do not depend on it: say so in the row instead
+        env = {"error": str(exc)}
+    return {"alexbench": env.get("alexbench"), "git": env.get("git"), "python": env.get("python"),
+            "task_version": spec.task.version, "task_file_sha256": spec.task.file_sha256,
+            "data_sha256": dict(spec.data), "schema": spec.schema}
+
+
+def _test_predictions(run: StoredRun) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in run.predictions() if r["split"] == "test"}
+
+
+def _compare_to_baseline(board: Leaderboard, baseline: str, metrics: Registry[Metric] | None, n_boot: int) -> None:
+    base = next((r for r in board.rows if r.variant == baseline), None)
+    if base is None:
+        board.notes.append(f"baseline {baseline!r} has no finished runs for {board.task}: no Δ or significance")
+        return
+    board.baseline = baseline
+    for row in board.rows:
+        if row is not base:
+            row.delta = row.test_official.mean - base.test_official.mean
+    if metrics is None:
+        return
+    scoring = StoredScoring.from_run_spec(base.runs[0].spec())
+    metric = metrics.get(scoring.official_metric)
+
+    def official(gold: Any, pred: Any, extra: Any) -> float:
+        value = metric(ScoreInput(gold, pred, scoring.labels, scoring.positive, extra, scoring.metric_params))
+        return float(value if value is not None else 0.0)
+
+    try:
+        base_preds = [_test_predictions(r) for r in base.runs]
+    except DamagedRunError as exc:
+        board.notes.append(f"baseline {baseline!r}: no significance tests: {exc}")
+        return
+    ids = sorted(base_preds[0])
+    compared: list[Row] = []
+    for row in board.rows:
+        if row is base:
+            continue
+        try:
+            preds = [_test_predictions(r) for r in row.runs]
+        except DamagedRunError as exc:
+            board.notes.append(f"{row.variant}: not compared: {exc}")
+            continue
+        if any(set(p) != set(ids) for p in (*preds, *base_preds)):
+            board.notes.append(f"{row.variant}: test posts differ from the baseline's; not compared")
+            continue
+        gold = [base_preds[0][i]["gold"] for i in ids]
+        extra = [base_preds[0][i].get("extra", {}) for i in ids]
+        row.comparison = compare(gold, [[p[i]["pred"] for i in ids] for p in preds],
+                                 [[p[i]["pred"] for i in ids] for p in base_preds], official, extra, n_boot=n_boot)
+        compared.append(row)
+    if compared:
+        p_boot = holm([r.comparison.p_bootstrap for r in compared if r.comparison])
+        p_mc = holm([r.comparison.p_mcnemar for r in compared if r.comparison])
+        for r, pb, pm in zip(compared, p_boot, p_mc):
+            assert r.comparison is not None
+            r.comparison = dataclasses.replace(r.comparison, p_bootstrap_holm=pb, p_mcnemar_holm=pm)
+
+
+def ranking(boards: list[Leaderboard]) -> list[dict[str, Any]]:
+    """Across tasks: mean rank of each variant present on every board, and its win rate (share
+    of (task, other variant) pairs where its official metric is higher)."""
+    if len(boards) < 2:
+        return []
+    common = set.intersection(*({r.variant for r in b.rows} for b in boards))
+    out = []
+    for variant in common:
+        ranks, wins, games = [], 0, 0
+        for board in boards:
+            scores = {r.variant: r.test_official.mean for r in board.rows if r.variant in common}
+            ranks.append(1 + sum(1 for v, s in scores.items() if s > scores[variant]))
+            for other, s in scores.items():
+                if other != variant:
+                    games += 1
+                    wins += scores[variant] > s
+        out.append({"variant": variant, "mean_rank": statistics.fmean(ranks), "win_rate": wins / games if games else 0.0,
+                    "tasks": len(boards)})
+    return sorted(out, key=lambda r: (r["mean_rank"], -r["win_rate"], r["variant"]))

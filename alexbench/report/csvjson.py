@@ -1,0 +1,57 @@
+"""A leaderboard as CSV and JSON: every number at full precision, in a fixed schema.
+
+Unlike the tables, CSV and JSON keep every column whether or not a row has a value for it (a
+script reading them finds the same columns every time): the official and dev metric, macro and
+micro F1, accuracy, F1 per class and every explainer statistic of the table model's
+:data:`~alexbench.report.table.EXPLAINER_COLUMNS`, as ``<column>_mean`` and ``<column>_std``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+
+from alexbench.report.board import Leaderboard, Row, Stat
+from alexbench.report.table import EXPLAINER_KEYS
+
+
+def stat_columns(board: Leaderboard) -> list[tuple[str, Callable[[Row], Stat | None]]]:
+    """The CSV's statistics, each a name and the row's value."""
+    cols: list[tuple[str, Callable[[Row], Stat | None]]] = [
+        ("test_official", lambda r: r.test_official), ("dev_official", lambda r: r.dev_official)]
+    cols += [(f"test_{k}", lambda r, k=k: r.scalars.get(k)) for k in ("macro_f1", "micro_f1", "accuracy")]
+    cols += [(f"test_f1_{label}", lambda r, lab=label: r.per_class_f1[lab]) for label in board.labels]
+    cols += [(f"explainer_{k}", lambda r, k=k: r.explainer.get(k)) for k in EXPLAINER_KEYS]
+    return cols
+
+
+def to_csv(board: Leaderboard) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    stats = stat_columns(board)
+    writer.writerow(["task", "variant", "official_metric", "n_seeds", "baseline", "delta", "ci_low", "ci_high",
+                     "p_bootstrap_holm", "p_mcnemar_holm"]
+                    + [f"{name}_{part}" for name, _ in stats for part in ("mean", "std")]
+                    + ["kind", "reference_split", "reference_source", "reference_note"])
+    for row in board.rows:
+        values: list[str] = []
+        for _, get in stats:
+            s = get(row)
+            values += ["", ""] if s is None else [f"{s.mean:.6f}", f"{s.std:.6f}"]
+        c = row.comparison
+        sig = [f"{c.ci_low:.6f}", f"{c.ci_high:.6f}", f"{c.p_bootstrap_holm:.6g}", f"{c.p_mcnemar_holm:.6g}"] if c else [""] * 4
+        delta = "" if row.delta is None else f"{row.delta:.6f}"
+        writer.writerow([row.task, row.variant, row.official_metric, len(row.seeds), board.baseline or "", delta,
+                         *sig, *values, "run", "", "", ""])
+    for ref in board.references:  # a published result: its score in test_official_mean, nothing else
+        writer.writerow([board.task, ref.name, board.official_metric, 0, board.baseline or "", "", "", "", "", "",
+                         f"{ref.score:.6g}", *[""] * (2 * len(stats) - 1), "reference", ref.split, ref.source,
+                         ref.note])
+    return buf.getvalue()
+
+
+def to_json(board: Leaderboard) -> str:
+    """The leaderboard's data (:meth:`Leaderboard.to_dict`), keys sorted, without a final newline."""
+    return json.dumps(board.to_dict(), indent=2, sort_keys=True)

@@ -1,0 +1,199 @@
+"""The table model: a leaderboard's columns, built once, that every renderer draws.
+
+:func:`build_table` turns a :class:`~alexbench.report.board.Leaderboard` into a
+:class:`LeaderboardTable`: its columns in order (variant, seeds, the official test metric, Δ vs
+the baseline, dev, macro F1 and accuracy, F1 per class, the explainer's statistics), each with a
+key, its header as each format spells it, a tooltip, digits and where its value comes from, plus
+the published reference rows. The renderers (:mod:`~alexbench.report.terminal`,
+:mod:`~alexbench.report.markdown`, :mod:`~alexbench.report.latex`,
+:mod:`~alexbench.report.htmlpage`) only format cells; CSV and JSON keep their fixed schema
+(:mod:`~alexbench.report.csvjson`), whatever columns have values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from alexbench.config.tasks import Reference
+
+if TYPE_CHECKING:
+    from alexbench.report.board import Leaderboard, Row, Stat
+
+
+@dataclass(frozen=True)
+class ExplainerColumn:
+    """One explainer statistic: mean ± std over seeds of a key of each run's ``metrics.json``
+    (``explainer``). ``latex`` is LaTeX source; ``digits`` are for the plain-text tables (rich,
+    Markdown), ``typeset_digits`` for HTML and LaTeX."""
+
+    key: str
+    header: str
+    html: str
+    latex: str
+    tooltip: str
+    digits: int = 3
+    typeset_digits: int = 3
+
+
+#: The explainer statistics shown per variant: counts, the model's cost per 1,000 posts and
+#: latency per post sent (p50/p95, from the model's own time also for cached replies), and the
+#: ``score`` verdict's threshold. A column no row has a value for is left out of the tables (not
+#: of CSV and JSON).
+EXPLAINER_COLUMNS = (
+    ExplainerColumn("sent", "llm sent", "LLM sent", "LLM sent",
+                    "posts the explainer was asked about (mean over seeds)", digits=0, typeset_digits=1),
+    ExplainerColumn("flips", "llm flips", "LLM flips", "LLM flips",
+                    "predictions the explainer changed (mean over seeds)", digits=0, typeset_digits=1),
+    ExplainerColumn("flip_precision", "llm flip_precision", "flip precision", "flip prec.",
+                    "share of the explainer's label changes that fixed an error"),
+    ExplainerColumn("unparsable_rate", "llm unparsable_rate", "unparsable", "unparsable",
+                    "share of explainer answers that could not be parsed"),
+    ExplainerColumn("cost_per_1000_posts_usd", "llm $/1k posts", "LLM $/1k posts", r"LLM \$/1k posts",
+                    "the model's price (USD) per 1,000 posts given to the explainer (litellm's price map; 0 for "
+                    "local models)", digits=4, typeset_digits=4),
+    ExplainerColumn("latency_p50_s", "llm p50 s", "LLM p50 s", "LLM p50 s",
+                    "median seconds the model took per post sent"),
+    ExplainerColumn("latency_p95_s", "llm p95 s", "LLM p95 s", "LLM p95 s",
+                    "95th percentile of the seconds the model took per post sent"),
+    ExplainerColumn("threshold", "llm threshold", "LLM threshold", "LLM thr.",
+                    "score verdict: P(false) at or above which a label is flipped (chosen on dev)"),
+)
+EXPLAINER_KEYS = tuple(c.key for c in EXPLAINER_COLUMNS)
+
+REFERENCE_MARK = "†"
+REFERENCE_NOTE = "† published result, not run here: no Δ, significance or ranking."
+
+
+def reference_score(ref: Reference) -> str:
+    """A published score as published (0.661, 0.9332), not padded to our digits."""
+    return format(ref.score, "g")
+
+
+def reference_line(board: Leaderboard, ref: Reference) -> str:
+    """One line per reference for footnotes: name, score, split, note, source."""
+    note = f" ({ref.note})" if ref.note else ""
+    return f"{REFERENCE_MARK} {ref.name}: {board.official_metric} {reference_score(ref)} on {ref.split}{note}; {ref.source}"
+
+
+def explainer_columns(board: Leaderboard) -> list[str]:
+    """The explainer columns some row of ``board`` has a value for."""
+    return [k for k in EXPLAINER_KEYS if any(k in r.explainer for r in board.rows)]
+
+
+#: Column groups, in table order.
+GROUPS = ("variant", "seeds", "official", "delta", "dev", "score", "per_class_f1", "explainer")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the leaderboard table. ``header`` is the plain-text header (rich, Markdown),
+    ``html`` the HTML one (text, escaped when rendered), ``latex`` LaTeX source in which ``{}``
+    stands for ``subject`` (the metric, baseline or class named by the header), escaped by the
+    LaTeX renderer. ``stat`` gives a row's value for the columns that hold a mean ± std."""
+
+    key: str
+    group: str
+    header: str
+    html: str
+    latex: str
+    tooltip: str
+    subject: str = ""
+    numeric: bool = True
+    digits: int = 3
+    typeset_digits: int = 3
+    stat: Callable[[Row], Stat | None] | None = None
+
+    def value(self, row: Row) -> Stat | None:
+        return self.stat(row) if self.stat is not None else None
+
+
+@dataclass(frozen=True)
+class LeaderboardTable:
+    """The columns of ``board`` and its rows in leaderboard order (best first), then the
+    published references (shown, never ranked)."""
+
+    board: Leaderboard
+    columns: tuple[Column, ...]
+
+    @property
+    def rows(self) -> list[Row]:
+        return self.board.rows
+
+    @property
+    def references(self) -> list[Reference]:
+        return self.board.references
+
+    @property
+    def best(self) -> float | None:
+        """The best official test score (shown in bold or highlighted), None when there is none."""
+        return max((r.test_official.mean for r in self.board.rows if r.test_official.values
+                    and math.isfinite(r.test_official.mean)), default=None)
+
+    def is_best(self, row: Row) -> bool:
+        best = self.best
+        return best is not None and row.test_official.mean == best
+
+    def text_cells(self, row: Row) -> list[str]:
+        """The row as plain text, one cell per column (rich and Markdown)."""
+        return [_text_cell(self.board, column, row) for column in self.columns]
+
+    def reference_cells(self, ref: Reference) -> list[str | None]:
+        """A published result in the table's columns: its name, "published" and its score; None
+        where nothing applies."""
+        cells: dict[str, str] = {"variant": ref.name, "seeds": "published", "official": reference_score(ref)}
+        return [cells.get(column.group) for column in self.columns]
+
+
+def _text_cell(board: Leaderboard, column: Column, row: Row) -> str:
+    if column.group == "variant":
+        return row.variant
+    if column.group == "seeds":
+        return str(len(row.seeds))
+    if column.group == "delta":
+        if row.variant == board.baseline:
+            return "(baseline)"
+        if row.delta is None:
+            return "–"
+        marker = row.comparison.marker() if row.comparison else ""
+        ci = f" [{row.comparison.ci_low:+.3f}, {row.comparison.ci_high:+.3f}]" if row.comparison else ""
+        return f"{row.delta:+.3f}{marker}{ci}"
+    s = column.value(row)
+    return "–" if s is None else s.text(column.digits)
+
+
+def build_table(board: Leaderboard) -> LeaderboardTable:
+    """The columns of ``board``: Δ only with a baseline, a score or explainer column only when
+    some row has a value for it, one F1 column per class of the task."""
+    m = board.official_metric
+    cols = [
+        Column("variant", "variant", "variant", "variant", "Variant",
+               "variant name; click it for components, significance and provenance", numeric=False),
+        Column("seeds", "seeds", "seeds", "seeds", "Seeds", "number of seeds (finished runs) averaged"),
+        Column("test_official", "official", f"test {m}", f"test {m}", "Test {}",
+               f"official metric {m} on the test split, mean ± std over seeds", subject=m,
+               stat=lambda r: r.test_official),
+    ]
+    if board.baseline:
+        cols.append(Column("delta", "delta", f"Δ vs {board.baseline}", f"Δ vs {board.baseline}", r"$\Delta$ vs {}",
+                           "difference of the seed-averaged official test metric from the baseline; "
+                           "markers: Holm-corrected paired bootstrap; [95% CI]", subject=board.baseline))
+    cols.append(Column("dev_official", "dev", f"dev {m}", f"dev {m}", "Dev {}",
+                       f"{m} on the dev split, mean ± std over seeds", subject=m, stat=lambda r: r.dev_official))
+    for key, latex in (("macro_f1", "Macro F1"), ("accuracy", "Accuracy")):
+        if any(key in r.scalars for r in board.rows):
+            cols.append(Column(key, "score", key, key, latex, f"{key} on the test split, mean ± std over seeds",
+                               stat=lambda r, k=key: r.scalars.get(k)))
+    for label in board.labels:
+        cols.append(Column(f"f1_{label}", "per_class_f1", f"F1[{label}]", f"F1 [{label}]", "F1[{}]",
+                           f"F1 of class {label!r} on test; bar = mean, whisker = ±std", subject=label,
+                           stat=lambda r, lab=label: r.per_class_f1.get(lab)))
+    shown = explainer_columns(board)
+    for spec in EXPLAINER_COLUMNS:
+        if spec.key in shown:
+            cols.append(Column(f"llm_{spec.key}", "explainer", spec.header, spec.html, spec.latex, spec.tooltip,
+                               digits=spec.digits, typeset_digits=spec.typeset_digits,
+                               stat=lambda r, k=spec.key: r.explainer.get(k)))
+    return LeaderboardTable(board, tuple(cols))

@@ -1,0 +1,49 @@
+"""A leaderboard as a rich table for the terminal, drawn from the table model."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
+from rich.text import Text
+
+from alexbench.report.board import SIGNIFICANCE_NOTE, Leaderboard
+from alexbench.report.table import REFERENCE_MARK, REFERENCE_NOTE, build_table, reference_line
+
+
+def to_rich(board: Leaderboard) -> Table:
+    model = build_table(board)
+    # Text, not str: rich would read "F1[positive]" or a variant named "x[y]" as markup and drop it.
+    table = Table(title=Text(f"{board.task} — official metric: {board.official_metric} (test, mean ± std over seeds)"),
+                  caption=SIGNIFICANCE_NOTE if board.baseline else None)
+    for i, column in enumerate(model.columns):
+        # fold, never "…": a narrow terminal may break "0.682±0.012" over two lines, not hide it
+        table.add_column(Text(column.header), justify="left" if i == 0 else "right",
+                         style="bold" if column.group == "official" else None, overflow="fold")
+    for row in board.rows:
+        table.add_row(*(Text(cell) for cell in model.text_cells(row)))
+    if board.references:
+        table.add_section()
+        for ref in board.references:
+            cells = [c if c is not None else "–" for c in model.reference_cells(ref)]
+            cells[0] = f"{ref.name} {REFERENCE_MARK}"
+            table.add_row(*(Text(cell) for cell in cells), style="dim")
+        table.caption = "\n".join(filter(None, [table.caption, REFERENCE_NOTE,
+                                                 *(reference_line(board, r) for r in board.references)]))
+    return table
+
+
+def print_rich(console: Console, board: Leaderboard) -> None:
+    """Print a leaderboard without hiding digits: on a terminal its columns fold within the
+    window; anywhere else (a log file, a pipe, CI) the table gets its natural width."""
+    print_table(console, to_rich(board))
+
+
+def print_table(console: Console, table: Table) -> None:
+    """Print a rich table folded to a terminal's width, or at its natural width anywhere else."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    natural = Measurement.get(console, console.options.update(width=10_000), table).maximum
+    # print(width=...) cannot exceed the console's own width: a console of the right width, same file
+    Console(file=console.file, width=max(natural, console.width), color_system=None).print(table)
