@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from alexbench.config.tasks import TaskSpec, load_task
-from alexbench.kit.tasks import write_task, write_tsv
+from alexbench.kit.tasks import task_toml, write_task, write_tsv
 from alexbench.plugin.host import PluginHost
 from alexbench.run.store import ResultsStore
 
@@ -18,6 +18,12 @@ REPO = Path(__file__).resolve().parents[1]
 # their own tests run there, where they are installed, never in this session.
 collect_ignore = ["packages"]
 SHARED_DATA = Path(os.environ.get("ALEXBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+#: The tiny task's definition (binary, positive "1", with a submission format); TINY_TASK is its
+#: task file's text, which tests edit to make bad task files.
+TINY = {"name": "tiny", "title": "Tiny test task", "labels": ["0", "1"], "positive": "1", "metric": "f1_positive",
+        "submission": "prediction_tiny.tsv"}
+TINY_TASK = task_toml(**TINY)
 
 #: Tests write their own TSV files with the kit's writer (``write_rows(path, rows, header)``).
 write_rows = write_tsv
@@ -40,8 +46,7 @@ def make_tiny_task(root: Path) -> Path:
     splits = {"train": [r for i, r in enumerate(rows) if i % 4 != 0],
               "dev": [(f"d{a}", f"{b} again", c) for a, b, c in heldout],
               "test": [(f"t{a}", f"{b} today", c) for a, b, c in heldout]}
-    return write_task(root / "tiny", splits, name="tiny", title="Tiny test task", labels=["0", "1"], positive="1",
-                      metric="f1_positive", submission="prediction_tiny.tsv")
+    return write_task(root / "tiny", splits, **TINY)
 
 
 @pytest.fixture

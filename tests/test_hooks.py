@@ -57,7 +57,7 @@ def test_alexbench_register_augmenters(tiny_task, store) -> None:
     run = Runner(host, store, show_progress=False).run(tiny_task, VariantSpec("shouted", MAJORITY, (ComponentSpec("shout"),)), 0).run
     augmentation = run.provenance()["augmentation"]
     assert augmentation["after"] == {"0": augmentation["before"]["0"], "1": 2 * augmentation["before"]["1"]}
-    assert run.spec()["variant"]["augmenters"][0]["name"] == "shout"
+    assert run.spec().variant.augmenters[0].name == "shout"
     assert {"kind": "augmenter", "name": "shout", "plugin": "shout-plugin"}.items() <= run.provenance()["plugins"][0].items()
 
 
@@ -87,7 +87,7 @@ def test_alexbench_register_classifiers(tiny_task, store) -> None:
     test_rows = [line.split("\t") for line in tiny_task.split_path("test").read_text().splitlines()[1:]]
     assert [predictions[post_id]["pred"] for post_id, _, _ in test_rows] == \
         ["1" if "covid" in text.lower() else "0" for _, text, _ in test_rows]
-    assert run.spec()["variant"]["classifier"]["version"] == "2.0"
+    assert run.spec().variant.classifier.version == "2.0"
 
 
 class CovidVeto(Explainer):
