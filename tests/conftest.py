@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from alexbench.config.tasks import TaskSpec, load_task
+from alexbench.data.splits import load_dataset
 from alexbench.kit.tasks import task_toml, write_task, write_tsv
 from alexbench.plugin.host import PluginHost
 from alexbench.run.store import ResultsStore
@@ -74,3 +75,18 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "smm4h22_task2_stance" / "train.tsv").is_file():
         pytest.skip(f"public stand-in data not found under {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def ta():
+    """The augment plugin's offline TextAttack (imports TextAttack: only for tests that use it)."""
+    from alexbench_augment import ta_offline
+
+    return ta_offline
+
+
+@pytest.fixture(scope="module")
+def demo_positives() -> list[str]:
+    """The demo task's positive train posts (real tweets of several lengths)."""
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
+    return [p.text for p in load_dataset(task).train if p.label == "1"]

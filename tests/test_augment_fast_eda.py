@@ -18,9 +18,6 @@ from alexbench_augment.ta_tables import words_from_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alexbench.config.tasks import load_task
-from alexbench.data.splits import load_dataset
-
 from .stats import chi2_p
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,19 +25,6 @@ STOPWORDS = frozenset(ENGLISH_STOPWORDS) | {MENTION_PLACEHOLDER}
 ALPHA = 0.001
 PARTS = {"replace": "synonym_replacement", "delete": "random_deletion", "swap": "random_swap",
          "insert": "random_insertion"}
-
-
-@pytest.fixture(scope="module")
-def ta():
-    from alexbench_augment import ta_offline
-
-    return ta_offline
-
-
-@pytest.fixture(scope="module")
-def demo_positives() -> list[str]:
-    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
-    return [p.text for p in load_dataset(task).train if p.label == "1"]
 
 
 def test_insertion_synonyms_equal_the_textattack_transformation(ta, demo_positives) -> None:

@@ -34,9 +34,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import ks_2samp
 
-from alexbench.config.tasks import load_task
-from alexbench.data.splits import load_dataset
-
 from .stats import chi2_p
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,19 +42,6 @@ STOPWORDS = frozenset(ENGLISH_STOPWORDS) | {MENTION_PLACEHOLDER}
 ALPHA = 0.001  # a real difference gives p far below this (see the biased samplers below)
 TA_NAMES = {"WordSwapRandomCharacterSubstitution": "char_substitution", "WordSwapQWERTY": "qwerty",
             "OfflineWordSwapWordNet": "wordnet", "WordSwapContract": "contract"}
-
-
-@pytest.fixture(scope="module")
-def ta():
-    from alexbench_augment import ta_offline
-
-    return ta_offline
-
-
-@pytest.fixture(scope="module")
-def demo_positives() -> list[str]:
-    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
-    return [p.text for p in load_dataset(task).train if p.label == "1"]
 
 
 # -- the copied pieces equal TextAttack's -------------------------------------------------------------

@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -42,11 +42,37 @@ TEXTATTACK_CHARS_PER_SECOND = 600.0
 
 
 class TwoEngines(GrowingAugmenter):
-    """An augmenter with ``engine = "fast" | "textattack"`` in its Params."""
+    """An augmenter with ``engine = "fast" | "textattack"`` in its Params: ``textattack`` calls
+    TextAttack's own augmenter (:meth:`build_generator`), ``fast`` alexbench's sampler of the same
+    distribution (:meth:`fast_engine` and :meth:`fast_copies`), built once per augmenter."""
 
     @property
     def chars_per_second(self) -> float:
         return TEXTATTACK_CHARS_PER_SECOND if self.params.engine == "textattack" else CHARS_PER_SECOND
+
+    def fast_engine(self) -> Any:
+        """Build the fast engine (called once)."""
+        raise NotImplementedError
+
+    def fast_copies(self, engine: Any, job: Job) -> tuple[tuple[str, ...], bool]:
+        """The copies of one post (at most ``job.stop``) and whether the post has no more."""
+        raise NotImplementedError
+
+    def make_copies(self, jobs: Sequence[Job]) -> list[Made]:
+        if self.params.engine == "textattack":
+            return super().make_copies(jobs)
+        engine = getattr(self, "_fast", None)
+        if engine is None:
+            engine = self._fast = self.fast_engine()
+        out: list[Made] = []
+        for job in jobs:
+            try:
+                texts, exhausted = self.fast_copies(engine, job)
+            except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
+                out.append(Made(job.key, (), True, (type(exc).__name__, str(exc))))
+                continue
+            out.append(Made(job.key, texts, exhausted))
+        return out
 
 
 @dataclass(frozen=True)
@@ -96,29 +122,16 @@ class AlexTextAttack(TwoEngines):
                                               (MENTION_PLACEHOLDER,))
         return lambda text, n: augmenter.augment(text)
 
-    def fast_engine(self):
-        engine = getattr(self, "_fast", None)
-        if engine is None:
-            from .alex_fast import FastAlexEngine
+    def fast_engine(self) -> Any:
+        from .alex_fast import FastAlexEngine
 
-            p: AlexParams = self.params
-            engine = self._fast = FastAlexEngine(p.transformation_names(), p.pct_words_to_swap, p.n,
-                                                 set(ENGLISH_STOPWORDS) | {MENTION_PLACEHOLDER})
-        return engine
+        p: AlexParams = self.params
+        return FastAlexEngine(p.transformation_names(), p.pct_words_to_swap, p.n,
+                              set(ENGLISH_STOPWORDS) | {MENTION_PLACEHOLDER})
 
-    def make_copies(self, jobs: Sequence[Job]) -> list[Made]:
-        if self.params.engine == "textattack":
-            return super().make_copies(jobs)
-        engine = self.fast_engine()
-        out: list[Made] = []
-        for job in jobs:
-            try:
-                texts = tuple(copy.text for copy in islice(engine.copies(job.text, job.seed), job.stop))
-            except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
-                out.append(Made(job.key, (), True, (type(exc).__name__, str(exc))))
-                continue
-            out.append(Made(job.key, texts, len(texts) < job.stop))
-        return out
+    def fast_copies(self, engine: Any, job: Job) -> tuple[tuple[str, ...], bool]:
+        texts = tuple(copy.text for copy in islice(engine.copies(job.text, job.seed), job.stop))
+        return texts, len(texts) < job.stop
 
 
 @dataclass(frozen=True)
@@ -148,19 +161,10 @@ class Eda(TwoEngines):
         augmenter = ta_offline.OfflineEasyDataAugmenter(p.pct_words_to_swap, p.n, (MENTION_PLACEHOLDER,))
         return lambda text, n: augmenter.augment(text)
 
-    def make_copies(self, jobs: Sequence[Job]) -> list[Made]:
-        if self.params.engine == "textattack":
-            return super().make_copies(jobs)
-        engine = getattr(self, "_fast", None)
-        if engine is None:
-            from .eda_fast import FastEdaEngine
+    def fast_engine(self) -> Any:
+        from .eda_fast import FastEdaEngine
 
-            engine = self._fast = FastEdaEngine(self.params.pct_words_to_swap, self.params.n,
-                                                set(ENGLISH_STOPWORDS) | {MENTION_PLACEHOLDER})
-        out: list[Made] = []
-        for job in jobs:
-            try:
-                out.append(Made(job.key, tuple(engine.augment(job.text, job.seed)), True))
-            except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
-                out.append(Made(job.key, (), True, (type(exc).__name__, str(exc))))
-        return out
+        return FastEdaEngine(self.params.pct_words_to_swap, self.params.n, set(ENGLISH_STOPWORDS) | {MENTION_PLACEHOLDER})
+
+    def fast_copies(self, engine: Any, job: Job) -> tuple[tuple[str, ...], bool]:
+        return tuple(engine.augment(job.text, job.seed)), True
