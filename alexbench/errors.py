@@ -56,6 +56,11 @@ class ParamError(AlexbenchError):
     """A component was given a parameter it does not declare, or of the wrong type."""
 
 
+class UnsupportedTaskError(AlexbenchError):
+    """A variant's component cannot run on the task (e.g. a single-label classifier on a
+    multi-label task): refused before any work, naming the component and the task."""
+
+
 class TaskFileError(AlexbenchError):
     """A task, variant or study file is malformed: names the file and the field."""
 

@@ -22,6 +22,30 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: How a multi-label task writes a post's label set as one string, in ``Post.label``, in
+#: ``Prediction.labels`` and in stored predictions: its labels in the task's label order, joined
+#: by this separator; the empty set is ``""``. A task's own file format (its ``labels.separator``
+#: and ``labels.empty``) is read and written at the edges only (loading data, submissions), so a
+#: canonical string never depends on how one file spells it. Labels of a multi-label task may not
+#: contain it (checked when the task is read).
+LABEL_SET_SEPARATOR = "|"
+
+
+def split_labels(label: str | None) -> tuple[str, ...]:
+    """The labels of a canonical label-set string (``"efficacy|side_effects"`` → two labels,
+    ``""`` or None → none)."""
+    return tuple(label.split(LABEL_SET_SEPARATOR)) if label else ()
+
+
+def join_labels(labels: Iterable[str], order: Sequence[str]) -> str:
+    """The canonical string of a label set: ``labels`` (each one of ``order``, the task's labels)
+    in ``order``, joined by :data:`LABEL_SET_SEPARATOR`; ``""`` for none."""
+    chosen = set(labels)
+    unknown = chosen - set(order)
+    if unknown:
+        raise ValueError(f"labels {sorted(unknown)} are not among {list(order)}")
+    return LABEL_SET_SEPARATOR.join(label for label in order if label in chosen)
+
 
 @dataclass(frozen=True)
 class Post:
@@ -29,6 +53,10 @@ class Post:
 
     ``extra`` holds the task's extra input columns (e.g. Task 2's ``therapy``); ``meta`` holds
     provenance for rows an augmenter generated (``source_id``, ``augmenter``, ``params``).
+
+    On a multi-label task (``ctx.task.multi_label``) ``label`` is the post's label set as a
+    canonical string (:func:`join_labels`; ``""`` for a post with none of the labels) and
+    :meth:`TaskSpec.label_set <alexbench.config.tasks.TaskSpec.label_set>` gives its labels.
     """
 
     id: str
@@ -78,6 +106,10 @@ class Component(abc.ABC):
     name: ClassVar[str]
     version: ClassVar[str]
     Params: ClassVar[type] = NoParams
+    #: Whether the component handles multi-label tasks (``ctx.task.multi_label``: label sets as
+    #: canonical strings, probabilities per label). The host refuses to run a component that does
+    #: not on such a task, before any work; single-label tasks are every component's.
+    multi_label: ClassVar[bool] = False
 
     def __init__(self, params: Any | None = None) -> None:
         self.params = params if params is not None else self.Params()
@@ -151,7 +183,10 @@ class Augmenter(Component):
 class Prediction:
     """Labels and class probabilities, one per input post and in input order.
 
-    ``probs[i][j]`` is the probability of ``ctx.task.labels[j]`` for post ``i``.
+    ``probs[i][j]`` is the probability of ``ctx.task.labels[j]`` for post ``i``. On a multi-label
+    task ``labels[i]`` is post ``i``'s predicted label set as a canonical string
+    (:func:`join_labels`) and ``probs[i][j]`` the independent probability that label ``j`` applies
+    (a row need not sum to 1).
     """
 
     labels: list[str]

@@ -34,7 +34,7 @@ from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.errors import RunError, StorageError
 from alexbench.report import leaderboard as lb
 from alexbench.run.executors import Job, make_executor
-from alexbench.run.runner import Runner
+from alexbench.run.runner import Runner, check_supported
 
 
 def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSpec], seeds: Sequence[int],
@@ -51,7 +51,9 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
         task.check_data()
         runner.dataset(task)  # every row is checked before any run (a bad or empty split is the input's fault)
     for variant in variants_:  # parameter errors are configuration errors: report them before any work
-        runner.build(variant)
+        parts = runner.build(variant)
+        for task in tasks_:  # so is a component that cannot handle a task (multi-label)
+            check_supported(task, variant, parts)
     if out_dir is not None:
         writable_dir(out_dir)
     total = len(tasks_) * len(variants_) * len(seeds)

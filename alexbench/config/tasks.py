@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from alexbench.config import placeholders
+from alexbench.config.labels import LabelSpace, read_labels
 from alexbench.config.tomlfile import Table, read_toml
 from alexbench.errors import AlexbenchError, DataMissingError, TaskFileError, UnknownNameError
 
@@ -124,6 +125,22 @@ class TaskSpec:
     submission: SubmissionSpec | None = None
     columns: Columns | None = None
     references: tuple[Reference, ...] = ()
+    #: Multi-label (``labels.multi_label = true``): a post has a set of labels, written in a data
+    #: cell joined by ``separator``; ``empty`` is the cell meaning "none of the labels" (None:
+    #: every post has one). ``Post.label`` holds a canonical string (alexbench/config/labels.py).
+    multi_label: bool = False
+    separator: str = " "
+    empty: str | None = None
+
+    @property
+    def label_space(self) -> LabelSpace:
+        """Reading, writing and checking labels and label sets (alexbench/config/labels.py)."""
+        return LabelSpace(self.labels, self.multi_label, self.separator, self.empty)
+
+    def label_set(self, label: str | None) -> tuple[str, ...]:
+        """A post's (or prediction's) labels in the task's order: a multi-label canonical
+        string's labels, the one label otherwise (none when unlabelled)."""
+        return self.label_space.label_set(label)
 
     @property
     def extra_keys(self) -> tuple[str, ...]:
@@ -256,14 +273,7 @@ def load_task(path: Path | str, data_root: Path | None = None) -> TaskSpec:
         if spec.carve and splits[spec.carve.source].carve:
             raise splits_table.error(split_name, f"cannot be carved from {spec.carve.source!r}, which is carved too")
 
-    labels_t = root.table("labels", required=True)
-    labels_t.reject_unknown({"values", "positive"})
-    labels = tuple(labels_t.str_list("values"))
-    if len(labels) < 2 or len(set(labels)) != len(labels):
-        raise labels_t.error("values", f"needs at least two distinct labels, got {list(labels)}")
-    positive = labels_t.get("positive", str, None)
-    if positive is not None and positive not in labels:
-        raise labels_t.error("positive", f"{positive!r} is not one of the labels {list(labels)}")
+    space, positive = read_labels(root.table("labels", required=True))
 
     metric_t = root.table("metric", required=True)
     metric_t.reject_unknown({"official", "params"})
@@ -293,13 +303,16 @@ def load_task(path: Path | str, data_root: Path | None = None) -> TaskSpec:
         data_dir=data_dir,
         obtain=obtain.fill({"data_dir": data_dir}),
         splits=splits,
-        labels=labels,
+        labels=space.values,
         positive=positive,
         official_metric=official,
         metric_params=metric_params,
         submission=submission,
         columns=columns,
         references=references,
+        multi_label=space.multi_label,
+        separator=space.separator,
+        empty=space.empty,
     )
 
 

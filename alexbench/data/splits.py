@@ -13,11 +13,12 @@ import functools
 import io
 import random
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alexbench.config.labels import LabelSpace
 from alexbench.config.tasks import Columns, FileFormat, SplitSpec, TaskSpec
 from alexbench.errors import DataError
 from alexbench.fsio import sha256_obj
@@ -104,15 +105,23 @@ def _decode(path: Path, raw: bytes, encoding: str, report: LoadReport) -> str:
 _FIELD_SIZE_LIMIT = 2**31 - 1
 
 
+def _valid(parse: Callable[[str], str], label: str) -> bool:
+    try:
+        parse(label)
+    except ValueError:
+        return False
+    return True
+
+
 def _row_by_itself(line: str, fmt: FileFormat, width: int, index: dict[str, int], cols: Columns,
-                   labels: set[str], unlabeled_ok: bool) -> bool:
+                   parse: Callable[[str], str], unlabeled_ok: bool) -> bool:
     """Whether one physical line, read with quotes as plain characters, is a complete row: the
     header's number of fields, an id and a valid label (a line swallowed by a stray quote)."""
     parts = next(csv.reader([line.rstrip("\r\n")], delimiter=fmt.delimiter, quoting=csv.QUOTE_NONE))
     if len(parts) != width or not parts[index[cols.id]].strip():
         return False
     label = parts[index[cols.label]].strip()
-    return label in labels or (not label and unlabeled_ok)
+    return _valid(parse, label) if label else unlabeled_ok
 
 
 def _opening_quote_field(line: str, fmt: FileFormat, header: list[str]) -> str:
@@ -124,8 +133,30 @@ def _opening_quote_field(line: str, fmt: FileFormat, header: list[str]) -> str:
     return ""
 
 
-def read_split_file(path: Path, spec: SplitSpec, labels: Sequence[str]) -> tuple[list[Post], LoadReport]:
-    """Read one split file according to its :class:`SplitSpec`."""
+def count_labels(posts: Sequence[Post], task: TaskSpec | None = None) -> dict[str, int]:
+    """Posts per label (sorted by label). On a multi-label task: posts carrying each label (every
+    label of the task, also at 0) and, under the task's ``empty`` value, posts with none."""
+    if task is None or not task.multi_label:
+        return dict(sorted(Counter(p.label for p in posts).items()))
+    counts = Counter(label for p in posts for label in task.label_set(p.label))
+    out = {label: counts.get(label, 0) for label in sorted(task.labels)}
+    none = sum(1 for p in posts if not task.label_set(p.label))
+    if none or task.empty is not None:
+        out[task.empty or ""] = none
+    return out
+
+
+def read_split_file(path: Path, spec: SplitSpec, labels: Sequence[str], *,
+                    task: TaskSpec | None = None) -> tuple[list[Post], LoadReport]:
+    """Read one split file according to its :class:`SplitSpec`. With ``task``, a label cell is
+    read by :meth:`TaskSpec.parse_label` (a multi-label task's label sets); else it must be one of
+    ``labels``."""
+    parse = (task.label_space if task is not None else LabelSpace(tuple(labels))).parse
+    missing_hint = ""
+    if task is not None and task.multi_label:
+        missing_hint = (f" (a post with none of the labels is written {task.empty!r})" if task.empty is not None
+                        else " (a post with none of the labels needs labels.empty in the task file, e.g. "
+                             "empty = \"none\")")
     report = LoadReport()
     if not path.is_file():
         raise DataError(path, None, "", "file not found")
@@ -161,7 +192,7 @@ def read_split_file(path: Path, spec: SplitSpec, labels: Sequence[str]) -> tuple
                     raise DataError(path, line, "", "a file without a header names its columns by number") from None
             if end > line and quoting == csv.QUOTE_MINIMAL:  # a quoted field runs over several lines
                 for number in range(line, end):  # every line but the last, where such a field ends
-                    if _row_by_itself(physical[number - 1], fmt, len(header), index, cols, label_set,
+                    if _row_by_itself(physical[number - 1], fmt, len(header), index, cols, parse,
                                       spec.unlabeled == "skip"):
                         column = _opening_quote_field(physical[line - 1], fmt, header)
                         raise DataError(path, line, column, f"a quote opens a field here and closes only on line {end}, "
@@ -194,9 +225,12 @@ def read_split_file(path: Path, spec: SplitSpec, labels: Sequence[str]) -> tuple
                 if spec.unlabeled == "skip":
                     report.skipped_unlabeled += 1
                     continue
-                raise DataError(path, line, cols.label, f"missing label; expected one of {sorted(label_set)}")
-            if label not in label_set:
-                raise DataError(path, line, cols.label, f"unknown label {label!r}; expected one of {sorted(label_set)}")
+                raise DataError(path, line, cols.label, f"missing label; expected one of {sorted(label_set)}"
+                                + missing_hint)
+            try:
+                label = parse(label)
+            except ValueError as exc:
+                raise DataError(path, line, cols.label, str(exc)) from None
             extra = {key: row[index[column]].strip() for key, column in cols.extra}
             posts.append(Post(post_id, body, label, extra, {}, line))
     except csv.Error as exc:
@@ -213,7 +247,7 @@ def read_split_file(path: Path, spec: SplitSpec, labels: Sequence[str]) -> tuple
         skipped = f" ({report.skipped_unlabeled} unlabelled rows skipped)" if report.skipped_unlabeled else ""
         raise DataError(path, None, "", f"no data rows{skipped}: every split needs at least one labelled post")
     report.rows = len(posts)
-    report.label_counts = dict(sorted(Counter(p.label for p in posts).items()))
+    report.label_counts = count_labels(posts, task)
     return posts, report
 
 
@@ -243,7 +277,7 @@ def load_dataset(task: TaskSpec) -> Dataset:
         if spec.file is None:
             continue
         path = task.split_path(name)
-        posts, report = read_split_file(path, spec, task.labels)
+        posts, report = read_split_file(path, spec, task.labels, task=task)
         splits[name] = SplitData(name, posts, sha256_file(path), str(path), report)
     for name, spec in task.splits.items():
         if spec.carve is None:
@@ -255,9 +289,9 @@ def load_dataset(task: TaskSpec) -> Dataset:
                             f"for the {name} split leaves {len(cut)} rows for {name} and {len(kept)} for "
                             f"{spec.carve.source}: every split needs at least one labelled post")
         source.posts = kept
-        source.report.label_counts = dict(sorted(Counter(p.label for p in kept).items()))
+        source.report.label_counts = count_labels(kept, task)
         source.report.rows = len(kept)
-        report = LoadReport(rows=len(cut), label_counts=dict(sorted(Counter(p.label for p in cut).items())))
+        report = LoadReport(rows=len(cut), label_counts=count_labels(cut, task))
         origin = f"{spec.carve.fraction:g} of {spec.carve.source} (stratified, seed {spec.carve.seed})"
         splits[name] = SplitData(name, cut, posts_fingerprint(cut), origin, report)
     return Dataset(task, {name: splits[name] for name in ("train", "dev", "test")})

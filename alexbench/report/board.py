@@ -59,6 +59,9 @@ class Row:
     runs: list[StoredRun] = field(default_factory=list, repr=False)
     confusion: list[list[int]] = field(default_factory=list)  # test, summed over seeds
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: Multi-label: per label, test posts with it in gold and in the prediction, tp, fp and fn,
+    #: summed over seeds (the summary shown instead of a confusion matrix); empty otherwise.
+    label_counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +76,7 @@ class Row:
             "components": self.components,
             "test_confusion_summed": self.confusion,
             "provenance": self.provenance,
+            **({"test_label_counts_summed": self.label_counts} if self.label_counts else {}),
         }
 
 
@@ -88,9 +92,12 @@ class Leaderboard:
     references: list[Reference] = field(default_factory=list)
     #: Problems with the table as a whole, e.g. rows scored on different data.
     warnings: list[str] = field(default_factory=list)
+    #: A multi-label task: per-label F1 columns, label counts instead of confusion matrices.
+    multi_label: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"task": self.task, "official_metric": self.official_metric, "labels": self.labels,
+                **({"multi_label": True} if self.multi_label else {}),
                 "baseline": self.baseline, "notes": self.notes, "warnings": self.warnings,
                 "significance": SIGNIFICANCE_NOTE,
                 "rows": [r.to_dict() for r in self.rows],
@@ -171,9 +178,9 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
                 per_class_f1={lab: Stat([t["per_class"][lab]["f1"] for t in tests]) for lab in labels},
                 components=first_spec.variant.components(),
                 runs=[r for r, _, _ in items],
-                confusion=[[sum(t["confusion"]["matrix"][i][j] for t in tests) for j in range(len(labels))]
-                           for i in range(len(labels))],
+                confusion=_summed([t["confusion"]["matrix"] for t in tests]),
                 provenance=_provenance_summary(items[0][0], first_spec),
+                label_counts=_label_counts(labels, tests) if first_spec.task.multi_label else {},
             )
             if all("explainer" in m for _, _, m in items):
                 for key in EXPLAINER_KEYS:
@@ -182,11 +189,29 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
                         row.explainer[key] = Stat([float(v) for v in values])
             rows.append(row)
         rows.sort(key=lambda r: (-r.test_official.mean, r.variant))
-        board = Leaderboard(task_name, official, labels, rows, notes=notes, warnings=data_warnings(specs))
+        board = Leaderboard(task_name, official, labels, rows, notes=notes, warnings=data_warnings(specs),
+                            multi_label=any(spec.task.multi_label for spec in specs.values()))
         if baseline is not None:
             _compare_to_baseline(board, baseline, metrics, n_boot)
         boards.append(board)
     return boards
+
+
+def _summed(matrices: list[Any]) -> Any:
+    """Element-wise sum of equally shaped nested lists: square confusion matrices, or a
+    multi-label run's one ``[[tn, fp], [fn, tp]]`` per label."""
+    if isinstance(matrices[0], list):
+        return [_summed([m[i] for m in matrices]) for i in range(len(matrices[0]))]
+    return sum(matrices)
+
+
+def _label_counts(labels: list[str], tests: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Multi-label: per label, gold and predicted test posts with it, tp, fp, fn, summed over seeds."""
+    out = {}
+    for i, label in enumerate(labels):
+        (_, fp), (fn, tp) = _summed([t["confusion"]["matrix"][i] for t in tests])
+        out[label] = {"gold": tp + fn, "predicted": tp + fp, "tp": tp, "fp": fp, "fn": fn}
+    return out
 
 
 def data_warnings(specs: dict[str, RunSpec]) -> list[str]:
@@ -241,7 +266,8 @@ def _compare_to_baseline(board: Leaderboard, baseline: str, metrics: Registry[Me
     metric = metrics.get(scoring.official_metric)
 
     def official(gold: Any, pred: Any, extra: Any) -> float:
-        value = metric(ScoreInput(gold, pred, scoring.labels, scoring.positive, extra, scoring.metric_params))
+        value = metric(ScoreInput(gold, pred, scoring.labels, scoring.positive, extra, scoring.metric_params,
+                                  scoring.multi_label))
         return float(value if value is not None else 0.0)
 
     try:

@@ -24,9 +24,18 @@ from alexbench.config.tasks import TaskSpec
 from alexbench.config.variants import VariantSpec
 from alexbench.data.augment import apply_chain
 from alexbench.data.splits import Dataset, load_dataset, posts_fingerprint
-from alexbench.errors import AlexbenchError, ParamError, PluginError, RunError, StorageError
+from alexbench.errors import AlexbenchError, ParamError, PluginError, RunError, StorageError, UnsupportedTaskError
 from alexbench.fsio import sha256_file
-from alexbench.interfaces import Augmenter, Classifier, Component, Context, Explainer, Explanation, Post, Prediction
+from alexbench.interfaces import (
+    Augmenter,
+    Classifier,
+    Component,
+    Context,
+    Explainer,
+    Explanation,
+    Post,
+    Prediction,
+)
 from alexbench.plugin.host import PluginHost
 from alexbench.progress import ProgressDisplay
 from alexbench.run.device import device_problem
@@ -68,27 +77,47 @@ def _described(component: Component, task: TaskSpec) -> RecordedComponent:
                           f"run spec records: {exc}") from None
 
 
-def _check_prediction(clf: Classifier, posts: Sequence[Post], pred: Prediction, labels: Sequence[str]) -> None:
+def unsupported(task: TaskSpec, components: Sequence[Component | None]) -> list[str]:
+    """The components (``kind 'name'``) that cannot run on ``task``: on a multi-label task, those
+    not declaring ``multi_label = True``."""
+    if not task.multi_label:
+        return []
+    return [f"{c.kind} {c.name!r}" for c in components if c is not None and not getattr(c, "multi_label", False)]
+
+
+def check_supported(task: TaskSpec, variant: VariantSpec, parts: Components) -> None:
+    """Refuse, before any work, a variant with a component that does not handle ``task``."""
+    refused = unsupported(task, [*parts.augmenters, parts.classifier, parts.explainer])
+    if refused:
+        raise UnsupportedTaskError(
+            f"variant {variant.name!r} cannot run on task {task.name!r}: {', '.join(refused)} "
+            f"{'does' if len(refused) == 1 else 'do'} not support multi-label tasks (a post with a set of labels); "
+            "a component that does declares multi_label = True (built in: classifiers 'majority' and 'tfidf_logreg')")
+
+
+def _check_prediction(clf: Classifier, posts: Sequence[Post], pred: Prediction, task: TaskSpec) -> None:
+    labels = task.labels
+    space = task.label_space
     if not isinstance(pred, Prediction):
         raise PluginError(f"classifier {clf.name!r} returned {type(pred).__name__}, not Prediction")
     if len(pred.labels) != len(posts):
         raise PluginError(f"classifier {clf.name!r} returned {len(pred.labels)} predictions for {len(posts)} posts")
     for label, row in zip(pred.labels, pred.probs):
-        if label not in labels:
-            raise PluginError(f"classifier {clf.name!r} predicted {label!r}, not one of {list(labels)}")
+        if (problem := space.problem(label)) is not None:
+            raise PluginError(f"classifier {clf.name!r} predicted {label!r}, {problem}")
         if len(row) != len(labels):
             raise PluginError(f"classifier {clf.name!r} gave {len(row)} probabilities, expected {len(labels)}")
 
 
 def _check_explanations(exp: Explainer, posts: Sequence[Post], pred: Prediction,
-                        out: Sequence[Explanation], labels: Sequence[str]) -> None:
+                        out: Sequence[Explanation], task: TaskSpec) -> None:
     if len(out) != len(posts):
         raise PluginError(f"explainer {exp.name!r} returned {len(out)} explanations for {len(posts)} posts")
     for post, old, e in zip(posts, pred.labels, out):
         if e.post_id != post.id or e.old_label != old:
             raise PluginError(f"explainer {exp.name!r}: explanation for {e.post_id!r} is out of line with post {post.id!r}")
-        if e.new_label not in labels:
-            raise PluginError(f"explainer {exp.name!r} gave label {e.new_label!r}, not one of {list(labels)}")
+        if (problem := task.label_space.problem(e.new_label)) is not None:
+            raise PluginError(f"explainer {exp.name!r} gave label {e.new_label!r}, {problem}")
         if e.new_label != e.old_label and not (e.status == "ok" and e.verdict is False):
             raise PluginError(f"explainer {exp.name!r} changed the label of {post.id!r} without a parsed False verdict")
 
@@ -190,7 +219,8 @@ class Runner:
             schema=SCHEMA_VERSION,
             task=RecordedTask(name=task.name, version=task.version, file_sha256=sha256_file(task.path),
                               official_metric=task.official_metric, labels=tuple(task.labels),
-                              positive=task.positive, metric_params=dict(task.metric_params)),
+                              positive=task.positive, metric_params=dict(task.metric_params),
+                              multi_label=task.multi_label),
             data={name: split.sha256 for name, split in data.splits.items()},
             posts={name: split.fingerprint for name, split in data.splits.items()},
             variant=RecordedVariant(
@@ -207,6 +237,7 @@ class Runner:
             raise ParamError(f"seed: {problem}")
         data = self.dataset(task)
         parts = self.build(variant)
+        check_supported(task, variant, parts)
         spec = self.run_spec(task, variant, seed, data, parts)
         run_id = spec.run_id
         existing = self.store.find(task.name, variant.name, seed, run_id)
@@ -294,7 +325,7 @@ class Runner:
                 metrics["explainer_calibration"] = calibration
             out = timed("explain", lambda: exp.explain(data.test, test_pred, ctx))
             _check_files(files, "during explanation", f"The explainer {exp.name!r} must never write to the task's files.")
-            _check_explanations(exp, data.test, test_pred, out, task.labels)
+            _check_explanations(exp, data.test, test_pred, out, task)
             explanations = [dataclasses.asdict(e) for e in out]
             final_test = [e.new_label for e in out]
             metrics["test_before_explainer"] = metrics["test"]
@@ -355,9 +386,9 @@ class Runner:
         fit_report = timed("fit", lambda: clf.fit(train, data.dev, ctx))
         _check_files(files, "during training", f"The classifier {clf.name!r} must never write to the task's files.")
         dev_pred = timed("predict_dev", lambda: clf.predict(data.dev, ctx))
-        _check_prediction(clf, data.dev, dev_pred, task.labels)
+        _check_prediction(clf, data.dev, dev_pred, task)
         test_pred = timed("predict_test", lambda: clf.predict(data.test, ctx))
-        _check_prediction(clf, data.test, test_pred, task.labels)
+        _check_prediction(clf, data.test, test_pred, task)
         _check_files(files, "during prediction", f"The classifier {clf.name!r} must never write to the task's files.")
         return aug_report.to_dict(), fit_report, dev_pred, test_pred
 

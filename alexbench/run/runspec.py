@@ -122,10 +122,14 @@ class RecordedTask:
     labels: tuple[str, ...] | None
     positive: str | None = None
     metric_params: dict[str, Any] | None = None
+    #: A multi-label task (labels are canonical label-set strings). Stored only when true, so a
+    #: single-label run's spec (and id) is what it always was.
+    multi_label: bool = False
 
     @classmethod
     def from_dict(cls, r: _Reader) -> RecordedTask:
-        r.reject_unknown(("name", "version", "file_sha256", "labels", "positive", "official_metric", "metric_params"))
+        r.reject_unknown(("name", "version", "file_sha256", "labels", "positive", "official_metric", "metric_params",
+                          "multi_label"))
         labels = r.get("labels", list, optional=True)
         if labels is not None and not all(isinstance(x, str) for x in labels):
             raise r.fail("labels", f"expected a list of strings, got {labels!r}")
@@ -133,7 +137,8 @@ class RecordedTask:
         return cls(r.get("name", str), r.get("version", str), r.get("file_sha256", str),
                    r.get("official_metric", str), tuple(labels) if scored else None,
                    r.get("positive", str, none=True, optional=not scored),
-                   r.get("metric_params", dict, optional=not scored))
+                   r.get("metric_params", dict, optional=not scored),
+                   bool(r.get("multi_label", bool, optional=True)))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "version": self.version, "file_sha256": self.file_sha256}
@@ -142,6 +147,8 @@ class RecordedTask:
         out["official_metric"] = self.official_metric
         if self.labels is not None:
             out["metric_params"] = copy.deepcopy(self.metric_params or {})
+        if self.multi_label:
+            out["multi_label"] = True
         return out
 
 

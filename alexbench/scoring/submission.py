@@ -119,7 +119,7 @@ def read_submission(path: Path, task: TaskSpec, gold_ids: list[str]) -> dict[str
 
 def score_files(task: TaskSpec, gold_path: Path, pred_path: Path, metrics: Registry[Metric]) -> dict[str, Any]:
     """Score a submission against a gold file in the task's test-split format."""
-    gold_posts, _ = read_split_file(gold_path, task.splits["test"], task.labels)
+    gold_posts, _ = read_split_file(gold_path, task.splits["test"], task.labels, task=task)
     ids = [p.id for p in gold_posts]
     pred = read_submission(pred_path, task, ids)
     return score(task, [str(p.label) for p in gold_posts], [pred[i] for i in ids], metrics, [p.extra for p in gold_posts])

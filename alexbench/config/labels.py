@@ -1,0 +1,113 @@
+"""A task's labels: single-label (one of ``labels.values`` per post) or multi-label (a set of
+them per post, ``labels.multi_label = true``).
+
+A multi-label post's set travels through the host and its plugins as one canonical string
+(:func:`alexbench.interfaces.join_labels`: its labels in the task's order joined by ``|``,
+``""`` for none), so ``Post.label``, ``Prediction.labels``, stored predictions, paired tests and
+majority votes keep their one-string-per-post shape, and single-label tasks, plugins and stored
+runs are untouched. The task's own spelling (``labels.separator``, ``labels.empty``) is read and
+written here only, at the edges: loading data and writing submissions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alexbench.config.tomlfile import Table
+from alexbench.interfaces import LABEL_SET_SEPARATOR, join_labels, split_labels
+
+
+@dataclass(frozen=True)
+class LabelSpace:
+    values: tuple[str, ...]
+    multi_label: bool = False
+    separator: str = " "
+    empty: str | None = None  # the cell meaning "none of the labels"; None: every post has one
+
+    def label_set(self, label: str | None) -> tuple[str, ...]:
+        if label is None:
+            return ()
+        return split_labels(label) if self.multi_label else (label,)
+
+    def parse(self, cell: str) -> str:
+        """A data file's label cell as ``Post.label``; raises ValueError saying what is wrong."""
+        if not self.multi_label:
+            if cell not in self.values:
+                raise ValueError(f"unknown label {cell!r}; expected one of {sorted(self.values)}")
+            return cell
+        if self.empty is not None and cell == self.empty:
+            return ""
+        seen: set[str] = set()
+        for part in (part.strip() for part in cell.split(self.separator)):
+            if not part:
+                raise ValueError(f"empty label in {cell!r} (labels are separated by {self.separator!r})")
+            if part == self.empty:
+                raise ValueError(f"{self.empty!r} (no label) together with labels in {cell!r}")
+            if part not in self.values:
+                none = f" or {self.empty!r}" if self.empty is not None else ""
+                raise ValueError(f"unknown label {part!r} in {cell!r}; expected some of {list(self.values)}{none}")
+            if part in seen:
+                raise ValueError(f"label {part!r} given twice in {cell!r}")
+            seen.add(part)
+        return join_labels(seen, self.values)
+
+    def format(self, label: str) -> str:
+        """``Post.label`` (or a prediction) as the task's files write it."""
+        if not self.multi_label:
+            return label
+        labels = split_labels(label)
+        if labels:
+            return self.separator.join(labels)
+        if self.empty is None:
+            raise ValueError("an empty label set, but the task has no value for 'none of the labels' (labels.empty)")
+        return self.empty
+
+    def problem(self, label: object) -> str | None:
+        """Why ``label`` is not a label (single-label) or canonical label set (multi-label) of the
+        task; None when it is one."""
+        if not self.multi_label:
+            return None if label in self.values else f"not one of {list(self.values)}"
+        expected = (f"a label set: labels of {list(self.values)} in that order joined by {LABEL_SET_SEPARATOR!r}"
+                    + (", or '' for none" if self.empty is not None else " (at least one)"))
+        if not isinstance(label, str):
+            return f"not a string; expected {expected}"
+        parts = split_labels(label)
+        if not set(parts) <= set(self.values) or label != join_labels(parts, self.values):
+            return f"not {expected}"
+        return None if parts or self.empty is not None else f"an empty set; expected {expected}"
+
+
+def read_labels(table: Table) -> tuple[LabelSpace, str | None]:
+    """``[labels]``: the label space and the positive class, each field checked."""
+    table.reject_unknown({"values", "positive", "multi_label", "separator", "empty"})
+    labels = tuple(table.str_list("values"))
+    if len(labels) < 2 or len(set(labels)) != len(labels):
+        raise table.error("values", f"needs at least two distinct labels, got {list(labels)}")
+    positive = table.get("positive", str, None)
+    if positive is not None and positive not in labels:
+        raise table.error("positive", f"{positive!r} is not one of the labels {list(labels)}")
+    if not table.get("multi_label", bool, False):
+        for key in ("separator", "empty"):
+            if key in table.data:
+                raise table.error(key, "applies to multi-label tasks only: add multi_label = true")
+        return LabelSpace(labels), positive
+    if positive is not None:
+        raise table.error("positive", "a multi-label task has no positive class: every label is scored on its own "
+                                      "(per-label F1, macro-F1)")
+    separator = table.get("separator", str, " ")
+    if not separator:
+        raise table.error("separator", 'must not be empty: it separates the labels of a cell (e.g. " " or ",")')
+    for label in labels:
+        if separator in label or LABEL_SET_SEPARATOR in label or label != label.strip():
+            raise table.error("values", f"label {label!r} of a multi-label task must not contain the separator "
+                                        f"{separator!r}, {LABEL_SET_SEPARATOR!r} or surrounding spaces")
+    empty = table.get("empty", str, None)
+    if empty is not None:
+        if not empty.strip() or empty != empty.strip():
+            raise table.error("empty", f'must be a visible value such as "none", got {empty!r} (an empty cell '
+                                       "is a missing label)")
+        if empty in labels:
+            raise table.error("empty", f"{empty!r} is one of the labels: the value meaning 'no label' must differ")
+        if separator in empty:
+            raise table.error("empty", f"{empty!r} contains the separator {separator!r}")
+    return LabelSpace(labels, True, separator, empty), None

@@ -1,0 +1,183 @@
+"""Multi-label tasks (issue 18): task files, data rows, metrics against scikit-learn, the
+component flag and the runner's refusal, the baselines on label sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sklearn.metrics import accuracy_score, hamming_loss, precision_recall_fscore_support
+
+from alexbench.config.tasks import load_task
+from alexbench.data.splits import load_dataset
+from alexbench.errors import DataError, TaskFileError
+from alexbench.interfaces import join_labels, split_labels
+from alexbench.scoring import metrics as m
+from alexbench.scoring.significance import compare
+
+LABELS = ["side_effects", "efficacy", "access"]
+
+TASK = """
+[task]
+name = "ml"
+data_dir = "data"
+[columns]
+id = "id"
+text = "text"
+label = "labels"
+[splits.train]
+file = "train.tsv"
+[splits.dev]
+file = "dev.tsv"
+[splits.test]
+file = "test.tsv"
+[labels]
+values = ["side_effects", "efficacy", "access"]
+multi_label = true
+separator = "{sep}"
+{empty}
+[metric]
+official = "macro_f1"
+"""
+
+ROWS = [("sore arm and fever after the jab", "side_effects"), ("does it even work", "efficacy"),
+        ("no appointments anywhere and my arm hurts", "access{sep}side_effects"),
+        ("booked my booster today", "none"), ("cannot get a slot and does it work", "efficacy{sep}access"),
+        ("feeling rough after dose two", "side_effects"), ("clinic closed again", "access"),
+        ("got jabbed, all fine", "none")]
+
+
+def make_task(tmp_path: Path, *, sep: str = " ", empty: str | None = 'empty = "none"',
+              rows: list[tuple[str, str]] | None = None) -> Path:
+    folder = tmp_path / "ml"
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    (folder / "task.toml").write_text(TASK.format(sep=sep, empty=empty or ""), encoding="utf-8")
+    body = [(t, label.format(sep=sep)) for t, label in (rows or ROWS)]
+    for split in ("train", "dev", "test"):
+        lines = ["id\ttext\tlabels"] + [f"{split}{i}\t{t}\t{label}" for i, (t, label) in enumerate(body)]
+        (folder / "data" / f"{split}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder / "task.toml"
+
+
+def test_canonical_label_sets_follow_the_task_order() -> None:
+    assert join_labels(["access", "side_effects"], LABELS) == "side_effects|access"
+    assert join_labels([], LABELS) == "" and split_labels("") == () and split_labels(None) == ()
+    assert split_labels("side_effects|access") == ("side_effects", "access")
+    with pytest.raises(ValueError, match="not among"):
+        join_labels(["mandates"], LABELS)
+
+
+@pytest.mark.parametrize("sep", [" ", ",", " ; "])
+def test_a_multi_label_task_reads_label_sets(tmp_path: Path, sep: str) -> None:
+    task = load_task(make_task(tmp_path, sep=sep))
+    assert task.multi_label and task.separator == sep and task.empty == "none" and task.positive is None
+    data = load_dataset(task)
+    labels = [p.label for p in data.train]
+    assert labels[2] == "side_effects|access" and labels[4] == "efficacy|access" and labels[3] == ""
+    assert task.label_set(labels[2]) == ("side_effects", "access")
+    assert task.label_space.format(labels[2]) == sep.join(("side_effects", "access"))
+    assert task.label_space.format("") == "none"
+    assert data.splits["train"].report.label_counts == {"access": 3, "efficacy": 2, "side_effects": 3, "none": 2}
+
+
+def test_single_label_tasks_read_as_before(tiny_task) -> None:
+    assert not tiny_task.multi_label and tiny_task.label_set("1") == ("1",)
+    assert tiny_task.label_space.problem("1") is None and "not one of" in tiny_task.label_space.problem("1|0")
+
+
+@pytest.mark.parametrize(("label", "message"), [
+    ("side_effects mandates", "unknown label 'mandates' in 'side_effects mandates'"),
+    ("efficacy efficacy", "label 'efficacy' given twice"),
+    ("efficacy  access", "empty label in 'efficacy  access'"),
+    ("none efficacy", r"'none' \(no label\) together with labels"),
+    ("", "missing label; .*a post with none of the labels is written 'none'"),
+])
+def test_bad_label_cells_name_file_line_and_column(tmp_path: Path, label: str, message: str) -> None:
+    task = load_task(make_task(tmp_path, rows=[*ROWS[:3], ("a post", label)]))
+    with pytest.raises(DataError, match=rf"train.tsv:5: labels: {message}"):
+        load_dataset(task)
+
+
+def test_no_label_needs_the_tasks_empty_value(tmp_path: Path) -> None:
+    task = load_task(make_task(tmp_path, empty=None))
+    with pytest.raises(DataError, match=r"train.tsv:5: labels: unknown label 'none' in 'none'"):
+        load_dataset(task)
+    task = load_task(make_task(tmp_path, empty=None, rows=[*ROWS[:3], ("a post", "")]))
+    with pytest.raises(DataError, match=r"train.tsv:5: labels: missing label.*needs labels.empty"):
+        load_dataset(task)
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    (('separator = " "', 'separator = ""'), "labels.separator", "must not be empty"),
+    (('empty = "none"', 'empty = "access"'), "labels.empty", "is one of the labels"),
+    (('empty = "none"', 'empty = ""'), "labels.empty", "visible value"),
+    (('empty = "none"', 'empty = "no thing"'), "labels.empty", "contains the separator"),
+    (('"access"]', '"no access"]'), "labels.values", "must not contain the separator"),
+    (('"access"]', '"a|b"]'), "labels.values", "must not contain"),
+    (("multi_label = true", 'multi_label = true\npositive = "access"'), "labels.positive", "no positive class"),
+    (("multi_label = true", "multi_label = false"), "labels.separator", "multi-label tasks only"),
+    (("multi_label = true", 'multi_label = "yes"'), "labels.multi_label", "expected"),
+])
+def test_bad_multi_label_fields_name_file_and_field(tmp_path: Path, change: tuple[str, str], field: str,
+                                                     message: str) -> None:
+    path = make_task(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace(*change), encoding="utf-8")
+    with pytest.raises(TaskFileError, match=rf"task.toml: {field}: .*{message}"):
+        load_task(path)
+
+
+GOLD = ["side_effects|efficacy", "", "access", "efficacy", "", "side_effects", "side_effects|access", "efficacy"]
+PRED = ["side_effects", "", "", "efficacy|access", "efficacy", "side_effects", "side_effects|access", ""]
+
+
+def _input(gold=GOLD, pred=PRED, **kw) -> m.ScoreInput:
+    return m.ScoreInput(gold, pred, LABELS, multi_label=True, **kw)
+
+
+def test_multi_label_metrics_equal_scikit_learns() -> None:
+    g, p = m.indicator(GOLD, LABELS).astype(int), m.indicator(PRED, LABELS).astype(int)
+    d = _input()
+    for average, fn in (("micro", m.micro_f1), ("macro", m.macro_f1), ("weighted", m.weighted_f1)):
+        expected = precision_recall_fscore_support(g, p, average=average, zero_division=0)[2]
+        assert fn(d) == pytest.approx(expected)
+    # a post with neither gold nor predicted labels is right: scikit-learn's zero_division=1 for samples
+    assert m.samples_f1(d) == pytest.approx(precision_recall_fscore_support(g, p, average="samples",
+                                                                             zero_division=1)[2])
+    assert m.subset_accuracy(d) == m.accuracy(d) == pytest.approx(accuracy_score(g, p))
+    assert m.hamming_loss(d) == pytest.approx(hamming_loss(g, p))
+    precision, recall, f1, support = precision_recall_fscore_support(g, p, average=None, zero_division=0)
+    per = m.multilabel_per_label(GOLD, PRED, LABELS)
+    assert [per[label]["f1"] for label in LABELS] == pytest.approx(list(f1))
+    assert [per[label]["precision"] for label in LABELS] == pytest.approx(list(precision))
+    assert [per[label]["recall"] for label in LABELS] == pytest.approx(list(recall))
+    assert [per[label]["support"] for label in LABELS] == list(support)
+    assert per["access"] | {} == {**per["access"], "tp": 1, "fp": 1, "fn": 1, "predicted": 2}
+    from sklearn.metrics import multilabel_confusion_matrix
+
+    assert m.multilabel_confusion(GOLD, PRED, LABELS) == multilabel_confusion_matrix(g, p).tolist()
+    assert m.macro_f1(_input(params={"labels": ["access"]})) == pytest.approx(f1[2])
+
+
+def test_single_label_metrics_are_unchanged_and_label_set_ones_do_not_apply() -> None:
+    d = m.ScoreInput(["a", "b"], ["a", "a"], ["a", "b"], positive="a")
+    assert m.samples_f1(d) is None and m.hamming_loss(d) is None and m.subset_accuracy(d) is None
+    assert m.f1_positive(_input()) is None and m.grouped_macro_f1(_input(params={"group_by": "x"})) is None
+
+
+def test_score_gives_label_set_metrics_and_per_label_counts(host, tmp_path: Path) -> None:
+    task = load_task(make_task(tmp_path))
+    out = m.score(task, GOLD, PRED, host.metrics)
+    assert out["official"]["name"] == "macro_f1"
+    assert {"micro_f1", "macro_f1", "weighted_f1", "samples_f1", "subset_accuracy", "hamming_loss",
+            "accuracy"} <= set(out["scalars"]) and "f1_positive" not in out["scalars"]
+    assert out["per_class"]["side_effects"]["support"] == 3 and out["confusion"]["kind"] == "multilabel"
+    assert out["confusion"]["matrix"][2] == [[5, 1], [1, 1]]
+
+
+def test_paired_bootstrap_works_on_label_sets() -> None:
+    def official(gold, pred, extra):
+        return m.macro_f1(m.ScoreInput(gold, pred, LABELS, multi_label=True))
+
+    result = compare(GOLD, [GOLD, GOLD], [PRED, PRED], official, n_boot=200)
+    assert result.delta > 0 and result.n_posts == len(GOLD)
+    assert result.discordant == (5, 0)  # posts whose whole set only the variant gets right
