@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, hamming_loss, precision_recall_fscore_support
 
 from alexbench.config.tasks import load_task
+from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.data.splits import load_dataset
-from alexbench.errors import DataError, TaskFileError
+from alexbench.errors import DataError, TaskFileError, UnsupportedTaskError
 from alexbench.interfaces import join_labels, split_labels
+from alexbench.run.runner import Runner
+from alexbench.run.store import ResultsStore
 from alexbench.scoring import metrics as m
 from alexbench.scoring.significance import compare
 
@@ -181,3 +185,72 @@ def test_paired_bootstrap_works_on_label_sets() -> None:
     result = compare(GOLD, [GOLD, GOLD], [PRED, PRED], official, n_boot=200)
     assert result.delta > 0 and result.n_posts == len(GOLD)
     assert result.discordant == (5, 0)  # posts whose whole set only the variant gets right
+
+
+def _variant(classifier: str, **params) -> VariantSpec:
+    return VariantSpec(classifier, ComponentSpec(classifier, params))
+
+
+def test_the_runner_refuses_a_single_label_component_before_any_work(host, tmp_path: Path) -> None:
+    task = load_task(make_task(tmp_path))
+    store = ResultsStore(tmp_path / "results")
+    runner = Runner(host, store, show_progress=False)
+    variant = VariantSpec("resample+majority", ComponentSpec("majority"), (ComponentSpec("resample"),))
+    with pytest.raises(UnsupportedTaskError, match=r"variant 'resample\+majority' cannot run on task 'ml': "
+                                                   r"augmenter 'resample' does not support multi-label tasks"):
+        runner.run(task, variant, 1)
+    assert not list(store.runs()) and not (store.root / "failed").exists()
+
+
+@pytest.mark.parametrize("balanced", ["none", "balanced"])
+def test_tfidf_one_vs_rest_and_majority_run_on_label_sets(host, tmp_path: Path, balanced: str) -> None:
+    task = load_task(make_task(tmp_path))
+    store = ResultsStore(tmp_path / "results")
+    runner = Runner(host, store, show_progress=False)
+    for variant in (_variant("tfidf_logreg", class_weight=balanced), _variant("majority")):
+        outcome = runner.run(task, variant, 1)
+        assert outcome.ok
+        metrics = outcome.run.metrics()
+        assert metrics["test"]["official"]["name"] == "macro_f1"
+        assert set(metrics["test"]["per_class"]) == set(LABELS)
+        spec = outcome.run.spec()
+        assert spec.task.multi_label and spec.to_dict()["task"]["multi_label"] is True
+        rows = [r for r in outcome.run.predictions() if r["split"] == "test"]
+        assert all(task.label_space.problem(r["pred"]) is None for r in rows)
+        assert all(len(r["probs"]) == len(LABELS) for r in rows)
+    majority = [r for r in outcome.run.predictions() if r["split"] == "test"]
+    assert {r["pred"] for r in majority} == {"side_effects"}  # first of the most frequent sets (2 each)
+    assert majority[0]["probs"] == pytest.approx([3 / 8, 2 / 8, 3 / 8])
+    assert np.isfinite(metrics["test"]["scalars"]["hamming_loss"])
+
+
+def test_a_grid_refuses_a_multi_label_task_for_an_unsupported_variant_before_any_run(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from alexbench.cli.main import cli
+
+    task = make_task(tmp_path)
+    result = CliRunner().invoke(cli, ["--results", str(tmp_path / "results"), "run", "-t", str(task),
+                                      "-v", "majority", "-v", "minilm", "--no-progress"])
+    assert result.exit_code == 2, result.output
+    assert "variant 'minilm' cannot run on task 'ml': classifier 'transformer' does not support" in result.output
+    assert not (tmp_path / "results" / "runs").exists()
+
+
+def test_the_vaccine_concerns_demo_is_what_its_script_writes(host, tmp_path: Path) -> None:
+    import importlib.util
+
+    from alexbench.config.tasks import TaskCatalog
+
+    task = TaskCatalog(host.task_dirs()).load("vaccine_concerns")
+    assert task.multi_label and task.empty == "none" and task.official_metric == "macro_f1"
+    data = load_dataset(task)
+    assert [len(data.train), len(data.dev), len(data.test)] == [360, 120, 120]
+    counts = {label: sum(split.report.label_counts[label] for split in data.splits.values()) for label in task.labels}
+    assert min(counts.values()) / 600 < 0.035 and sum(1 for n in counts.values() if n / 600 <= 0.05) >= 2
+    spec = importlib.util.spec_from_file_location("make_data", task.path.parent / "make_data.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = module.generate()
+    assert [line.split("\t") for line in task.split_path("test").read_text(encoding="utf-8").splitlines()[1:]] == \
+        [list(row) for row in rows["test"]]
