@@ -254,3 +254,43 @@ def test_the_vaccine_concerns_demo_is_what_its_script_writes(host, tmp_path: Pat
     rows = module.generate()
     assert [line.split("\t") for line in task.split_path("test").read_text(encoding="utf-8").splitlines()[1:]] == \
         [list(row) for row in rows["test"]]
+
+
+def test_leaderboards_show_per_label_f1_and_label_counts(host, tmp_path: Path) -> None:
+    import csv
+    import io
+    import json
+
+    from alexbench.report import board as lb
+    from alexbench.report.csvjson import to_csv, to_json
+    from alexbench.report.htmlpage import render_html
+    from alexbench.report.latex import to_latex
+    from alexbench.report.markdown import to_markdown
+
+    task = load_task(make_task(tmp_path))
+    store = ResultsStore(tmp_path / "results")
+    runner = Runner(host, store, show_progress=False)
+    for seed in (1, 2):
+        for variant in (_variant("tfidf_logreg", class_weight="balanced"), _variant("majority")):
+            assert runner.run(task, variant, seed).ok
+    [board] = lb.build(store, baseline="majority", metrics=host.metrics, n_boot=200)
+    assert board.multi_label and board.labels == LABELS
+    top = next(r for r in board.rows if r.variant == "tfidf_logreg")
+    assert top.comparison is not None and top.delta is not None
+    majority = next(r for r in board.rows if r.variant == "majority")
+    # majority predicts {side_effects} for all 8 test posts, 3 of which have it; summed over 2 seeds
+    assert majority.label_counts["side_effects"] == {"gold": 6, "predicted": 16, "tp": 6, "fp": 10, "fn": 0}
+    assert majority.label_counts["access"] == {"gold": 6, "predicted": 0, "tp": 0, "fp": 0, "fn": 6}
+    assert majority.confusion[0] == [[0, 10], [0, 6]]  # [[tn, fp], [fn, tp]] per label
+
+    markdown = to_markdown(board)
+    assert "F1[side_effects]" in markdown and "samples_f1" in markdown and "hamming_loss" in markdown
+    header = next(csv.reader(io.StringIO(to_csv(board))))
+    assert {"test_f1_access_mean", "test_samples_f1_mean", "test_hamming_loss_mean"} <= set(header)
+    data = json.loads(to_json(board))
+    assert data["multi_label"] is True
+    assert data["rows"][0]["test_label_counts_summed"]["access"]["gold"] == 6
+    assert r"F1[side\_effects]" in to_latex(board)
+    page = render_html([board])
+    assert "Test label counts, summed over seeds" in page and "confusion matrices" not in page
+    assert "F1 of label &#x27;access&#x27;" in page

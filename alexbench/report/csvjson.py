@@ -2,7 +2,8 @@
 
 Unlike the tables, CSV and JSON keep every column whether or not a row has a value for it (a
 script reading them finds the same columns every time): the official and dev metric, macro and
-micro F1, accuracy, F1 per class and every explainer statistic of the table model's
+micro F1, accuracy (multi-label: also samples F1, subset accuracy, Hamming loss), F1 per class
+(or label) and every explainer statistic of the table model's
 :data:`~alexbench.report.table.EXPLAINER_COLUMNS`, as ``<column>_mean`` and ``<column>_std``.
 """
 
@@ -22,6 +23,9 @@ def stat_columns(board: Leaderboard) -> list[tuple[str, Callable[[Row], Stat | N
     cols: list[tuple[str, Callable[[Row], Stat | None]]] = [
         ("test_official", lambda r: r.test_official), ("dev_official", lambda r: r.dev_official)]
     cols += [(f"test_{k}", lambda r, k=k: r.scalars.get(k)) for k in ("macro_f1", "micro_f1", "accuracy")]
+    if board.multi_label:  # the label-set metrics; a single-label board keeps its columns as they were
+        cols += [(f"test_{k}", lambda r, k=k: r.scalars.get(k)) for k in ("samples_f1", "subset_accuracy",
+                                                                         "hamming_loss")]
     cols += [(f"test_f1_{label}", lambda r, lab=label: r.per_class_f1[lab]) for label in board.labels]
     cols += [(f"explainer_{k}", lambda r, k=k: r.explainer.get(k)) for k in EXPLAINER_KEYS]
     return cols

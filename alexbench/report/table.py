@@ -2,7 +2,8 @@
 
 :func:`build_table` turns a :class:`~alexbench.report.board.Leaderboard` into a
 :class:`LeaderboardTable`: its columns in order (variant, seeds, the official test metric, Δ vs
-the baseline, dev, macro F1 and accuracy, F1 per class, the explainer's statistics), each with a
+the baseline, dev, macro F1 and accuracy — on a multi-label task macro, micro and samples F1,
+subset accuracy and Hamming loss —, F1 per class or label, the explainer's statistics), each with a
 key, its header as each format spells it, a tooltip, digits and where its value comes from, plus
 the published reference rows. The renderers (:mod:`~alexbench.report.terminal`,
 :mod:`~alexbench.report.markdown`, :mod:`~alexbench.report.latex`,
@@ -82,6 +83,11 @@ def explainer_columns(board: Leaderboard) -> list[str]:
     """The explainer columns some row of ``board`` has a value for."""
     return [k for k in EXPLAINER_KEYS if any(k in r.explainer for r in board.rows)]
 
+
+#: A multi-label task's score columns (besides the official one): the label-set metrics. Accuracy
+#: there is subset accuracy (the whole set right); Hamming loss is lower-is-better.
+MULTI_LABEL_SCORES = (("macro_f1", "Macro F1"), ("micro_f1", "Micro F1"), ("samples_f1", "Samples F1"),
+                      ("subset_accuracy", "Subset acc."), ("hamming_loss", "Hamming loss"))
 
 #: Column groups, in table order.
 GROUPS = ("variant", "seeds", "official", "delta", "dev", "score", "per_class_f1", "explainer")
@@ -182,13 +188,14 @@ def build_table(board: Leaderboard) -> LeaderboardTable:
                            "markers: Holm-corrected paired bootstrap; [95% CI]", subject=board.baseline))
     cols.append(Column("dev_official", "dev", f"dev {m}", f"dev {m}", "Dev {}",
                        f"{m} on the dev split, mean ± std over seeds", subject=m, stat=lambda r: r.dev_official))
-    for key, latex in (("macro_f1", "Macro F1"), ("accuracy", "Accuracy")):
+    for key, latex in MULTI_LABEL_SCORES if board.multi_label else (("macro_f1", "Macro F1"), ("accuracy", "Accuracy")):
         if any(key in r.scalars for r in board.rows):
             cols.append(Column(key, "score", key, key, latex, f"{key} on the test split, mean ± std over seeds",
                                stat=lambda r, k=key: r.scalars.get(k)))
+    what = "label" if board.multi_label else "class"
     for label in board.labels:
         cols.append(Column(f"f1_{label}", "per_class_f1", f"F1[{label}]", f"F1 [{label}]", "F1[{}]",
-                           f"F1 of class {label!r} on test; bar = mean, whisker = ±std", subject=label,
+                           f"F1 of {what} {label!r} on test; bar = mean, whisker = ±std", subject=label,
                            stat=lambda r, lab=label: r.per_class_f1.get(lab)))
     shown = explainer_columns(board)
     for spec in EXPLAINER_COLUMNS:
