@@ -294,3 +294,18 @@ def test_leaderboards_show_per_label_f1_and_label_counts(host, tmp_path: Path) -
     page = render_html([board])
     assert "Test label counts, summed over seeds" in page and "confusion matrices" not in page
     assert "F1 of label &#x27;access&#x27;" in page
+
+
+def test_an_official_metric_that_cannot_score_label_sets_is_refused_when_the_task_is_read(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from alexbench.cli.main import cli
+
+    path = make_task(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace('"macro_f1"', '"f1_positive"'), encoding="utf-8")
+    for args in (["validate", str(path)], ["run", "-t", str(path), "-v", "majority", "--no-progress"]):
+        result = CliRunner().invoke(cli, ["--results", str(tmp_path / "results"), *args])
+        assert result.exit_code == 2, result.output
+        assert "task.toml: metric.official: 'f1_positive' does not score label sets" in result.output
+        assert "'hamming_loss'" in result.output and "'samples_f1'" in result.output
+    assert not (tmp_path / "results" / "runs").exists()

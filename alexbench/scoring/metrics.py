@@ -21,10 +21,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from alexbench.errors import TaskFileError
 from alexbench.interfaces import split_labels
 from alexbench.plugin.hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    from alexbench.config.tasks import TaskSpec
     from alexbench.plugin.registry import Registry
     from alexbench.run.runspec import RunSpec
 
@@ -304,6 +306,17 @@ BUILTIN_METRICS = (
 def alexbench_register_metrics(registry: Registry[Metric]) -> None:
     for metric in BUILTIN_METRICS:
         registry.add(metric, description=metric.description)
+
+
+def check_label_sets(task: TaskSpec, metrics: Registry[Metric]) -> None:
+    """A multi-label task's official metric must handle label sets: said when the task is read
+    for a run, not after training (:func:`score` would fail then)."""
+    if not task.multi_label or task.official_metric not in metrics.names():
+        return
+    if not getattr(metrics.get(task.official_metric), "multi_label", False):
+        usable = [n for n in metrics.names() if getattr(metrics.get(n), "multi_label", False)]
+        raise TaskFileError(task.path, "metric.official", f"{task.official_metric!r} does not score label sets "
+                            f"(a multi-label task); use one of {usable}")
 
 
 def score(
