@@ -16,6 +16,7 @@ The labels are the ones the script chose, so they are exactly right for the text
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 SEED = 18
@@ -107,7 +108,8 @@ CLOSERS = ["", "", "", " #covid", " #vaccine", " 🙄", " 💉", " lol", "!", " 
 
 
 def fill(rng: random.Random, template: str) -> str:
-    return template.format(**{key: rng.choice(values) for key, values in SLOTS.items()})
+    chosen = {key: rng.choice(values) for key, values in SLOTS.items()}  # every slot drawn, used or not
+    return re.sub(r"\{(\w+)\}", lambda match: chosen[match.group(1)], template)
 
 
 def post(rng: random.Random, labels: list[str]) -> str:
