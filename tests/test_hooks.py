@@ -204,7 +204,8 @@ def test_setup_data_belongs_to_the_augment_plugin() -> None:
     and no module of the host imports the plugin."""
     from alexbench.cli.main import cli
 
-    assert cli.commands["setup-data"].callback.__module__ == "alexbench_augment.commands"
+    setup_data = cli.get_command(click.Context(cli), "setup-data")
+    assert setup_data is not None and setup_data.callback.__module__ == "alexbench_augment.commands"
     result = subprocess.run([sys.executable, "-m", "alexbench", "setup-data", "--help"], capture_output=True, text=True,
                             env={**__import__("os").environ, "ALEXBENCH_DISABLE_PLUGINS": "augment"}, check=False)
     assert result.returncode == 2 and "No such command 'setup-data'" in result.stderr

@@ -85,7 +85,7 @@ def test_missing_split_and_toml_syntax_error(tmp_path: Path) -> None:
     with pytest.raises(TaskFileError, match=r"splits.test: is required"):
         load_task(path)
     path = _write(tmp_path, TINY_TASK.replace('title = "Tiny test task"', 'title = "unclosed'))
-    with pytest.raises(TaskFileError, match=r"not valid TOML.*line 4"):
+    with pytest.raises(TaskFileError, match=r"not valid TOML.*line 3"):
         load_task(path)
 
 

@@ -17,11 +17,11 @@ from alexbench.cli.augment import augment
 from alexbench.cli.errors import reports_errors
 from alexbench.cli.explain import explain
 from alexbench.cli.newplugin import new_plugin
-from alexbench.cli.plugin_commands import add_plugin_commands
+from alexbench.cli.plugin_commands import PluginCommandGroup
 from alexbench.errors import AlexbenchError
 
 
-@click.group()
+@click.group(cls=PluginCommandGroup)
 @click.version_option(__version__, prog_name="alexbench")
 @click.option("--data-root", type=click.Path(path_type=Path), default=None,
               help="Folder holding the tasks' data folders ({data_root} in task files). Env: ALEXBENCH_DATA_ROOT.")
@@ -38,7 +38,6 @@ for _command in (catalog.plugins, catalog.tasks, catalog.variants, catalog.valid
                  running.demo, boards.leaderboard, competition.submit, competition.score, competition.rescore,
                  augment, explain, new_plugin):
     cli.add_command(_command)
-add_plugin_commands(cli)  # e.g. setup-data, from the augment plugin (hook alexbench_register_commands)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
