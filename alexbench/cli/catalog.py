@@ -23,7 +23,7 @@ from alexbench.config.tasks import load_task, validate_metric
 from alexbench.data.splits import load_dataset
 from alexbench.errors import AlexbenchError
 from alexbench.plugin.host import TRACE_ENV
-from alexbench.scoring.metrics import check_label_sets
+from alexbench.scoring.metrics import check_official
 
 
 @click.command()
@@ -128,7 +128,7 @@ def validate(app: App, task_file: Path, no_data: bool) -> None:
     """Check a task file (and, unless --no-data, every row of its data)."""
     task = load_task(task_file, app.data_root)
     validate_metric(task, app.host.metrics.names())
-    check_label_sets(task, app.host.metrics)
+    check_official(task, app.host.metrics)
     out.print("[green]ok[/] " + escape(f"{task_file}: task {task.name!r}, labels {list(task.labels)}, "
                                        f"metric {task.official_metric}"))
     for ref in task.references:

@@ -35,7 +35,7 @@ from alexbench.errors import RunError, StorageError
 from alexbench.report import leaderboard as lb
 from alexbench.run.executors import Job, make_executor
 from alexbench.run.runner import Runner, check_supported
-from alexbench.scoring.metrics import check_label_sets
+from alexbench.scoring.metrics import check_official
 
 
 def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSpec], seeds: Sequence[int],
@@ -49,7 +49,7 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
     tasks_ = [catalog.load(name) for name in task_names]
     for task in tasks_:
         validate_metric(task, app.host.metrics.names())
-        check_label_sets(task, app.host.metrics)
+        check_official(task, app.host.metrics)
         task.check_data()
         runner.dataset(task)  # every row is checked before any run (a bad or empty split is the input's fault)
     for variant in variants_:  # parameter errors are configuration errors: report them before any work
@@ -83,7 +83,7 @@ def _dry_run(app: App, task_names: Sequence[str], variants_: Sequence[VariantSpe
     tasks_ = [app.catalog.load(name) for name in task_names]
     for task in tasks_:
         validate_metric(task, app.host.metrics.names())
-        check_label_sets(task, app.host.metrics)
+        check_official(task, app.host.metrics)
         task.check_data()
     planned = plan_grid(runner, tasks_, variants_, seeds)
     if as_json:

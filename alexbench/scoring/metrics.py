@@ -308,15 +308,23 @@ def alexbench_register_metrics(registry: Registry[Metric]) -> None:
         registry.add(metric, description=metric.description)
 
 
-def check_label_sets(task: TaskSpec, metrics: Registry[Metric]) -> None:
-    """A multi-label task's official metric must handle label sets: said when the task is read
-    for a run, not after training (:func:`score` would fail then)."""
-    if not task.multi_label or task.official_metric not in metrics.names():
+def check_official(task: TaskSpec, metrics: Registry[Metric]) -> None:
+    """The task's official metric must be one a leaderboard can rank by, said when the task is
+    read for a run, not after training: it must score label sets on a multi-label task
+    (:func:`score` would fail then), and be higher-is-better (leaderboards rank, and take Δ,
+    that way; a lower-is-better metric such as hamming_loss is reported beside it)."""
+    if task.official_metric not in metrics.names():
         return
-    if not getattr(metrics.get(task.official_metric), "multi_label", False):
-        usable = [n for n in metrics.names() if getattr(metrics.get(n), "multi_label", False)]
+    official = metrics.get(task.official_metric)
+    if task.multi_label and not getattr(official, "multi_label", False):
+        usable = [n for n in metrics.names() if getattr(metrics.get(n), "multi_label", False)
+                  and getattr(metrics.get(n), "higher_is_better", True)]
         raise TaskFileError(task.path, "metric.official", f"{task.official_metric!r} does not score label sets "
                             f"(a multi-label task); use one of {usable}")
+    if not getattr(official, "higher_is_better", True):
+        raise TaskFileError(task.path, "metric.official", f"{task.official_metric!r} is lower-is-better, and "
+                            "leaderboards rank the official metric higher-is-better; name another official metric "
+                            f"(every run still reports {task.official_metric!r})")
 
 
 def score(
