@@ -368,6 +368,17 @@ def test_a_data_file_written_during_a_run_fails_it(mistakes, tiny_task, store) -
         mistakes.run(tiny_task, TFIDF, 0)
 
 
+def test_provenance_records_the_environment_the_runner_started_with(host, store, tiny_task, monkeypatch) -> None:
+    """A study runs for hours: the code and command recorded with a run are those its runner
+    started with, read once, not what the checkout or the process says when the run ends."""
+    runner = Runner(host, store, show_progress=False)
+    started = runner.environment
+    assert started["git"] is None or len(started["git"]["sha"]) == 40
+    monkeypatch.setattr("sys.argv", ["changed", "after", "the", "runner", "started"])
+    prov = runner.run(tiny_task, TFIDF, seed=3).run.provenance()
+    assert prov["environment"] == started and prov["environment"]["argv"] != ["changed", "after", "the", "runner", "started"]
+
+
 def test_provenance_names_the_plugin_behind_each_component(runner, tiny_task) -> None:
     variant = VariantSpec("p", ComponentSpec("all_positive"), (ComponentSpec("grow_positives"),),
                           ComponentSpec("flip_rule"))

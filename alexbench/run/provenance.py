@@ -54,5 +54,5 @@ def environment() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "packages": package_versions(),
         "git": git_revision(),
-        "argv": sys.argv,
+        "argv": list(sys.argv),
     }

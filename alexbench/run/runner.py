@@ -188,6 +188,9 @@ class Runner:
         self.device = device
         self.reuse_classifier = reuse_classifier
         self._datasets: dict[tuple[str, str], Dataset] = {}
+        #: The software and checkout this runner runs, read once when it is made: a commit or a
+        #: checkout during a long study must not be recorded as the code of its later runs.
+        self.environment = environment()
         self.display = ProgressDisplay(self.console, enabled=show_progress, log_only=progress_to_log)
 
     # -- data -------------------------------------------------------------------------------
@@ -342,7 +345,7 @@ class Runner:
         provenance = {
             "run_id": run_id,
             "task_file": str(task.path),  # where the task came from (not part of the run id): submit, explain
-            "environment": environment(),
+            "environment": self.environment,
             "plugins": self.plugins_used(task, parts),
             "data": data.provenance(),
             "augmentation": aug_report_dict,
