@@ -293,6 +293,7 @@ def test_leaderboards_show_per_label_f1_and_label_counts(host, tmp_path: Path) -
     assert r"F1[side\_effects]" in to_latex(board)
     page = render_html([board])
     assert "Test label counts, summed over seeds" in page and "confusion matrices" not in page
+    assert "Label-count shading" in page and "Confusion-matrix shading" not in page and "was predicted for" in page
     assert "F1 of label &#x27;access&#x27;" in page
 
 

@@ -123,11 +123,12 @@ def per_class_f1_png(board: Leaderboard) -> bytes:
             colour = BASELINE_COLOUR if row.variant == board.baseline else PALETTE[i % len(PALETTE)]
             ax.bar(xs, means, width * 0.92, yerr=stds, color=colour, capsize=2, label=_t(row.variant),
                    error_kw={"elinewidth": 0.9, "ecolor": "#24292f"})
-        ax.set_xticks(range(len(columns)), [_t(f"class {column.subject}") for column in columns])
+        kind = "label" if board.multi_label else "class"
+        ax.set_xticks(range(len(columns)), [_t(f"{kind} {column.subject}") for column in columns])
         ax.set_ylim(0, 1.05)
         ax.set_ylabel("test F1 (mean ± std over seeds)")
         ax.grid(axis="x", visible=False)
-        ax.set_title(_t(f"{board.task}: per-class F1"), loc="left", fontsize=9.5)
+        ax.set_title(_t(f"{board.task}: per-{kind} F1"), loc="left", fontsize=9.5)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
         return _figure_bytes(fig)
 
