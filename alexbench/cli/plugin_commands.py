@@ -12,15 +12,12 @@ the command line works.
 from __future__ import annotations
 
 import os
-import sys
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
+from alexbench.cli.app import err
 from alexbench.plugin.host import DISABLE_ENV, PluginHost
-
-err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
 
 
 def add_plugin_commands(cli: click.Group, host: PluginHost | None = None) -> PluginHost:

@@ -218,9 +218,13 @@ class PluginHost:
                 self._call_one(hook_name, impl, registry=registry)
             except PluginError as exc:
                 registry.discard_plugin(impl.plugin_name)
-                message = str(exc).removeprefix(f"plugin {impl.plugin_name!r}: ")  # the record names the plugin
-                self._broken.append(broken_plugin(impl.plugin_name, self._dist_of(impl.plugin), message, exc))
+                self._record_broken(impl, exc)
         registry.current_plugin = None
+
+    def _record_broken(self, impl: Any, exc: PluginError) -> None:
+        """Leave out the plugin behind ``impl``: recorded in :attr:`broken` with the error."""
+        message = str(exc).removeprefix(f"plugin {impl.plugin_name!r}: ")  # the record names the plugin
+        self._broken.append(broken_plugin(impl.plugin_name, self._dist_of(impl.plugin), message, exc))
 
     @cached_property
     def _registries(self) -> dict[str, Registry[Any]]:
@@ -352,8 +356,7 @@ class PluginHost:
                         raise PluginError(f"command {name!r} registered twice: by plugin {commands[name][0]} "
                                           f"and by plugin {impl.plugin_name}")
             except PluginError as exc:
-                message = str(exc).removeprefix(f"plugin {impl.plugin_name!r}: ")
-                self._broken.append(broken_plugin(impl.plugin_name, self._dist_of(impl.plugin), message, exc))
+                self._record_broken(impl, exc)
                 continue
             commands.update((name, (impl.plugin_name, command)) for name, command in group.commands.items())
         return commands
