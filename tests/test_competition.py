@@ -103,3 +103,94 @@ def test_rescore_from_predictions_alone(demo_run, tmp_path: Path) -> None:
     (run.path / "metrics.json").write_text(json.dumps(metrics))
     unchanged, _ = rescore(run, host.metrics, write=True)
     assert not unchanged and json.loads(original)["test"] == run.metrics()["test"]
+
+
+# -- multi-label: cells in the task's own spelling ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ml_run(tmp_path_factory):
+    """A real tfidf_logreg run of a tiny multi-label task whose cells are written ``self ; other``,
+    ``none`` for no label, with a plain (not zipped) submission format."""
+    from alexbench.kit.tasks import TASK_KINDS, split_of, write_task
+    from alexbench.plugin.host import PluginHost
+    from alexbench.run.store import ResultsStore
+
+    root = tmp_path_factory.mktemp("ml")
+    splits: dict[str, list[tuple[str, str, str]]] = {"train": [], "dev": [], "test": []}
+    for cell, texts in TASK_KINDS["multilabel"]["rows"].items():
+        for i, text in enumerate(texts):
+            splits[split_of(i)].append((f"{split_of(i)}-{cell.replace(',', '+')}-{i}", text, cell.replace(",", " ; ")))
+    path = write_task(root / "ml_sub", splits, name="ml_sub", labels=["self", "other"], metric="macro_f1",
+                      multi_label=True, separator=" ; ", empty="none", submission="prediction_ml.tsv")
+    path.write_text(path.read_text() + "zip = false\n", encoding="utf-8")  # [submission] is the last table
+    from alexbench.config.tasks import load_task
+
+    host, task = PluginHost(), load_task(path)
+    variant = VariantSpec("tfidf", ComponentSpec("tfidf_logreg", {"class_weight": "balanced"}))
+    run = Runner(host, ResultsStore(root / "results"), show_progress=False).run(task, variant, 1).run
+    return host, task, run
+
+
+def test_a_multi_label_submission_is_written_in_the_tasks_spelling_and_scores_as_the_run(ml_run, tmp_path) -> None:
+    host, task, run = ml_run
+    path = write_submission(run, task, tmp_path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert path.name == "prediction_ml.tsv" and lines[0] == "tweet_id\tlabel"
+    stored = {r["id"]: r["pred"] for r in run.predictions() if r["split"] == "test"}
+    cells = dict(line.split("\t") for line in lines[1:])
+    assert cells.keys() == stored.keys()
+    assert {c for c in cells.values()} <= {"none", "self", "other", "self ; other"}
+    for post_id, pred in stored.items():  # the canonical "self|other" is written as the task writes it
+        assert cells[post_id] == (pred.replace("|", " ; ") or "none")
+    assert len({c for c in cells.values()}) > 1  # the run predicts more than one set: the check means something
+    result = score_files(task, task.split_path("test"), path, host.metrics)
+    assert result == run.metrics()["test"]
+    assert result["official"]["name"] == "macro_f1" and "hamming_loss" in result["scalars"]
+    # Cells may list a set's labels in any order and with spaces around the separator: the same set.
+    shuffled = ["tweet_id\tlabel"] + [f"{i}\t{' ;  '.join(reversed(c.split(' ; ')))}" for i, c in cells.items()]
+    again = tmp_path / "again" / "prediction_ml.tsv"
+    again.parent.mkdir()
+    again.write_text("\n".join(shuffled) + "\n", encoding="utf-8")
+    assert score_files(task, task.split_path("test"), again, host.metrics) == result
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("self ; maybe", r":2: unknown label 'maybe' in 'self ; maybe'; expected some of \['self', 'other'\] or 'none'"),
+        ("self ; self", r":2: label 'self' given twice in 'self ; self'"),
+        ("self ;  ; other", r":2: empty label in 'self ;  ; other'"),
+        ("", r":2: empty label in ''"),
+        ("none ; self", r":2: 'none' \(no label\) together with labels"),
+        ("self|other", r":2: unknown label 'self\|other'"),  # the canonical form is not the task's spelling
+    ],
+)
+def test_malformed_multi_label_cells_name_file_and_line(ml_run, tmp_path: Path, cell: str, message: str) -> None:
+    host, task, run = ml_run
+    lines = write_submission(run, task, tmp_path).read_text(encoding="utf-8").splitlines()
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("\n".join([lines[0], lines[1].split("\t")[0] + "\t" + cell, *lines[2:]]) + "\n", encoding="utf-8")
+    with pytest.raises(SubmissionError, match=f"{bad}{message}"):
+        score_files(task, task.split_path("test"), bad, host.metrics)
+    bad.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # a missing row
+    with pytest.raises(SubmissionError, match=rf"{bad}: 1 of {len(lines) - 1} gold ids have no prediction"):
+        score_files(task, task.split_path("test"), bad, host.metrics)
+
+
+def test_submit_and_score_commands_on_a_multi_label_task(ml_run, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from alexbench.cli.main import cli
+
+    _, task, run = ml_run
+    results = run.path.parents[3]  # results/runs/<task>/<variant>/<run>
+    invoke = CliRunner().invoke
+    written = invoke(cli, ["--results", str(results), "submit", "--run", str(run.path), "--task", str(task.path),
+                           "--out", str(tmp_path)])
+    assert written.exit_code == 0, written.output
+    [sub] = (tmp_path / "ml_sub").rglob("prediction_ml.tsv")
+    scored = invoke(cli, ["score", "--task", str(task.path), "--gold", str(task.split_path("test")),
+                          "--pred", str(sub), "--json"])
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.output) == json.loads(json.dumps(run.metrics()["test"]))

@@ -2,7 +2,8 @@
 
 Posts come in several lengths (3 to 60 words) and many have several sentences, so that word-,
 sentence- and character-level augmenters all have something to work on; the classes are
-imbalanced (about 1:2.7 in ``binary``, 9/6/18 in ``multiclass``), so that an augmenter that
+imbalanced (about 1:2.7 in ``binary``, 9/6/18 in ``multiclass``; in ``multilabel`` 13 train
+posts have ``self``, 9 ``other``, 3 of them both, 18 neither), so that an augmenter that
 balances or grows a minority class must generate rows; dev and test posts are posts of their
 own (no train text occurs in them), so a leak from held-out data shows as text.
 """
@@ -90,6 +91,16 @@ NONE = [
     "Local covid cases fell by a third this week. Good news for once.",
 ]
 
+# Both: the author and someone they know (the multi-label task's posts with two labels).
+BOTH = [
+    "My husband and I both tested positive today.",
+    "Whole family has covid now, me included. The kids caught it first at school and brought it home.",
+    "My sister gave me covid. We are isolating together and watching films.",
+    "me and my flatmate both have covid",
+    "I have covid and so does my dad. He is in hospital, I am at home with a fever and a cough. The nurses call "
+    "every evening with news.",
+]
+
 TASK_KINDS: dict[str, dict[str, Any]] = {
     # Does the author report their own infection (1) or not (0)?
     "binary": {"name": "kit_binary", "title": "binary self-report", "labels": ["0", "1"], "positive": "1",
@@ -97,9 +108,14 @@ TASK_KINDS: dict[str, dict[str, Any]] = {
     # Who has it: the author (self), someone they know (other), nobody (none)?
     "multiclass": {"name": "kit_multiclass", "title": "three-class who-has-it", "labels": ["none", "self", "other"],
                    "positive": None, "metric": "macro_f1", "rows": {"self": SELF, "other": OTHER, "none": NONE}},
+    # Multi-label: who has it, a set of self and other (both, one or neither: "none").
+    "multilabel": {"name": "kit_multilabel", "title": "multi-label who-has-it", "labels": ["self", "other"],
+                   "positive": None, "metric": "macro_f1", "multi_label": True, "separator": ",", "empty": "none",
+                   "rows": {"self": SELF, "other": OTHER, "self,other": BOTH, "none": NONE}},
 }
-"""The tiny tasks the kit writes: ``binary`` (labels 0/1, positive 1) and ``multiclass``
-(labels none/self/other, no positive label)."""
+"""The tiny tasks the kit writes: ``binary`` (labels 0/1, positive 1), ``multiclass`` (labels
+none/self/other, no positive label) and ``multilabel`` (label sets of self and other, written
+``self,other``, ``none`` for neither)."""
 
 
 def split_of(index: int) -> str:
@@ -116,7 +132,8 @@ def _toml_value(value: Any) -> str:
 
 def task_toml(name: str, labels: Sequence[str], *, positive: str | None = None, metric: str = "macro_f1",
               metric_params: dict[str, Any] | None = None, title: str | None = None, id_column: str = "tweet_id",
-              extra: Sequence[str] = (), submission: str | None = None) -> str:
+              extra: Sequence[str] = (), submission: str | None = None, multi_label: bool = False,
+              separator: str | None = None, empty: str | None = None) -> str:
     """The text of a task file whose splits are ``data/{train,dev,test}.tsv`` with columns
     ``id_column``, ``text``, ``label`` (and ``extra``): the one place tests, benchmarks and the kit
     write a task file from (docs/tasks.md describes every field)."""
@@ -128,6 +145,9 @@ def task_toml(name: str, labels: Sequence[str], *, positive: str | None = None, 
         lines += [f"[splits.{split}]", f'file = "{split}.tsv"']
     lines += ["", "[labels]", f"values = {_toml_value(list(labels))}"]
     lines += [f"positive = {_toml_value(positive)}"] if positive else []
+    lines += ["multi_label = true"] if multi_label else []
+    lines += [f"separator = {_toml_value(separator)}"] if separator is not None else []
+    lines += [f"empty = {_toml_value(empty)}"] if empty is not None else []
     lines += ["", "[metric]", f"official = {_toml_value(metric)}"]
     lines += [f"params = {_toml_value(metric_params)}"] if metric_params else []
     if submission:
@@ -160,8 +180,8 @@ def write_task(folder: Path | str, splits: Mapping[str, Iterable[Sequence[str]]]
 
 def write_tiny_task(root: Path | str, kind: str = "binary") -> Path:
     """Write a tiny real task (task.toml + train/dev/test TSVs) under ``root`` and return the
-    task file. ``kind`` is ``binary`` or ``multiclass`` (see :data:`TASK_KINDS`). Every label
-    occurs in every split; no dev or test text occurs in train; train is imbalanced and mixes
+    task file. ``kind`` is ``binary``, ``multiclass`` or ``multilabel`` (see :data:`TASK_KINDS`).
+    Every label occurs in every split; no dev or test text occurs in train; train is imbalanced and mixes
     short one-sentence posts with long ones of several sentences."""
     if kind not in TASK_KINDS:
         raise ValueError(f"unknown tiny task kind {kind!r}; choose one of {sorted(TASK_KINDS)}")
@@ -171,7 +191,8 @@ def write_tiny_task(root: Path | str, kind: str = "binary") -> Path:
     for label, texts in info["rows"].items():
         for i, text in enumerate(texts):
             split = split_of(i)
-            splits[split].append((f"{prefix[split]}-{label}-{i}", text, label))
+            splits[split].append((f"{prefix[split]}-{label.replace(',', '+')}-{i}", text, label))
+    multi = {k: info[k] for k in ("multi_label", "separator", "empty") if k in info}
     return write_task(Path(root) / info["name"], splits, name=info["name"], labels=info["labels"],
                       positive=info["positive"], metric=info["metric"],
-                      title=f"alexbench conformance kit: {info['title']}")
+                      title=f"alexbench conformance kit: {info['title']}", **multi)

@@ -1,5 +1,11 @@
 """Competition files: writing a run's SMM4H submission, and a CodaLab-style scorer that reads it
-back with precise errors and scores it with the same metric module as the leaderboard."""
+back with precise errors and scores it with the same metric module as the leaderboard.
+
+On a multi-label task a cell holds a post's label set in the task's own spelling (its labels
+joined by ``labels.separator``, ``labels.empty`` for none: :meth:`LabelSpace.format`), and a
+submission's cells are read back with :meth:`LabelSpace.parse` (an unknown or repeated label,
+an empty part, "none" beside labels: the file and line say so); scoring uses the label-set
+metrics."""
 
 from __future__ import annotations
 
@@ -33,10 +39,11 @@ def submission_text(task: TaskSpec, predictions: Mapping[str, str]) -> str:
     spec = _spec(task)
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=spec.delimiter, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    space = task.label_space
     if spec.header:
         writer.writerow([spec.id_column, spec.label_column])
     for post_id, label in predictions.items():
-        writer.writerow([post_id, label])
+        writer.writerow([post_id, space.format(label)])
     return buf.getvalue()
 
 
@@ -87,7 +94,7 @@ def read_submission(path: Path, task: TaskSpec, gold_ids: list[str]) -> dict[str
         line = raw[: exc.start].count(b"\n") + 1
         raise SubmissionError(f"{where}:{line}: not UTF-8 ({exc.reason})") from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=spec.delimiter)
-    labels = set(task.labels)
+    space = task.label_space
     gold = set(gold_ids)
     found: dict[str, str] = {}
     first: dict[str, int] = {}
@@ -106,10 +113,11 @@ def read_submission(path: Path, task: TaskSpec, gold_ids: list[str]) -> dict[str
             raise SubmissionError(f"{where}:{line}: duplicate id {post_id!r} (first on line {first[post_id]})")
         if post_id not in gold:
             raise SubmissionError(f"{where}:{line}: id {post_id!r} is not in the gold test set")
-        if label not in labels:
-            raise SubmissionError(f"{where}:{line}: unknown label {label!r}; expected one of {sorted(labels)}")
+        try:
+            found[post_id] = space.parse(label)  # single-label: the label; multi-label: the canonical set
+        except ValueError as exc:
+            raise SubmissionError(f"{where}:{line}: {exc}") from None
         first[post_id] = line
-        found[post_id] = label
     missing = [i for i in gold_ids if i not in found]
     if missing:
         shown = ", ".join(repr(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
