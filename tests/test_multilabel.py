@@ -308,12 +308,13 @@ def test_an_official_metric_that_cannot_score_label_sets_is_refused_when_the_tas
         result = CliRunner().invoke(cli, ["--results", str(tmp_path / "results"), *args])
         assert result.exit_code == 2, result.output
         assert "task.toml: metric.official: 'f1_positive' does not score label sets" in result.output
-        assert "'samples_f1'" in result.output and "'hamming_loss'" not in result.output
+        assert "'samples_f1'" in result.output and "'hamming_loss'" in result.output and "'f1_positive'" not in \
+            result.output.split("use one of")[1]
     assert not (tmp_path / "results" / "runs").exists()
 
 
-def test_a_lower_is_better_official_metric_is_refused_when_the_task_is_read(tmp_path: Path) -> None:
-    """Leaderboards rank and take Δ higher-is-better: hamming_loss is reported, not ranked by."""
+def test_a_lower_is_better_official_metric_is_accepted_when_the_task_is_read(tmp_path: Path) -> None:
+    """Leaderboards rank by the metric's direction (tests/test_lower_is_better.py): hamming_loss may be official."""
     from click.testing import CliRunner
 
     from alexbench.cli.main import cli
@@ -321,5 +322,5 @@ def test_a_lower_is_better_official_metric_is_refused_when_the_task_is_read(tmp_
     path = make_task(tmp_path)
     path.write_text(path.read_text(encoding="utf-8").replace('"macro_f1"', '"hamming_loss"'), encoding="utf-8")
     result = CliRunner().invoke(cli, ["--results", str(tmp_path / "results"), "validate", str(path)])
-    assert result.exit_code == 2, result.output
-    assert "metric.official: 'hamming_loss' is lower-is-better" in result.output
+    assert result.exit_code == 0, result.output
+    assert "metric hamming_loss (lower is better)" in result.output

@@ -23,7 +23,7 @@ from alexbench.config.tasks import load_task, validate_metric
 from alexbench.data.splits import load_dataset
 from alexbench.errors import AlexbenchError
 from alexbench.plugin.host import TRACE_ENV
-from alexbench.scoring.metrics import check_official
+from alexbench.scoring.metrics import check_official, higher_is_better
 
 
 @click.command()
@@ -97,7 +97,9 @@ def tasks(app: App) -> None:
         task = catalog.load(name)
         missing = [s for s, spec in task.splits.items() if spec.file and not task.split_path(s).is_file()]
         status = Text("ready", style="green") if not missing else Text(f"missing in {task.data_dir}", style="yellow")
-        table.add_row(Text(name), Text(task.title), Text("/".join(task.labels)), Text(task.official_metric), status)
+        lower = "" if higher_is_better(task.official_metric, app.host.metrics) else " (lower is better)"
+        table.add_row(Text(name), Text(task.title), Text("/".join(task.labels)), Text(task.official_metric + lower),
+                      status)
     out.print(table)
 
 
@@ -129,8 +131,9 @@ def validate(app: App, task_file: Path, no_data: bool) -> None:
     task = load_task(task_file, app.data_root)
     validate_metric(task, app.host.metrics.names())
     check_official(task, app.host.metrics)
+    lower = "" if higher_is_better(task.official_metric, app.host.metrics) else " (lower is better)"
     out.print("[green]ok[/] " + escape(f"{task_file}: task {task.name!r}, labels {list(task.labels)}, "
-                                       f"metric {task.official_metric}"))
+                                       f"metric {task.official_metric}{lower}"))
     for ref in task.references:
         out.print(escape(f"  published: {ref.name} {task.official_metric} {ref.score:g} on {ref.split}"
                          + (f" ({ref.note})" if ref.note else "") + f" — {ref.source}"), highlight=False)

@@ -21,6 +21,7 @@ from alexbench.cli.errors import reports_errors
 from alexbench.errors import EXIT_FAILURE, AlexbenchError
 from alexbench.fsio import atomic_write_text
 from alexbench.run.store import DamagedRunError
+from alexbench.scoring.metrics import higher_is_better
 from alexbench.scoring.rescore import rescore as rescore_run
 from alexbench.scoring.submission import score_files, scores_txt, write_submission
 
@@ -109,8 +110,10 @@ def rescore(app: App, run_ref: str | None, write: bool) -> None:
         if not unchanged:
             changed += 1
             verb = "rewritten" if write else "differs"
-            err.print(f"[yellow]{verb}[/] {escape(str(run_.path))}: test {new['test']['official']['name']} = "
-                      f"{new['test']['official']['value']:.4f}{escape(damage)}", highlight=False)
+            official = new["test"]["official"]
+            lower = "" if higher_is_better(official["name"], app.host.metrics) else " (lower is better)"
+            err.print(f"[yellow]{verb}[/] {escape(str(run_.path))}: test {official['name']}{lower} = "
+                      f"{official['value']:.4f}{escape(damage)}", highlight=False)
     out.print(f"{len(runs)} runs rescored, {changed} differ from their stored metrics"
               + (" (rewritten)" if write and changed else "") + (f", {failed} cannot be rescored" if failed else ""))
     if failed or (changed and not write):

@@ -1,5 +1,7 @@
 """Leaderboards from stored runs: runs grouped by (task, variant), mean ± std over seeds, Δ and
-paired significance against a baseline, a ranking across tasks. Rendering is elsewhere: the table
+paired significance against a baseline, a ranking across tasks. Rows are ranked, the best marked,
+Δ judged better or worse and wins counted by the official metric's direction
+(``Metric.higher_is_better``: Hamming loss ranks lowest first). Rendering is elsewhere: the table
 model (:mod:`alexbench.report.table`) and its renderers draw every format from a :class:`Leaderboard`."""
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from alexbench.plugin.registry import Registry
 from alexbench.report.table import EXPLAINER_KEYS
 from alexbench.run.runspec import RunSpec
 from alexbench.run.store import DamagedRunError, ResultsStore, StoredRun
-from alexbench.scoring.metrics import Metric, ScoreInput, StoredScoring
+from alexbench.scoring.metrics import Metric, ScoreInput, StoredScoring, higher_is_better
 from alexbench.scoring.significance import Comparison, compare, holm
 
 
@@ -94,10 +96,23 @@ class Leaderboard:
     warnings: list[str] = field(default_factory=list)
     #: A multi-label task: per-label F1 columns, label counts instead of confusion matrices.
     multi_label: bool = False
+    #: The official metric's direction: False (e.g. hamming_loss) ranks the lowest first.
+    higher_is_better: bool = True
+
+    @property
+    def direction(self) -> str:
+        """``" (lower is better)"`` after the official metric's name wherever a format shows it, for
+        a lower-is-better metric; ``""`` otherwise (higher-is-better outputs read as they always did)."""
+        return "" if self.higher_is_better else " (lower is better)"
+
+    def better(self, a: float, b: float) -> bool:
+        """Whether official score ``a`` is better than ``b``."""
+        return a > b if self.higher_is_better else a < b
 
     def to_dict(self) -> dict[str, Any]:
         return {"task": self.task, "official_metric": self.official_metric, "labels": self.labels,
                 **({"multi_label": True} if self.multi_label else {}),
+                **({} if self.higher_is_better else {"official_higher_is_better": False}),
                 "baseline": self.baseline, "notes": self.notes, "warnings": self.warnings,
                 "significance": SIGNIFICANCE_NOTE,
                 "rows": [r.to_dict() for r in self.rows],
@@ -134,7 +149,8 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
           on_damaged: Callable[[StoredRun, DamagedRunError], None] | None = None) -> list[Leaderboard]:
     """Leaderboards of finished runs, one per task. ``variants`` and ``seeds`` filter (a study's
     leaderboard shows its own seeds, whatever else the store holds) and order nothing (rows are
-    sorted by the official metric); with ``baseline`` and ``metrics``, every other row gets Δ and
+    sorted by the official metric, best first by its direction: ``metrics`` says it, without them
+    the built-in metrics' is known); with ``baseline`` and ``metrics``, every other row gets Δ and
     paired significance against the baseline. A run whose spec or metrics cannot be read is
     left out and given to ``on_damaged`` (without it, the :class:`DamagedRunError` is raised)."""
     grouped: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
@@ -188,9 +204,10 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
                     if values:
                         row.explainer[key] = Stat([float(v) for v in values])
             rows.append(row)
-        rows.sort(key=lambda r: (-r.test_official.mean, r.variant))
+        upward = higher_is_better(official, metrics)
+        rows.sort(key=lambda r: (-r.test_official.mean if upward else r.test_official.mean, r.variant))
         board = Leaderboard(task_name, official, labels, rows, notes=notes, warnings=data_warnings(specs),
-                            multi_label=any(spec.task.multi_label for spec in specs.values()))
+                            multi_label=any(spec.task.multi_label for spec in specs.values()), higher_is_better=upward)
         if baseline is not None:
             _compare_to_baseline(board, baseline, metrics, n_boot)
         boards.append(board)
@@ -291,7 +308,8 @@ def _compare_to_baseline(board: Leaderboard, baseline: str, metrics: Registry[Me
         gold = [base_preds[0][i]["gold"] for i in ids]
         extra = [base_preds[0][i].get("extra", {}) for i in ids]
         row.comparison = compare(gold, [[p[i]["pred"] for i in ids] for p in preds],
-                                 [[p[i]["pred"] for i in ids] for p in base_preds], official, extra, n_boot=n_boot)
+                                 [[p[i]["pred"] for i in ids] for p in base_preds], official, extra, n_boot=n_boot,
+                                 higher_is_better=board.higher_is_better)
         compared.append(row)
     if compared:
         p_boot = holm([r.comparison.p_bootstrap for r in compared if r.comparison])
@@ -303,7 +321,8 @@ def _compare_to_baseline(board: Leaderboard, baseline: str, metrics: Registry[Me
 
 def ranking(boards: list[Leaderboard]) -> list[dict[str, Any]]:
     """Across tasks: mean rank of each variant present on every board, and its win rate (share
-    of (task, other variant) pairs where its official metric is higher)."""
+    of (task, other variant) pairs where its official metric is better: higher, or lower for a
+    board whose metric is lower-is-better)."""
     if len(boards) < 2:
         return []
     common = set.intersection(*({r.variant for r in b.rows} for b in boards))
@@ -312,11 +331,11 @@ def ranking(boards: list[Leaderboard]) -> list[dict[str, Any]]:
         ranks, wins, games = [], 0, 0
         for board in boards:
             scores = {r.variant: r.test_official.mean for r in board.rows if r.variant in common}
-            ranks.append(1 + sum(1 for v, s in scores.items() if s > scores[variant]))
+            ranks.append(1 + sum(1 for v, s in scores.items() if board.better(s, scores[variant])))
             for other, s in scores.items():
                 if other != variant:
                     games += 1
-                    wins += scores[variant] > s
+                    wins += board.better(scores[variant], s)
         out.append({"variant": variant, "mean_rank": statistics.fmean(ranks), "win_rate": wins / games if games else 0.0,
                     "tasks": len(boards)})
     return sorted(out, key=lambda r: (r["mean_rank"], -r["win_rate"], r["variant"]))

@@ -4,7 +4,10 @@ Unlike the tables, CSV and JSON keep every column whether or not a row has a val
 script reading them finds the same columns every time): the official and dev metric, macro and
 micro F1, accuracy (multi-label: also samples F1, subset accuracy, Hamming loss), F1 per class
 (or label) and every explainer statistic of the table model's
-:data:`~alexbench.report.table.EXPLAINER_COLUMNS`, as ``<column>_mean`` and ``<column>_std``.
+:data:`~alexbench.report.table.EXPLAINER_COLUMNS`, as ``<column>_mean`` and ``<column>_std``. A
+board whose official metric is lower-is-better (e.g. ``hamming_loss``) has one more, last column,
+``official_direction`` (``lower is better``), and its JSON ``official_higher_is_better: false``
+(and each comparison's ``higher_is_better: false``); rows are in leaderboard order, best first.
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ def to_csv(board: Leaderboard) -> str:
     writer.writerow(["task", "variant", "official_metric", "n_seeds", "baseline", "delta", "ci_low", "ci_high",
                      "p_bootstrap_holm", "p_mcnemar_holm"]
                     + [f"{name}_{part}" for name, _ in stats for part in ("mean", "std")]
-                    + ["kind", "reference_split", "reference_source", "reference_note"])
+                    + ["kind", "reference_split", "reference_source", "reference_note"]
+                    + ([] if board.higher_is_better else ["official_direction"]))
+    direction = [] if board.higher_is_better else ["lower is better"]
     for row in board.rows:
         values: list[str] = []
         for _, get in stats:
@@ -48,11 +53,11 @@ def to_csv(board: Leaderboard) -> str:
         sig = [f"{c.ci_low:.6f}", f"{c.ci_high:.6f}", f"{c.p_bootstrap_holm:.6g}", f"{c.p_mcnemar_holm:.6g}"] if c else [""] * 4
         delta = "" if row.delta is None else f"{row.delta:.6f}"
         writer.writerow([row.task, row.variant, row.official_metric, len(row.seeds), board.baseline or "", delta,
-                         *sig, *values, "run", "", "", ""])
+                         *sig, *values, "run", "", "", "", *direction])
     for ref in board.references:  # a published result: its score in test_official_mean, nothing else
         writer.writerow([board.task, ref.name, board.official_metric, 0, board.baseline or "", "", "", "", "", "",
                          f"{ref.score:.6g}", *[""] * (2 * len(stats) - 1), "reference", ref.split, ref.source,
-                         ref.note])
+                         ref.note, *direction])
     return buf.getvalue()
 
 

@@ -38,6 +38,7 @@ from alexbench import __version__
 from alexbench.fsio import atomic_write_text
 from alexbench.report.board import SIGNIFICANCE_NOTE, Leaderboard, Row, Stat, ranking
 from alexbench.report.table import REFERENCE_NOTE, Column, build_table, reference_score
+from alexbench.scoring.significance import verdict
 
 
 class JoinLines(Extension):
@@ -171,7 +172,7 @@ def environment() -> jinja2.Environment:
     env.filters.update(f=_fmt, num=_num, p=_p)
     env.globals.update(
         Bar=Bar, zip=zip, components_summary=components_summary, json=lambda v: json.dumps(v, sort_keys=True),
-        sort_key=_sort_key, delta_tip=_delta_tip, reference_score=reference_score,
+        sort_key=_sort_key, delta_tip=_delta_tip, verdict=verdict, reference_score=reference_score,
         inline=lambda name: Markup(env.loader.get_source(env, name)[0]),  # type: ignore[union-attr]
         SIGNIFICANCE_NOTE=SIGNIFICANCE_NOTE, REFERENCE_NOTE=REFERENCE_NOTE, version=__version__)
     return env

@@ -76,8 +76,8 @@ def to_latex(board: Leaderboard, *, caption: str | None = None, label: str | Non
             lines.append(" & ".join(cells) + r" \\")
     n_seeds = "/".join(str(n) for n in sorted({len(r.seeds) for r in board.rows})) or "0"
     if caption is None:
-        caption = (f"{latex_escape(board.task)}: official metric {metric} on test, mean $\\pm$ std over {n_seeds} "
-                   "seeds; best in bold.")
+        caption = (f"{latex_escape(board.task)}: official metric {metric}{board.direction} on test, mean $\\pm$ std "
+                   f"over {n_seeds} seeds; best in bold.")
         if board.baseline:
             caption += (rf" $\Delta$: difference from {latex_escape(board.baseline)} with the 95\% paired-bootstrap "
                         r"CI; $^{*}$~$p<0.05$, $^{**}$~$p<0.01$ (paired bootstrap over test posts, Holm-corrected "

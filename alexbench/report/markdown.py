@@ -14,7 +14,7 @@ def to_markdown(board: Leaderboard) -> str:
     model = build_table(board)
     heads = [column.header for column in model.columns]
     lines = [f"## {board.task}", "",
-             f"Official metric: `{board.official_metric}` on test; mean ± std over seeds."
+             f"Official metric: `{board.official_metric}`{board.direction} on test; mean ± std over seeds."
              + (f" {SIGNIFICANCE_NOTE}" if board.baseline else ""), "",
              "| " + " | ".join(heads) + " |", "|" + "|".join([":--"] + ["--:"] * (len(heads) - 1)) + "|"]
     lines += [_row(model.text_cells(row)) for row in board.rows]

@@ -96,8 +96,8 @@ def official_png(board: Leaderboard) -> bytes:
             ax.set_ylim(low, max(high, ys[0] + 0.6 + 0.32 * len(board.references)))
         ax.grid(axis="y", visible=False)
         n_seeds = "/".join(str(n) for n in sorted({len(r.seeds) for r in rows}))
-        ax.set_xlabel(_t(f"test {board.official_metric} (mean ± std over {n_seeds} seeds)"))
-        title = _t(f"{board.task}: {board.official_metric}")
+        ax.set_xlabel(_t(f"test {board.official_metric}{board.direction} (mean ± std over {n_seeds} seeds)"))
+        title = _t(f"{board.task}: {board.official_metric}{board.direction}")
         if board.baseline:
             title += _t(f" (Δ vs {board.baseline}; * p<0.05, ** p<0.01, paired bootstrap, Holm)")
         ax.set_title(title, loc="left", fontsize=9.5)

@@ -134,9 +134,11 @@ class LeaderboardTable:
 
     @property
     def best(self) -> float | None:
-        """The best official test score (shown in bold or highlighted), None when there is none."""
-        return max((r.test_official.mean for r in self.board.rows if r.test_official.values
-                    and math.isfinite(r.test_official.mean)), default=None)
+        """The best official test score (shown in bold or highlighted; the lowest for a
+        lower-is-better metric), None when there is none."""
+        pick = max if self.board.higher_is_better else min
+        return pick((r.test_official.mean for r in self.board.rows if r.test_official.values
+                     and math.isfinite(r.test_official.mean)), default=None)
 
     def is_best(self, row: Row) -> bool:
         best = self.best
@@ -173,19 +175,20 @@ def _text_cell(board: Leaderboard, column: Column, row: Row) -> str:
 def build_table(board: Leaderboard) -> LeaderboardTable:
     """The columns of ``board``: Δ only with a baseline, a score or explainer column only when
     some row has a value for it, one F1 column per class of the task."""
-    m = board.official_metric
+    m, direction = board.official_metric, board.direction
     cols = [
         Column("variant", "variant", "variant", "variant", "Variant",
                "variant name; click it for components, significance and provenance", numeric=False),
         Column("seeds", "seeds", "seeds", "seeds", "Seeds", "number of seeds (finished runs) averaged"),
         Column("test_official", "official", f"test {m}", f"test {m}", "Test {}",
-               f"official metric {m} on the test split, mean ± std over seeds", subject=m,
+               f"official metric {m}{direction} on the test split, mean ± std over seeds", subject=m,
                stat=lambda r: r.test_official),
     ]
     if board.baseline:
         cols.append(Column("delta", "delta", f"Δ vs {board.baseline}", f"Δ vs {board.baseline}", r"$\Delta$ vs {}",
-                           "difference of the seed-averaged official test metric from the baseline; "
-                           "markers: Holm-corrected paired bootstrap; [95% CI]", subject=board.baseline))
+                           "difference of the seed-averaged official test metric from the baseline"
+                           + ("" if board.higher_is_better else " (lower is better: a negative Δ is an improvement)")
+                           + "; markers: Holm-corrected paired bootstrap; [95% CI]", subject=board.baseline))
     cols.append(Column("dev_official", "dev", f"dev {m}", f"dev {m}", "Dev {}",
                        f"{m} on the dev split, mean ± std over seeds", subject=m, stat=lambda r: r.dev_official))
     for key, latex in MULTI_LABEL_SCORES if board.multi_label else (("macro_f1", "Macro F1"), ("accuracy", "Accuracy")):

@@ -14,7 +14,7 @@ from alexbench.report.table import REFERENCE_MARK, REFERENCE_NOTE, build_table, 
 def to_rich(board: Leaderboard) -> Table:
     model = build_table(board)
     # Text, not str: rich would read "F1[positive]" or a variant named "x[y]" as markup and drop it.
-    table = Table(title=Text(f"{board.task} — official metric: {board.official_metric} (test, mean ± std over seeds)"),
+    table = Table(title=Text(f"{board.task} — official metric: {board.official_metric}{board.direction} (test, mean ± std over seeds)"),
                   caption=SIGNIFICANCE_NOTE if board.baseline else None)
     for i, column in enumerate(model.columns):
         # fold, never "…": a narrow terminal may break "0.682±0.012" over two lines, not hide it

@@ -309,22 +309,25 @@ def alexbench_register_metrics(registry: Registry[Metric]) -> None:
 
 
 def check_official(task: TaskSpec, metrics: Registry[Metric]) -> None:
-    """The task's official metric must be one a leaderboard can rank by, said when the task is
-    read for a run, not after training: it must score label sets on a multi-label task
-    (:func:`score` would fail then), and be higher-is-better (leaderboards rank, and take Δ,
-    that way; a lower-is-better metric such as hamming_loss is reported beside it)."""
+    """The task's official metric must score the task, said when the task is read for a run, not
+    after training: on a multi-label task it must score label sets (:func:`score` would fail
+    then). Either direction is fine: leaderboards rank, take Δ and count wins by
+    :attr:`Metric.higher_is_better` (:func:`higher_is_better`)."""
     if task.official_metric not in metrics.names():
         return
     official = metrics.get(task.official_metric)
     if task.multi_label and not getattr(official, "multi_label", False):
-        usable = [n for n in metrics.names() if getattr(metrics.get(n), "multi_label", False)
-                  and getattr(metrics.get(n), "higher_is_better", True)]
+        usable = [n for n in metrics.names() if getattr(metrics.get(n), "multi_label", False)]
         raise TaskFileError(task.path, "metric.official", f"{task.official_metric!r} does not score label sets "
                             f"(a multi-label task); use one of {usable}")
-    if not getattr(official, "higher_is_better", True):
-        raise TaskFileError(task.path, "metric.official", f"{task.official_metric!r} is lower-is-better, and "
-                            "leaderboards rank the official metric higher-is-better; name another official metric "
-                            f"(every run still reports {task.official_metric!r})")
+
+
+def higher_is_better(name: str, metrics: Registry[Metric] | None = None) -> bool:
+    """Whether a larger value of metric ``name`` is better: the registered metric's word (a
+    plugin's metric too), else the built-in one's; True for a name neither knows."""
+    if metrics is not None and name in metrics.names():
+        return bool(getattr(metrics.get(name), "higher_is_better", True))
+    return next((m.higher_is_better for m in BUILTIN_METRICS if m.name == name), True)
 
 
 def score(

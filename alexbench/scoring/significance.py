@@ -6,6 +6,10 @@
 * McNemar's exact test on the seed-majority predictions of each system (discordant pairs,
   binomial with p = 1/2).
 * Holm's step-down correction across the variants compared with one baseline.
+
+Δ is always the variant's metric minus the baseline's; whether a positive Δ is an improvement is
+the metric's direction (``higher_is_better``; Hamming loss is lower-is-better), which
+:meth:`Comparison.verdict` applies. The p-values are two-sided and need no direction.
 """
 
 from __future__ import annotations
@@ -31,14 +35,30 @@ class Comparison:
     discordant: tuple[int, int]  # (variant right & baseline wrong, variant wrong & baseline right)
     p_bootstrap_holm: float | None = None
     p_mcnemar_holm: float | None = None
+    #: the official metric's direction: with False, a negative Δ is an improvement
+    higher_is_better: bool = True
 
     def marker(self) -> str:
         """``**`` p<0.01, ``*`` p<0.05 (Holm-corrected bootstrap), ``""`` otherwise."""
         p = self.p_bootstrap_holm if self.p_bootstrap_holm is not None else self.p_bootstrap
         return "**" if p < 0.01 else "*" if p < 0.05 else ""
 
+    def verdict(self) -> str:
+        """``better``, ``worse`` (than the baseline, by the metric's direction) or ``same``."""
+        return verdict(self.delta, self.higher_is_better)
+
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        """Every field; ``higher_is_better`` only when False (a lower-is-better metric), so the
+        comparisons of higher-is-better metrics read as they always did."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__
+                if k != "higher_is_better" or not self.higher_is_better}
+
+
+def verdict(delta: float, higher_is_better: bool = True) -> str:
+    """Whether a difference ``delta`` (variant − baseline) is ``better``, ``worse`` or the ``same``."""
+    if delta == 0:
+        return "same"
+    return "better" if (delta > 0) == higher_is_better else "worse"
 
 
 MetricFn = Callable[[Sequence[str], Sequence[str], Sequence[Mapping[str, str]]], float]
@@ -66,8 +86,10 @@ def compare(
     extra: Sequence[Mapping[str, str]] = (),
     n_boot: int = 1000,
     seed: int = 0,
+    higher_is_better: bool = True,
 ) -> Comparison:
-    """``variant`` and ``baseline`` are lists of per-seed prediction lists aligned with ``gold``."""
+    """``variant`` and ``baseline`` are lists of per-seed prediction lists aligned with ``gold``;
+    ``higher_is_better`` is the metric's direction (recorded for :meth:`Comparison.verdict`)."""
     n = len(gold)
     if not variant or not baseline or any(len(p) != n for p in (*variant, *baseline)):
         raise ValueError("predictions must be non-empty and aligned with the gold labels")
@@ -90,7 +112,8 @@ def compare(
     vote_a = [_majority(variant, i) for i in range(n)]
     vote_b = [_majority(baseline, i) for i in range(n)]
     p_mc, discordant = mcnemar_exact(gold, vote_a, vote_b)
-    return Comparison(observed, float(low), float(high), float(p_boot), p_mc, n, n_boot, discordant)
+    return Comparison(observed, float(low), float(high), float(p_boot), p_mc, n, n_boot, discordant,
+                      higher_is_better=higher_is_better)
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
