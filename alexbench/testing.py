@@ -13,7 +13,9 @@ Every ``test_*`` method of the contract then runs against your component, on tin
 written to a temporary folder (a binary and a three-class one, imbalanced, with posts of several
 lengths and sentences: see :mod:`alexbench.kit.tasks`; narrow with ``tasks = ("binary",)``, or
 add task files of your own, ``tasks = ("binary", "data/my_task.toml")``), through the real
-plugin host and, where the contract says so, the real runner. A component that is not installed
+plugin host and, where the contract says so, the real runner. A component that declares
+``multi_label = True`` is also run on the tiny ``multilabel`` task (label sets); one that does
+not is checked to be refused there by the host (:mod:`alexbench.kit.multilabel`). A component that is not installed
 can be registered in-process with ``plugins = (MyClassifier,)`` (classes or plugin objects with
 ``@alexbench.hookimpl`` hooks). Every failure message says what to change.
 
@@ -39,6 +41,7 @@ import pytest
 # re-exported here, the one module plugin authors import.
 from alexbench.kit.contracts import AugmenterContract, ClassifierContract, ExplainerContract, _Contract
 from alexbench.kit.inline import inline_plugin, make_host
+from alexbench.kit.multilabel import MULTI_LABEL_KIND, declares_multi_label
 from alexbench.kit.tasks import TASK_KINDS, write_tiny_task
 
 if TYPE_CHECKING:
@@ -125,8 +128,24 @@ def _task_ref(cls: type, ref: Any, base: Path) -> tuple[str, str]:
     return str(path.resolve()), path.parent.name if path.stem == "task" else path.stem
 
 
+_MULTI_LABEL: dict[type, bool] = {}
+
+
+def _declares_multi_label(cls: type[_Contract]) -> bool:
+    """Whether the contract's component declares ``multi_label = True``, asked once per contract
+    at collection; False when it cannot be told (the tests themselves then say why)."""
+    if cls not in _MULTI_LABEL:
+        try:
+            host = make_host(*cls.plugins)
+            _MULTI_LABEL[cls] = bool(cls.component) and declares_multi_label(host, cls.kind, cls.component)
+        except Exception:  # not registered, or broken: every test of the contract fails, saying so
+            _MULTI_LABEL[cls] = False
+    return _MULTI_LABEL[cls]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run each contract test once per task listed in the contract's ``tasks``."""
+    """Run each contract test once per task listed in the contract's ``tasks``, and on the tiny
+    multi-label task too when the component declares ``multi_label = True``."""
     cls = metafunc.cls
     if cls is None or not issubclass(cls, _Contract) or "alexbench_contract_task" not in metafunc.fixturenames:
         return
@@ -135,6 +154,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                          f"({', '.join(sorted(TASK_KINDS))}) and task files, got {cls.tasks!r}")
     base = Path(metafunc.module.__file__).parent
     refs = [_task_ref(cls, ref, base) for ref in cls.tasks]
+    if MULTI_LABEL_KIND not in cls.tasks and _declares_multi_label(cls):
+        refs.append((MULTI_LABEL_KIND, MULTI_LABEL_KIND))
     ids = [test_id if [i for _, i in refs].count(test_id) == 1 else f"{test_id}-{n}" for n, (_, test_id) in
            enumerate(refs)]
     metafunc.parametrize("alexbench_contract_task", [param for param, _ in refs], indirect=True, ids=ids)

@@ -113,9 +113,18 @@ def test_plugins_json_shape() -> None:
     assert kinds == {"augmenter", "classifier", "explainer", "metric"}
     for entry in data["entries"]:
         common = {"kind", "name", "plugin", "distribution", "description"}
-        assert set(entry) == (common if entry["kind"] == "metric" else common | {"version", "params"}), entry
+        assert set(entry) == (common | {"multi_label", "higher_is_better"} if entry["kind"] == "metric"
+                              else common | {"version", "params", "multi_label"}), entry
         if entry["kind"] != "metric":
             assert isinstance(entry["version"], str) and isinstance(entry["params"], dict)
+        assert entry["multi_label"] in (True, False, None)  # None: registered lazily without saying
+    entries = {(e["kind"], e["name"]): e for e in data["entries"]}
+    assert entries["classifier", "tfidf_logreg"]["multi_label"] is True  # declared in add_lazy: not imported
+    assert entries["classifier", "majority"]["multi_label"] is True
+    assert entries["metric", "hamming_loss"]["multi_label"] is True
+    assert entries["metric", "hamming_loss"]["higher_is_better"] is False
+    assert entries["metric", "f1_positive"] == {**entries["metric", "f1_positive"], "multi_label": False,
+                                                "higher_is_better": True}
     plugins = {p["name"]: p for p in data["plugins"]}
     assert plugins["baselines"] == {"name": "baselines", "distribution": "alexbench",
                                     "version": importlib.metadata.version("alexbench"), "module": "alexbench_baselines"}

@@ -31,7 +31,8 @@ from alexbench.scoring.metrics import check_official, higher_is_better
 @click.pass_obj
 @reports_errors
 def plugins(app: App, as_json: bool) -> None:
-    """List plugins and the augmenters, classifiers, explainers and metrics they register."""
+    """List plugins and the augmenters, classifiers, explainers and metrics they register, and
+    which of them handle multi-label tasks (label sets)."""
     host = app.host
     # Versions and parameters first: a component whose Params break the rules leaves its plugin
     # out (listed under broken), so the rows are made from what is left afterwards. A lazy entry
@@ -56,6 +57,11 @@ def plugins(app: App, as_json: bool) -> None:
                                    "description": entry.description}
             if kind != "metric":
                 row.update(described[kind, entry.name])
+                row["multi_label"] = _multi_label(entry)
+            else:
+                metric = entry.load()
+                row.update(multi_label=bool(getattr(metric, "multi_label", False)),
+                           higher_is_better=bool(getattr(metric, "higher_is_better", True)))
             rows.append(row)
     broken = [{"name": b.name, "distribution": b.distribution, "error": b.error, "where": b.where,
                "traceback": b.traceback} for b in host.broken]
@@ -64,19 +70,35 @@ def plugins(app: App, as_json: bool) -> None:
                                "plugins": [p.__dict__ for p in host.plugins()]}, indent=2, default=str))
         return
     table = Table(title="alexbench plugins")
-    for head in ("kind", "name", "version", "plugin (distribution)", "parameters"):
+    for head in ("kind", "name", "version", "multi-label", "plugin (distribution)", "parameters"):
         table.add_column(head)
     for row in rows:
         params = row.get("params")
         ptext = (Text(", ".join(f"{k}={v!r}" for k, v in params.items())) if params
                  else Text(row.get("error") or "", style="red"))
+        if row["kind"] == "metric" and not row["higher_is_better"]:
+            ptext = Text("lower is better")
         table.add_row(row["kind"], Text(row["name"]), Text(row.get("version") or ""),
+                      Text({True: "yes", False: "no", None: "?"}[row["multi_label"]]),
                       Text(f"{row['plugin']} ({row['distribution'] or '-'})"), ptext)
     out.print(table)
+    out.print("[dim]multi-label: whether a component runs on multi-label tasks (label sets; the host refuses "
+              "the others there), whether a metric scores them; ? = registered lazily without saying "
+              "(add_lazy(..., multi_label=...))[/]", highlight=False)
     for b in host.broken:
         out.print("[red]broken plugin[/] " + escape(f"{b.name} ({b.distribution or '?'}): {b.error}"), highlight=False)
     if host.broken and not host.trace:
         out.print(f"[dim]{TRACE_ENV}=1 shows the traceback of each broken plugin[/]", highlight=False)
+
+
+def _multi_label(entry: Any) -> bool | None:
+    """A component's ``multi_label``: declared in ``add_lazy``, or read from its class when that
+    is at hand; None for a lazy entry that does not say (its module is not imported to list it)."""
+    if entry.multi_label is not None:
+        return bool(entry.multi_label)
+    if not entry.loaded:
+        return None
+    return bool(getattr(entry.load(), "multi_label", False))
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,5 +1,6 @@
 """The conformance kit's contracts: the tests every augmenter, classifier and explainer must pass
-(collected through a plugin author's subclasses; see :mod:`alexbench.testing`)."""
+(collected through a plugin author's subclasses; see :mod:`alexbench.testing`). Their label
+checks hold on multi-label tasks too (:mod:`alexbench.kit.multilabel`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
+from alexbench.kit import multilabel as ml
 from alexbench.kit.tasks import TASK_KINDS
 
 if TYPE_CHECKING:
@@ -48,7 +50,7 @@ def _few(items: Sequence[Any], n: int = 5) -> str:
     return ", ".join(repr(i) for i in items[:n]) + (f" (and {len(items) - n} more)" if len(items) > n else "")
 
 
-class _Contract:
+class _Contract(ml.MultiLabelContract):
     """Shared machinery. Subclass one of the three public contracts, not this."""
 
     kind: ClassVar[str] = ""
@@ -59,11 +61,13 @@ class _Contract:
     #: In-process plugins to register besides the installed ones (classes, plugin objects, pairs).
     plugins: ClassVar[Sequence[Any]] = ()
     #: Tasks to run on: tiny task kinds ("binary", "multiclass") and/or task files (paths,
-    #: absolute or relative to the test module).
+    #: absolute or relative to the test module). A component declaring ``multi_label = True``
+    #: also runs on the "multilabel" kind.
     tasks: ClassVar[Sequence[str | Path]] = ("binary", "multiclass")
     #: The seed of the contract runs; ``seed + 1`` is used as "another seed".
     seed: ClassVar[int] = 0
-    #: The classifier used when the component under test is an augmenter or explainer.
+    #: The classifier used when the component under test is an augmenter or explainer (on a
+    #: multi-label task: ``majority`` unless this one declares ``multi_label = True``).
     classifier: ClassVar[str] = "majority"
     classifier_params: ClassVar[Mapping[str, Any]] = {}
 
@@ -112,11 +116,17 @@ class _Contract:
 
         return load_dataset(task)
 
-    def variant(self) -> Any:
+    def classifier_for(self, task: TaskSpec, host: PluginHost | None = None) -> tuple[str, dict[str, Any]]:
+        """The classifier (and params) an augmenter or explainer runs with on ``task``."""
+        if task.multi_label and not ml.declares_multi_label(host or self.host(), "classifier", self.classifier):
+            return "majority", {}
+        return self.classifier, dict(self.classifier_params)
+
+    def variant(self, task: TaskSpec, host: PluginHost | None = None) -> Any:
         from alexbench.config.variants import ComponentSpec, VariantSpec
 
         mine = ComponentSpec(self.component, dict(self.params))
-        clf = mine if self.kind == "classifier" else ComponentSpec(self.classifier, dict(self.classifier_params))
+        clf = mine if self.kind == "classifier" else ComponentSpec(*self.classifier_for(task, host))
         return VariantSpec(f"contract-{self.kind}-{self.component}", clf,
                            augmenters=(mine,) if self.kind == "augmenter" else (),
                            explainer=mine if self.kind == "explainer" else None)
@@ -132,7 +142,7 @@ class _Contract:
         runner = Runner(host or self.host(), ResultsStore(results), show_progress=False, device="cpu")
         refused = None
         try:
-            outcome = runner.run(task, self.variant(), self.seed)
+            outcome = runner.run(task, self.variant(task, host), self.seed)
         except RunError as exc:
             refused = str(exc)
         if refused is not None:  # outside the except block: the reason alone, without a chain of tracebacks
@@ -206,15 +216,7 @@ class ClassifierContract(_Contract):
                 (f"predict returned {len(pred.labels)} labels and {len(pred.probs)} probability rows for "
                  f"{len(split)} posts: give one of each per post, in input order")
             for post, label, row in zip(split, pred.labels, pred.probs):
-                assert label in task.labels, \
-                    f"{post.id}: predicted {label!r}, not one of {list(task.labels)}: predict one of ctx.task.labels"
-                assert len(row) == len(task.labels), \
-                    (f"{post.id}: {len(row)} probabilities for {len(task.labels)} labels {list(task.labels)}: give "
-                     "one per label of ctx.task.labels, in that order (also on tasks with more than two labels)")
-                assert all(isinstance(p, (int, float)) and 0.0 <= p <= 1.0 and not math.isnan(p) for p in row), \
-                    f"{post.id}: probabilities must be numbers in [0, 1], got {row}: e.g. a softmax of the scores"
-                assert math.isclose(sum(row), 1.0, abs_tol=1e-4), \
-                    f"{post.id}: probabilities sum to {sum(row)}, not 1: normalise each row"
+                ml.check_prediction_row(task, post.id, label, row)
 
     def test_predictions_follow_input_order(self, alexbench_contract_task: TaskSpec) -> None:
         clf, data, ctx = self.fitted(alexbench_contract_task)
@@ -291,8 +293,7 @@ class AugmenterContract(_Contract):
         assert not repeated, (f"row ids must be unique, these repeat: {_few(repeated)}: give each generated row a "
                               "new id, e.g. f'{post.id}~{self.name}{k}'")
         for post in out:
-            assert post.label in task.labels, \
-                f"{post.id}: label {post.label!r} is not one of {list(task.labels)}"
+            ml.check_row_label(task, post.id, post.label)
             if post.id in source:
                 assert post.label == source[post.id].label, \
                     (f"{post.id}: an original row's label was changed from {source[post.id].label!r} to "
@@ -338,7 +339,7 @@ class AugmenterContract(_Contract):
         out, data = self.augmented(task)
         train_ids = {p.id for p in data.train}
         made = [p for p in out if p.id not in train_ids]
-        counts = {label: sum(1 for p in data.train if p.label == label) for label in task.labels}
+        counts = ml.label_counts(task, [p.label for p in data.train])
         assert made, (f"augment made no rows on the kit's {task.name} task, which is built to need them (train "
                       f"classes {counts}, posts of one to five sentences and 3 to 60 words): check that it handles "
                       "multi-sentence posts and grows the minority class; if it only drops rows, set "
@@ -371,7 +372,7 @@ class ExplainerContract(_Contract):
         host = self.host()
         data = self.dataset(task)
         ctx = self.context(task, self.seed)
-        clf = host.build("classifier", self.classifier, dict(self.classifier_params))
+        clf = host.build("classifier", *self.classifier_for(task, host))
         clf.fit(data.train, data.dev, ctx)
         posts = order(list(data.test)) if order else list(data.test)
         pred = clf.predict(posts, ctx)
@@ -398,8 +399,7 @@ class ExplainerContract(_Contract):
             for e in out:
                 assert e.status in ("not_sent", "ok", "unparsable", "failed"), \
                     f"{e.post_id}: status {e.status!r}: use one of not_sent, ok, unparsable, failed"
-                assert e.new_label in task.labels, \
-                    f"{e.post_id}: new label {e.new_label!r} not in {list(task.labels)}: use one of ctx.task.labels"
+                ml.check_new_label(task, e.post_id, e.new_label)
 
     def test_never_changes_a_label_without_a_false_verdict(self, alexbench_contract_task: TaskSpec,
                                                          tmp_path: Path) -> None:

@@ -303,6 +303,10 @@ class PluginHost:
                     raise PluginError(f"{kind} {name!r} was registered with version {entry.version!r} but "
                                       f"{_qualname(cls)}.version is {cls.version!r}; register the class's own "
                                       "version (e.g. the package's __version__ in both places)")
+                if entry.multi_label is not None and bool(getattr(cls, "multi_label", False)) != entry.multi_label:
+                    raise PluginError(f"{kind} {name!r} was registered with multi_label={entry.multi_label} but "
+                                      f"{_qualname(cls)}.multi_label is {getattr(cls, 'multi_label', False)}; "
+                                      "register what the class declares")
             except PluginError as exc:
                 self._markbroken_plugin(entry.plugin, exc)
                 raise

@@ -30,7 +30,8 @@ class Entry(Generic[T]):
     """One registered object; ``target`` is the object itself or a lazy ``"module:attr"``.
 
     A lazy component entry may declare ``params`` (its Params class, imported when the entry is
-    registered) and ``version``: then listing it needs neither its module nor its imports.
+    registered) and ``version``: then listing it needs neither its module nor its imports; and
+    ``multi_label`` (whether it handles multi-label tasks), for the listing too.
     """
 
     name: str
@@ -40,11 +41,17 @@ class Entry(Generic[T]):
     plugin: str | None = None
     params: type | None = None
     version: str | None = None
+    multi_label: bool | None = None
     _loaded: T | None = field(default=None, repr=False)
 
     @property
     def lazy(self) -> bool:
         return isinstance(self.target, str)
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the target is at hand (registered directly, or a lazy one already imported)."""
+        return not self.lazy or self._loaded is not None
 
     @property
     def module(self) -> str:
@@ -100,13 +107,14 @@ class Registry(Generic[T]):
         return target
 
     def add_lazy(self, name: str, target: str, *, params: str | None = None, version: str | None = None,
-                 description: str = "") -> None:
+                 description: str = "", multi_label: bool | None = None) -> None:
         """Register ``"package.module:attr"`` to be imported only when first used.
 
         ``params="package.params:Params"`` and ``version="1.0"`` (both, or neither) let
         ``alexbench plugins`` list the component without importing ``target``: the Params class
         is imported (and checked) now, so keep its module light. When the component is loaded,
-        its ``Params`` and ``version`` must be the declared ones.
+        its ``Params`` and ``version`` must be the declared ones, and so must its ``multi_label``
+        when given here (then ``alexbench plugins`` shows it without the import too).
         """
         label = f"{self.kind} {name!r}"
         for text, what in ((target, "lazy target"), (params, "params")):
@@ -127,7 +135,10 @@ class Registry(Generic[T]):
                                   f"{type(exc).__name__}: {exc}") from exc
             if self._validate_params is not None:
                 self._validate_params(label, params_class)
-        self._put(Entry(name, self.kind, target, description, self.current_plugin, params_class, version))
+        if multi_label is not None and not isinstance(multi_label, bool):
+            raise PluginError(f"{label}: multi_label must be True or False, got {multi_label!r}")
+        self._put(Entry(name, self.kind, target, description, self.current_plugin, params_class, version,
+                        multi_label))
 
     def _put(self, entry: Entry[T]) -> None:
         old = self._entries.get(entry.name)

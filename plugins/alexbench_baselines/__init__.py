@@ -59,6 +59,6 @@ class MajorityClassifier(Classifier):
 def alexbench_register_classifiers(registry: Any) -> None:
     registry.add(MajorityClassifier)
     registry.add_lazy("tfidf_logreg", "alexbench_baselines.tfidf:TfidfLogReg",
-                      params="alexbench_baselines.params:TfidfParams", version=__version__,
+                      params="alexbench_baselines.params:TfidfParams", version=__version__, multi_label=True,
                       description="TF-IDF word n-grams + logistic regression (scikit-learn); multi-label: one "
                                   "vs rest")
