@@ -53,8 +53,8 @@ def test_listing_plugins_imports_no_heavy_library() -> None:
 
 
 def test_a_lazy_entry_must_declare_its_own_params_and_version(tmp_path, monkeypatch) -> None:
-    """params= and version= come together, and must be the loaded class's own: a mismatch
-    leaves the plugin out when the class is loaded."""
+    """params= and version= come together, and must be the loaded class's own (so must a declared
+    multi_label=): a mismatch leaves the plugin out when the class is loaded."""
     (tmp_path / "lazy_mod.py").write_text(
         "from dataclasses import dataclass\nfrom alexbench_baselines import MajorityClassifier\n\n"
         "@dataclass(frozen=True)\nclass P:\n    k: int = 1\n\n@dataclass(frozen=True)\nclass Other:\n"
@@ -69,12 +69,18 @@ def test_a_lazy_entry_must_declare_its_own_params_and_version(tmp_path, monkeypa
     good = host_with(params="lazy_mod:P", version="2.0")
     assert good.component_info("classifier", "lazy")[0] == "2.0" and "lazy_mod" in sys.modules
     assert good.component_class("classifier", "lazy").name == "lazy" and not good.broken
+    declared = host_with(params="lazy_mod:P", version="2.0", multi_label=True)  # MajorityClassifier's own
+    assert declared.registry("classifier").entry("lazy").multi_label is True
+    assert declared.component_class("classifier", "lazy") and not declared.broken
+    assert "multi_label must be True or False" in host_with(multi_label="yes").broken[0].error
     half = host_with(params="lazy_mod:P")
     assert "add_lazy needs both params='package.module:Params' and version='...'" in half.broken[0].error
     for kwargs, message in (({"params": "lazy_mod:Other", "version": "2.0"}, "registered with params lazy_mod:Other "
                              "but lazy_mod:Lazy.Params is lazy_mod:P"),
                             ({"params": "lazy_mod:P", "version": "1.0"}, "registered with version '1.0' but "
-                             "lazy_mod:Lazy.version is '2.0'")):
+                             "lazy_mod:Lazy.version is '2.0'"),
+                            ({"params": "lazy_mod:P", "version": "2.0", "multi_label": False}, "registered with "
+                             "multi_label=False but lazy_mod:Lazy.multi_label is True")):
         host = host_with(**kwargs)
         assert not host.broken and "lazy" in host.classifiers  # listed from the declarations
         with pytest.raises(PluginError, match=message):
