@@ -304,3 +304,12 @@ def test_balancing_does_not_depend_on_the_order_of_label_frequencies_in_the_inpu
     random.Random(3).shuffle(shuffled)
     assert task.label_space.balance_groups(p.label for p in shuffled) == \
         task.label_space.balance_groups(p.label for p in train)
+
+
+def test_grow_names_groups_the_empty_one_by_the_tasks_empty_value(skewed) -> None:
+    task, train = skewed
+    aug, rows, _ = augmented("eda", {"n": 1, "grow": "access,none"}, task, train)
+    assert aug.last_report["grown_classes"] == ["access", "none"]
+    assert {r.label for r in generated(rows)} == {"access", "side_effects|access", ""}
+    aug, rows, _ = augmented("eda", {"n": 1, "grow": "none"}, task, train)  # "none" alone: grow nothing
+    assert aug.last_report["grown_classes"] == [] and rows == train
