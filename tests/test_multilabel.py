@@ -3,17 +3,20 @@ component flag and the runner's refusal, the baselines on label sets."""
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, hamming_loss, precision_recall_fscore_support
 
+from alexbench import hookimpl
 from alexbench.config.tasks import load_task
 from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.data.splits import load_dataset
 from alexbench.errors import DataError, TaskFileError, UnsupportedTaskError
-from alexbench.interfaces import join_labels, split_labels
+from alexbench.interfaces import Augmenter, join_labels, split_labels
+from alexbench.plugin.host import PluginHost
 from alexbench.run.runner import Runner
 from alexbench.run.store import ResultsStore
 from alexbench.scoring import metrics as m
@@ -191,13 +194,25 @@ def _variant(classifier: str, **params) -> VariantSpec:
     return VariantSpec(classifier, ComponentSpec(classifier, params))
 
 
-def test_the_runner_refuses_a_single_label_component_before_any_work(host, tmp_path: Path) -> None:
+class Shout(Augmenter):
+    """A single-label augmenter (it does not declare multi_label): an upper-case copy of each post."""
+
+    name = "shout"
+    version = "1.0"
+
+    def augment(self, train, ctx):
+        return [*train, *(p.replace(id=f"{p.id}#shout", text=p.text.upper(), meta={"source_id": p.id})
+                          for p in train)]
+
+
+def test_the_runner_refuses_a_single_label_component_before_any_work(tmp_path: Path) -> None:
+    plugin = types.SimpleNamespace(alexbench_register_augmenters=hookimpl(lambda registry: registry.add(Shout)))
     task = load_task(make_task(tmp_path))
     store = ResultsStore(tmp_path / "results")
-    runner = Runner(host, store, show_progress=False)
-    variant = VariantSpec("resample+majority", ComponentSpec("majority"), (ComponentSpec("resample"),))
-    with pytest.raises(UnsupportedTaskError, match=r"variant 'resample\+majority' cannot run on task 'ml': "
-                                                   r"augmenter 'resample' does not support multi-label tasks"):
+    runner = Runner(PluginHost(plugins=[("shout-plugin", plugin)]), store, show_progress=False)
+    variant = VariantSpec("shout+majority", ComponentSpec("majority"), (ComponentSpec("shout"),))
+    with pytest.raises(UnsupportedTaskError, match=r"variant 'shout\+majority' cannot run on task 'ml': "
+                                                   r"augmenter 'shout' does not support multi-label tasks"):
         runner.run(task, variant, 1)
     assert not list(store.runs()) and not (store.root / "failed").exists()
 

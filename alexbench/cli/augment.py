@@ -58,7 +58,7 @@ def _typed(cls: Any, params: tuple[str, ...]) -> dict[str, Any]:
 
 #: Keys of an augmenter's ``last_report`` that ``augment`` shows in words; any other key is shown as it is.
 _SHOWN = {"errors", "errors_by_type", "error_examples", "pairs", "pairs_examined", "copies_made", "copies_missing",
-          "rejected", "oversampled", "undersampled", "counts_before", "counts_after"}
+          "rejected", "oversampled", "undersampled", "counts_before", "counts_after", "classes_are"}
 
 
 def _data_root(option: Path | None) -> Path | None:
@@ -73,6 +73,33 @@ def _examples(rows: list[Any], sources: dict[str, Any], k: int, seed: int) -> li
     generated = [r for r in rows if "source_id" in r.meta and not r.meta.get("copy")]
     picks = random.Random(seed).sample(generated, min(k, len(generated)))
     return [(sources.get(r.meta["source_id"]), r) for r in sorted(picks, key=lambda r: r.id)]
+
+
+def _counts_table(title: str, names: list[str], before: dict[str, int], after: dict[str, int],
+                  total: str | None, first: str = "label") -> Table:
+    table = Table(title=title)
+    for head in (first, "before", "after", "change"):
+        table.add_column(head, justify="right" if head != first else "left")
+    for name in names:
+        b, a = before.get(name, 0), after.get(name, 0)
+        table.add_row(Text(name), str(b), str(a), f"{a - b:+d}")
+    if total is not None:
+        b, a = sum(before.values()), sum(after.values())
+        table.add_row(total, str(b), str(a), f"{a - b:+d}")
+    return table
+
+
+def _label_set_counts(task: Any, report: Any) -> None:
+    """A multi-label task's counts: posts carrying each label (a post counts for each of its
+    labels), then the groups the augmenter balanced (a post counts for its rarest label once)."""
+    names = [*task.labels, *([task.empty] if task.empty is not None else [])]
+    out.print(_counts_table("train label counts (posts carrying each label)", names, report.before, report.after,
+                            None))
+    groups = report.groups or {}
+    out.print(_counts_table("balanced groups (each post counts for the rarest label it carries)", names,
+                            groups.get("before", {}), groups.get("after", {}), "posts", "group"))
+    out.print("copying a post for its rarest label also adds to its other labels; cutting a post removes all of "
+              "its labels", highlight=False)
 
 
 @click.command("augment")
@@ -112,15 +139,10 @@ def augment(task_name: str, augmenter_name: str, params: tuple[str, ...], seed: 
     out.print(f"[bold]{escape(task.name)}[/] · augmenter [bold]{escape(desc['name'])}[/] {escape(str(desc['version']))}"
               f" · seed {seed}")
     out.print(escape("params: " + ", ".join(f"{k}={v!r}" for k, v in desc["params"].items())), highlight=False)
-    counts = Table(title="train class counts")
-    for head in ("label", "before", "after", "change"):
-        counts.add_column(head, justify="right" if head != "label" else "left")
-    for label in task.labels:
-        b, a = report.before.get(label, 0), report.after.get(label, 0)
-        counts.add_row(Text(label), str(b), str(a), f"{a - b:+d}")
-    counts.add_row("total", str(sum(report.before.values())), str(sum(report.after.values())),
-                   f"{sum(report.after.values()) - sum(report.before.values()):+d}")
-    out.print(counts)
+    if task.multi_label:
+        _label_set_counts(task, report)
+    else:
+        out.print(_counts_table("train class counts", list(task.labels), report.before, report.after, "total"))
     out.print(f"generated rows kept: {sum(1 for r in rows if 'source_id' in r.meta and not r.meta.get('copy'))}, "
               f"resampling copies: {copies}, original rows kept: {sum(1 for r in rows if r.id in sources)}"
               f" of {len(sources)}", highlight=False)

@@ -11,6 +11,8 @@ written here only, at the edges: loading data and writing submissions.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from alexbench.config.tomlfile import Table
@@ -75,6 +77,27 @@ class LabelSpace:
         if not set(parts) <= set(self.values) or label != join_labels(parts, self.values):
             return f"not {expected}"
         return None if parts or self.empty is not None else f"an empty set; expected {expected}"
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The groups :meth:`balance_groups` puts posts in, in order: the labels, then (multi-label
+        with ``empty``) the group of posts with none, named by ``empty``."""
+        return self.values + ((self.empty,) if self.multi_label and self.empty is not None else ())
+
+    def balance_groups(self, labels: Iterable[str | None]) -> dict[str, str]:
+        """How augmenters balance classes: each distinct ``Post.label`` of ``labels`` (a train
+        split's) → the group it is counted, grown and cut in. Single-label: the label itself.
+        Multi-label: the rarest label the set carries, by how many of ``labels`` carry it (ties:
+        the task's label order), so a post is copied for its rarest label (which also adds to the
+        counts of its other labels); a set with none is the group named by ``empty`` (``""`` when
+        the task has none)."""
+        every = ["" if label is None else str(label) for label in labels]
+        if not self.multi_label:
+            return {label: label for label in every}
+        carried = Counter(part for label in every for part in split_labels(label))
+        rank = {label: i for i, label in enumerate(self.values)}
+        return {label: min(split_labels(label), key=lambda part: (carried[part], rank.get(part, len(rank))))
+                if label else (self.empty or "") for label in dict.fromkeys(every)}
 
 
 def read_labels(table: Table) -> tuple[LabelSpace, str | None]:

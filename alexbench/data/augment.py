@@ -7,6 +7,13 @@ a (text, label) already kept, or whose text appears in dev or test, are
 dropped and counted (resampling copies, ``meta["copy"] = True``, repeat texts on purpose and are
 kept); the dev/test ones are also named, by augmenter and with examples, for the run's console.
 Each step's output is cached by (augmenter name, version, params, seed, input fingerprint).
+
+On a multi-label task a row's label is a canonical label set of the task, the counts before and
+after are per label (posts carrying each label, and posts with none under the task's ``empty``
+value), and ``groups`` adds the counts of the groups augmenters balance (each post counts for the
+rarest label it carries: :meth:`LabelSpace.balance_groups
+<alexbench.config.labels.LabelSpace.balance_groups>`). Copying a post for its rarest label also
+adds to its other labels' counts; the per-label counts show by how much.
 """
 
 from __future__ import annotations
@@ -17,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alexbench.data.splits import posts_fingerprint
+from alexbench.config.labels import LabelSpace
+from alexbench.data.splits import count_labels, posts_fingerprint
 from alexbench.errors import PluginError
 from alexbench.fsio import atomic_write_jsonl, read_jsonl, sha256_obj
 from alexbench.interfaces import Augmenter, Context, Post
@@ -36,10 +44,13 @@ class AugmentReport:
     #: and a few (id, text) examples. Not stored: the run's console shows them (``held_out_warning``).
     held_out_by: dict[str, int] = field(default_factory=dict)
     held_out_examples: list[tuple[str, str]] = field(default_factory=list)
+    #: Multi-label tasks only: the balancing groups' counts before and after (``before`` and
+    #: ``after`` are then per label).
+    groups: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"before": self.before, "after": self.after, "generated": self.generated,
-                "dropped": self.dropped, "steps": self.steps}
+                "dropped": self.dropped, "steps": self.steps, **({"groups": self.groups} if self.groups else {})}
 
     def held_out_warning(self) -> str | None:
         """One line for the console when generated rows were dropped for matching dev/test
@@ -54,8 +65,22 @@ class AugmentReport:
                 "leak them into training. The run goes on without them; provenance.json records the count.")
 
 
-def _counts(posts: Sequence[Post]) -> dict[str, int]:
+#: ``groups["rule"]`` of a multi-label task's report.
+GROUP_RULE = ("a post counts for the rarest label it carries (by train frequency; ties: the task's label order), "
+              "a post with none for the task's empty value; copies keep their source's whole label set")
+
+
+def _counts(posts: Sequence[Post], ctx: Context | None = None) -> dict[str, int]:
+    """Posts per label; on a multi-label task posts carrying each label (``count_labels``)."""
+    if ctx is not None and ctx.task.multi_label:
+        return count_labels(posts, ctx.task)
     return dict(sorted(Counter(str(p.label) for p in posts).items()))
+
+
+def _group_counts(posts: Sequence[Post], groups: dict[str, str], space: LabelSpace) -> dict[str, int]:
+    """Posts per balancing group (``groups``: label set → group), in ``count_labels``' order."""
+    counts = Counter(groups[str(p.label)] for p in posts)
+    return {name: counts.get(name, 0) for name in [*sorted(space.values), *space.groups[len(space.values):]]}
 
 
 def _to_row(post: Post) -> dict[str, Any]:
@@ -66,15 +91,19 @@ def _from_row(row: dict[str, Any]) -> Post:
     return Post(row["id"], row["text"], row["label"], row["extra"], row["meta"])
 
 
-def _check(augmenter: Augmenter, rows: Sequence[Post], labels: set[str], given: dict[str, Post]) -> None:
+def _check(augmenter: Augmenter, rows: Sequence[Post], space: LabelSpace, given: dict[str, Post]) -> None:
     """The augmenter contract, checked on every run (errors say what to change)."""
     name = f"augmenter {augmenter.name!r}"
+    labels = set(space.values)
     seen: set[str] = set()
     for row in rows:
         if not isinstance(row, Post):
             raise PluginError(f"{name} returned {type(row).__name__}, not Post")
-        if row.label not in labels:
+        if not space.multi_label and row.label not in labels:
             raise PluginError(f"{name} produced label {row.label!r}, not one of {sorted(labels)}")
+        problem = space.problem(row.label) if space.multi_label else None
+        if problem is not None:
+            raise PluginError(f"{name} produced label {row.label!r} for row {row.id!r}: {problem}")
         if row.id in seen:
             raise PluginError(f"{name} returned two rows with id {row.id!r}: give each generated row a new unique id "
                               "(e.g. f'{post.id}~{name}{k}')")
@@ -133,9 +162,9 @@ def apply_chain(
     ctx: Context,
     cache_dir: Path | None,
 ) -> tuple[list[Post], AugmentReport]:
-    report = AugmentReport(before=_counts(train))
+    report = AugmentReport(before=_counts(train, ctx))
     current = list(train)
-    labels = set(ctx.task.labels)
+    space = ctx.task.label_space
     made_by: dict[str, str] = {}  # generated row id -> the augmenter that made it
     for augmenter in augmenters:
         key = sha256_obj({"augmenter": augmenter.describe(), "seed": ctx.seed,
@@ -147,14 +176,19 @@ def apply_chain(
             out = [_from_row(r) for r in read_jsonl(cache_file)]
         else:
             out = list(augmenter.augment(list(current), ctx))
-        _check(augmenter, out, labels, given)  # cached output too: it may predate a check
+        _check(augmenter, out, space, given)  # cached output too: it may predate a check
         if not cached and cache_file is not None:
             atomic_write_jsonl(cache_file, [_to_row(p) for p in out])
         made = [p.id for p in out if p.id not in given]
         made_by.update(dict.fromkeys(made, augmenter.name))
         report.generated += len(made)
-        report.steps.append({"augmenter": augmenter.describe(), "cache_key": key, "cached": cached,
-                             "rows_in": len(current), "rows_out": len(out), "counts_out": _counts(out)})
+        step = {"augmenter": augmenter.describe(), "cache_key": key, "cached": cached,
+                "rows_in": len(current), "rows_out": len(out), "counts_out": _counts(out, ctx)}
+        if space.multi_label:  # the groups this step balanced (by its input's label frequencies)
+            step_groups = space.balance_groups(p.label for p in current)
+            step["groups_in"] = _group_counts(current, step_groups, space)
+            step["groups_out"] = _group_counts(out, step_groups, space)
+        report.steps.append(step)
         current = out
     if augmenters:
         texts = {p.id: p.text for p in current}
@@ -162,5 +196,9 @@ def apply_chain(
         report.dropped = dict(sorted(dropped.items()))
         report.held_out_by = dict(Counter(made_by.get(post_id, "?") for post_id in held_out_ids))
         report.held_out_examples = [(post_id, texts[post_id]) for post_id in held_out_ids[:3]]
-    report.after = _counts(current)
+    report.after = _counts(current, ctx)
+    if space.multi_label:
+        groups = space.balance_groups(p.label for p in train)
+        report.groups = {"rule": GROUP_RULE, "before": _group_counts(train, groups, space),
+                         "after": _group_counts(current, groups, space)}
     return current, report

@@ -6,7 +6,7 @@ import abc
 import math
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -34,6 +34,8 @@ Copies = Annotated[int, Field(ge=1)]
 Balance = Literal["none", "ratio", "count"]
 Ratio = Annotated[float, Field(ge=1, description="a number >= 1 (largest class : smallest class)")]
 Fraction = Annotated[float, Field(ge=0, le=1)]
+#: In an augmenter's report on a multi-label task: what its "classes" (grown, counted, cut) are.
+GROUPS_ARE = "groups: each post counts for the rarest label it carries (none: the task's empty value)"
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,9 @@ class GrowingAugmenter(Augmenter):
     """
 
     operation: ClassVar[str] = ""
+    #: On a multi-label task the classes are the groups of ``LabelSpace.balance_groups`` (a post
+    #: counts for the rarest label it carries); every copy keeps its source's whole label set.
+    multi_label: ClassVar[bool] = True
     last_report: dict[str, Any] | None = None
 
     @abc.abstractmethod
@@ -120,18 +125,19 @@ class GrowingAugmenter(Augmenter):
 
     def augment(self, train: Sequence[Post], ctx: Context) -> list[Post]:
         p = self.params
-        labels = list(ctx.task.labels)
-        counts = Counter(str(post.label) for post in train)
-        grown = grow_labels(p.grow, counts, labels)
+        groups = ctx.task.label_space.balance_groups(post.label for post in train)
+        counts = Counter(groups[str(post.label)] for post in train)
+        grown = grow_labels(p.grow, counts, ctx.task.label_space.groups)
         params = output_params(p)
         supplies: dict[str, Supply] = {}
-        for label in grown:
+        for group in grown:
+            members = [post for post in train if groups[str(post.label)] == group]
             # Resampling copies from an earlier step are never augmented again.
-            sources = [post for post in train if post.label == label and not post.meta.get("copy")]
+            sources = [post for post in members if not post.meta.get("copy")]
             if sources:
-                supplies[label] = Supply(label, sources, {post.text for post in train if post.label == label}, n=p.n,
-                                         seed=ctx.seed, name=self.name, operation=self.operation or self.name,
-                                         params=params, normalise_text=p.normalise)
+                supplies[group] = Supply(group, sources, {post.text for post in members}, n=p.n, seed=ctx.seed,
+                                         name=self.name, operation=self.operation or self.name, params=params,
+                                         normalise_text=p.normalise)
         maker = Maker(self, p.workers, ctx)
         self._fill(supplies, counts, maker)
         stats = SupplyStats()
@@ -140,10 +146,12 @@ class GrowingAugmenter(Augmenter):
             stats.add(supply.stats)
             fresh.extend(supply.new_rows())
         fresh = _unique_ids(fresh, {post.id for post in train})
-        out = self.balance(list(train) + fresh, labels, ctx, given={post.id for post in train})
+        out = self.balance(list(train) + fresh, ctx, groups, given={post.id for post in train})
         assert self.last_report is not None
         self.last_report = {"grown_classes": grown, "counts_before": dict(sorted(counts.items())),
                             **stats.to_dict(), **self.last_report}
+        if ctx.task.multi_label:
+            self.last_report["classes_are"] = GROUPS_ARE
         ctx.log(summary_line(self.name, self.last_report))
         if stats.errors:
             ctx.log(f"WARNING augmenter {self.name}: augmentation raised on {sum(stats.errors.values())} of "
@@ -176,10 +184,18 @@ class GrowingAugmenter(Augmenter):
             if not moved:
                 return
 
-    def balance(self, rows: list[Post], labels: list[str], ctx: Context, given: set[str] | None = None) -> list[Post]:
-        pools: dict[str, list[Post]] = {label: [] for label in labels}
+    def balance(self, rows: list[Post], ctx: Context, groups: Mapping[str, str] | None = None,
+                given: set[str] | None = None) -> list[Post]:
+        """Over- and under-sample ``rows`` by class (``rebalance``). The classes are the groups of
+        ``groups`` (``Post.label`` → group, :meth:`LabelSpace.balance_groups
+        <alexbench.config.labels.LabelSpace.balance_groups>`; by default of ``rows`` themselves):
+        the labels on a single-label task, the rarest label a post carries on a multi-label one."""
+        space = ctx.task.label_space
+        if groups is None:
+            groups = space.balance_groups(row.label for row in rows)
+        pools: dict[str, list[Post]] = {group: [] for group in space.groups}
         for row in rows:
-            pools[str(row.label)].append(row)
+            pools.setdefault(groups[str(row.label)], []).append(row)
         rng = random.Random(derived_seed(ctx.seed, self.name, "balance"))
         pools, report = rebalance(pools, self.params.plan(), rng, self.name, given)
         keep = {row.id for pool in pools.values() for row in pool}
@@ -187,5 +203,6 @@ class GrowingAugmenter(Augmenter):
         copies = [row for pool in pools.values() for row in pool if row.meta.get("copy") and row.id not in existing]
         copies = _unique_ids(copies, existing)
         out = [row for row in rows if row.id in keep] + copies
-        self.last_report = {**report, "counts_after": dict(sorted(Counter(str(r.label) for r in out).items()))}
+        after = Counter(groups[str(r.label)] for r in out)
+        self.last_report = {**report, "counts_after": dict(sorted(after.items()))}
         return out

@@ -12,7 +12,7 @@ from pydantic import Field
 from alexbench.interfaces import Augmenter, Context, Post
 
 from . import __version__
-from .base import Balance, GrowingAugmenter, Ratio
+from .base import GROUPS_ARE, Balance, GrowingAugmenter, Ratio
 from .generation import BalancePlan, summary_line
 
 
@@ -40,11 +40,16 @@ class Resample(Augmenter):
     name = "resample"
     version = __version__
     Params = ResampleParams
+    #: On a multi-label task it over-/under-samples the groups of ``LabelSpace.balance_groups``.
+    multi_label = True
     last_report = None
 
     def augment(self, train: Sequence[Post], ctx: Context) -> list[Post]:
-        before = dict(sorted(Counter(str(p.label) for p in train).items()))
-        out = GrowingAugmenter.balance(self, list(train), list(ctx.task.labels), ctx)  # type: ignore[arg-type]
+        groups = ctx.task.label_space.balance_groups(p.label for p in train)
+        before = dict(sorted(Counter(groups[str(p.label)] for p in train).items()))
+        out = GrowingAugmenter.balance(self, list(train), ctx, groups)  # type: ignore[arg-type]
         self.last_report = {"counts_before": before, **(self.last_report or {})}
+        if ctx.task.multi_label:
+            self.last_report["classes_are"] = GROUPS_ARE
         ctx.log(summary_line(self.name, self.last_report))
         return out
