@@ -7,6 +7,10 @@ midpoint between consecutive distinct scores, half the lowest score (flip all) a
 between the highest score and 1 (flip none). Each candidate's final dev labels are scored with the
 official metric; the best wins, and of equally good thresholds the highest (fewest flips: the
 classifier's label is kept unless changing it helped).
+
+On a multi-label task the judge scores each (post, predicted label) pair it asks about, a
+threshold removes every label scored at or above it (:func:`select_removal_threshold`), and the
+official metric is computed over the resulting label sets.
 """
 
 from __future__ import annotations
@@ -59,16 +63,46 @@ def select_threshold(labels: Sequence[str], scored: Sequence[tuple[int, float, s
                      objective: Callable[[Sequence[str]], float]) -> ThresholdChoice:
     """``labels``: the classifier's dev labels; ``scored``: (index into labels, p_false, the label a
     flip gives) for every post the judge scored; ``objective(final labels)``: the official metric."""
+
+    def final_at(t: float) -> list[str]:
+        final = list(labels)
+        for i, p_false, new in scored:
+            if p_false >= t:
+                final[i] = new
+        return final
+
+    return _select(labels, [s for _, s, _ in scored], final_at, objective)
+
+
+def select_removal_threshold(labels: Sequence[str], scored: Sequence[tuple[int, float, str]],
+                             final_for: Callable[[int, frozenset[str]], str],
+                             objective: Callable[[Sequence[str]], float]) -> ThresholdChoice:
+    """A multi-label task: ``labels`` are the classifier's dev label sets (canonical strings);
+    ``scored``: (index into labels, p_false, the label asked about) for every (post, label) pair the
+    judge scored; ``final_for(index, labels removed)``: the post's final label set. One threshold
+    for every pair; a candidate's flips are the posts whose set it changes."""
+
+    def final_at(t: float) -> list[str]:
+        removed: dict[int, set[str]] = {}
+        for i, p_false, label in scored:
+            if p_false >= t:
+                removed.setdefault(i, set()).add(label)
+        final = list(labels)
+        for i, gone in removed.items():
+            final[i] = final_for(i, frozenset(gone))
+        return final
+
+    return _select(labels, [s for _, s, _ in scored], final_at, objective)
+
+
+def _select(labels: Sequence[str], scores: Sequence[float], final_at: Callable[[float], list[str]],
+            objective: Callable[[Sequence[str]], float]) -> ThresholdChoice:
     base = list(labels)
     without = float(objective(base))
     candidates: list[Candidate] = []
-    for t in candidate_thresholds([s for _, s, _ in scored]):
-        final = list(base)
-        flips = 0
-        for i, p_false, new in scored:
-            if p_false >= t and new != final[i]:
-                final[i] = new
-                flips += 1
+    for t in candidate_thresholds(scores):
+        final = final_at(t)
+        flips = sum(1 for old, new in zip(base, final) if old != new)
         candidates.append(Candidate(t, float(objective(final)), flips))
     if not candidates:
         return ThresholdChoice(math.nextafter(1.0, 2.0), without, without, 0, 0, ())
@@ -76,4 +110,4 @@ def select_threshold(labels: Sequence[str], scored: Sequence[tuple[int, float, s
     for c in candidates[1:]:  # highest threshold first: a later one must be strictly better
         if c.objective > best.objective + _TIE:
             best = c
-    return ThresholdChoice(best.threshold, best.objective, without, best.flips, len(scored), tuple(candidates))
+    return ThresholdChoice(best.threshold, best.objective, without, best.flips, len(scores), tuple(candidates))

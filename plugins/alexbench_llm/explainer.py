@@ -12,6 +12,10 @@ is the ``verdict`` parameter:
   task's official metric, see :meth:`LLMExplainer.calibrate`); the reply (label and reason) is
   generated only for the posts it flips, with the verdict fixed to false.
 
+On a multi-label task (:mod:`.multilabel`) the template is asked about each predicted label of a
+post that is in the send policy, one request per (post, label); a False verdict (or, in ``score``
+mode, a P(false) at or above the threshold) removes that label from the post's set.
+
 An unparsable reply, an invalid label or a failed call keeps the classifier's label and is
 recorded as such. Local models (``local/<name>``) run in this process (:mod:`.engine`: the
 template's fixed beginning is evaluated once and its saved state restored for every post);
@@ -108,10 +112,16 @@ class LLMParams:
 @dataclass(frozen=True)
 class _Job:
     post: Post
-    label: str
+    label: str  # the predicted label (multi-label: the one label asked about)
     messages: list[dict[str, str]]
     prompt_hash: str
     prefix: str  # the template's fixed beginning ("" = none: evaluated from scratch, or not local)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What the job's result is found by: the post, and the label asked about (one per post on
+        a single-label task, one per predicted label sent on a multi-label task)."""
+        return self.post.id, self.label
 
 
 @dataclass
@@ -136,9 +146,9 @@ class _Session:
     backend: Backend | None = None
     counts: dict[str, list[int]] = field(default_factory=dict)  # kind -> [from cache, from the model]
 
-    def run(self, jobs: Sequence[_Job], kind: str, description: str) -> dict[str, _Outcome]:
+    def run(self, jobs: Sequence[_Job], kind: str, description: str) -> dict[tuple[str, str], _Outcome]:
         ex = self.explainer
-        out: dict[str, _Outcome] = {}
+        out: dict[tuple[str, str], _Outcome] = {}
         misses: list[tuple[_Job, str]] = []
         for job in jobs:
             key = ex.request_key(job, kind, self.template)
@@ -149,7 +159,7 @@ class _Session:
                 continue
             result = CallResult(hit.reply, 0, time.perf_counter() - start, hit.prompt_tokens, hit.completion_tokens,
                                 0.0 if hit.cost_usd is not None else None)
-            out[job.post.id] = _Outcome(result, True, hit.latency_s, hit.cost_usd)
+            out[job.key] = _Outcome(result, True, hit.latency_s, hit.cost_usd)
         counts = self.counts.setdefault(kind, [0, 0])
         counts[0] += len(jobs) - len(misses)
         counts[1] += len(misses)
@@ -165,7 +175,7 @@ class _Session:
             return backend.generate(job.messages, job.prefix, ex.response_format(self.template, kind))
 
         def finish(job: _Job, key: str, result: CallResult) -> None:
-            out[job.post.id] = _Outcome(result, False, result.latency_s - result.waited_s, result.cost_usd)
+            out[job.key] = _Outcome(result, False, result.latency_s - result.waited_s, result.cost_usd)
             if self.cache is not None and result.reply is not None:
                 self.cache.put(key, ex.model_identity(), job.prompt_hash, ex.request_params(job, kind, self.template),
                                CachedReply(result.reply, result.prompt_tokens, result.completion_tokens,
@@ -191,6 +201,7 @@ class LLMExplainer(Explainer):
     version = __version__
     Params = LLMParams
     params: LLMParams
+    multi_label = True  # one question per predicted label in the send policy (.multilabel)
 
     def __init__(self, params: LLMParams | None = None) -> None:
         super().__init__(params)
@@ -238,12 +249,16 @@ class LLMExplainer(Explainer):
         verdict_schema: dict[str, Any] = {"type": "boolean"}
         if verdict is not None:
             verdict_schema["enum"] = [verdict]
+        reason = {"type": "string", "maxLength": self.params.max_reason_chars}
+        if template.multi_label:  # no label: a False verdict removes the one asked about
+            return {"type": "object", "properties": {"verdict": verdict_schema, "reason": reason},
+                    "required": ["verdict", "reason"], "additionalProperties": False}
         return {
             "type": "object",
             "properties": {
                 "verdict": verdict_schema,
                 "label": {"type": "string", "enum": template.answer_labels()},
-                "reason": {"type": "string", "maxLength": self.params.max_reason_chars},
+                "reason": reason,
             },
             "required": ["verdict", "label", "reason"],
             "additionalProperties": False,
@@ -320,7 +335,7 @@ class LLMExplainer(Explainer):
         from .engine import render_plain
 
         marked = Post("", _MARK, None, {k: _MARK for k in ctx.task.extra_keys})
-        fields_first = template.messages(marked, label)
+        fields_first = template.messages(marked, label, (_MARK,))  # (_MARK,): a multi-label post's {labels}
         text = render_plain(fields_first)
         return text[:text.index(_MARK)] if _MARK in text else ""
 
@@ -333,11 +348,15 @@ class LLMExplainer(Explainer):
         send = self.send_policy(template, ctx)
         prefixes: dict[str, str] = {}
         jobs = []
-        for post, label in zip(posts, labels):
-            if label in send:
+        for post, predicted in zip(posts, labels):
+            # multi-label: one question per predicted label in the policy, the whole set in {labels}
+            label_set = ctx.task.label_set(predicted) if template.multi_label else (predicted,)
+            for label in label_set:
+                if label not in send:
+                    continue
                 if label not in prefixes:
                     prefixes[label] = self.prefix(template, label, ctx)
-                messages = template.messages(post, label)
+                messages = template.messages(post, label, label_set)
                 jobs.append(_Job(post, label, messages, messages_hash(messages), prefixes[label]))
         return jobs
 
@@ -380,6 +399,10 @@ class LLMExplainer(Explainer):
             return {"threshold": self._threshold, "tuned_on_dev": False}
         start = time.perf_counter()
         template = self.template(ctx)
+        if template.multi_label:
+            from .multilabel import calibrate_removals
+
+            return calibrate_removals(self, template, posts, prediction, ctx, objective)
         jobs = self._jobs(template, posts, prediction.labels, ctx)
         with self._session(template, ctx) as session:
             scores = session.run(jobs, "score", "LLM judge: dev scores")
@@ -387,18 +410,18 @@ class LLMExplainer(Explainer):
             if template.flip_to is not None:
                 new_labels = {j.post.id: template.new_label_for_false(j.label, None)[0] for j in jobs}
             else:  # the label a flip gives comes from the reply: ask for every scored dev post
-                scored_jobs = [j for j in jobs if read_score(scores[j.post.id].result.reply) is not None]
+                scored_jobs = [j for j in jobs if read_score(scores[j.key].result.reply) is not None]
                 reasons = session.run(scored_jobs, "reason", "LLM judge: dev labels")
                 for job in scored_jobs:
                     try:
-                        label = parse_reply(reasons[job.post.id].result.reply).label
+                        label = parse_reply(reasons[job.key].result.reply).label
                     except UnparsableReply:
                         label = None
                     new_labels[job.post.id] = template.new_label_for_false(job.label, label)[0]
         index = {post.id: i for i, post in enumerate(posts)}
         scored = []
         for job in jobs:
-            score = read_score(scores[job.post.id].result.reply)
+            score = read_score(scores[job.key].result.reply)
             new = new_labels.get(job.post.id)
             if score is not None and new is not None:
                 scored.append((index[job.post.id], p_false_norm(score), new))
@@ -422,6 +445,10 @@ class LLMExplainer(Explainer):
     # -- the work ----------------------------------------------------------------------------
     def explain(self, posts: Sequence[Post], prediction: Prediction, ctx: Context) -> list[Explanation]:
         template = self.template(ctx)
+        if template.multi_label:
+            from .multilabel import explain_label_sets
+
+            return explain_label_sets(self, template, posts, prediction, ctx)
         jobs = self._jobs(template, posts, prediction.labels, ctx)
         by_id = {job.post.id: job for job in jobs}
         send = self.send_policy(template, ctx)
@@ -430,7 +457,7 @@ class LLMExplainer(Explainer):
         with self._session(template, ctx) as session:
             if self.params.verdict == "generate":
                 results = session.run(jobs, "generate", "LLM explainer")
-                made = {job.post.id: self._generated(job, results[job.post.id], template) for job in jobs}
+                made = {job.post.id: self._generated(job, results[job.key], template) for job in jobs}
                 hits, calls = session.counts.get("generate", [0, 0])
                 ctx.log(f"explainer llm: {hits} replies from the cache, {calls} from the model")
             else:
@@ -486,7 +513,7 @@ class LLMExplainer(Explainer):
         scores = session.run(jobs, "score", "LLM judge: scores")
         flipped = []
         for job in jobs:
-            score = read_score(scores[job.post.id].result.reply)
+            score = read_score(scores[job.key].result.reply)
             if score is not None and p_false_norm(score) >= threshold:
                 flipped.append(job)
         reasons = session.run(flipped, "reason", "LLM judge: reasons of flips")
@@ -496,8 +523,8 @@ class LLMExplainer(Explainer):
                 f"the cache, {counts['reason'][1]} from the model")
         made: dict[str, Explanation] = {}
         for job in jobs:
-            outcome = scores[job.post.id]
-            reason = reasons.get(job.post.id)
+            outcome = scores[job.key]
+            reason = reasons.get(job.key)
             details = self._details(job, template, [outcome] + ([reason] if reason else []))
             old = job.label
             score = read_score(outcome.result.reply)
@@ -538,10 +565,13 @@ class LLMExplainer(Explainer):
 
     # -- reasons afterwards -------------------------------------------------------------------
     def reasons(self, posts: Sequence[Post], labels: Sequence[str], verdicts: Sequence[bool],
-                ctx: Context) -> list[str]:
+                ctx: Context) -> list[str] | None:
         """The model's reason for each post's verdict on its label, generated with the verdict
-        fixed by the schema (cached like every reply); "" where no reason could be read."""
+        fixed by the schema (cached like every reply); "" where no reason could be read. None on a
+        multi-label task: a post's verdicts are per label, and its stored details hold each one."""
         template = self.template(ctx)
+        if template.multi_label:
+            return None
         prefixes = {label: self.prefix(template, label, ctx) for label in set(labels)}
         jobs = []
         for post, label in zip(posts, labels):
@@ -556,7 +586,7 @@ class LLMExplainer(Explainer):
         out = []
         for job in jobs:
             try:
-                out.append(parse_reply(replies[job.post.id].result.reply).reason)
+                out.append(parse_reply(replies[job.key].result.reply).reason)
             except UnparsableReply:
                 out.append("")
         return out
@@ -591,6 +621,8 @@ class LLMExplainer(Explainer):
                  ("" if cost is not None else "not in litellm's price map, cost unknown")]
         if p.verdict == "score":
             notes.append("score verdict: a reason (another call) only for each flip, counted as if every post flipped")
+        if template.multi_label:
+            notes.append("multi-label: posts counted are (post, predicted label) questions")
         note = "; ".join(n for n in notes if n)
         return ExplainerPlan(model=p.model, posts=len(jobs), cached=len(cached), to_send=len(todo), calls=calls,
                              prompt_tokens=prompt_tokens, completion_tokens_max=completion_max, cost_usd_max=cost,

@@ -5,7 +5,9 @@ Convention: the template of task ``NAME`` defined in ``<folder>/<file>.toml`` is
 A template holds the ALEX label policy (which predicted labels are sent, what a False verdict
 changes the label to), the system and user messages and the few-shot examples; the predicted
 label and the task's extra inputs (e.g. Task 2's ``therapy``) are inserted into the messages.
-See docs/explainers.md for every field.
+On a multi-label task a template asks about one predicted label of a post at a time (``{label}``;
+``{labels}`` is the post's whole predicted set) and a False verdict removes that label: such a
+template has no ``flip_to`` or ``relabel_to``. See docs/explainers.md for every field.
 """
 
 from __future__ import annotations
@@ -25,6 +27,13 @@ from alexbench.interfaces import Post
 
 #: Placeholders every template may use; the task's extra input keys are allowed as well.
 BASE_FIELDS = frozenset({"text", "label", "label_meaning"})
+#: Placeholders a multi-label task's template may use besides: the post's predicted label set.
+MULTI_LABEL_FIELDS = frozenset({"labels"})
+
+
+def readable_labels(labels: Sequence[str]) -> str:
+    """A predicted label set as ``{labels}`` shows it: ``side_effects, mandates``."""
+    return ", ".join(labels)
 
 
 def template_path(task: TaskSpec) -> Path:
@@ -40,6 +49,8 @@ class Example:
     reason: str
     new_label: str
     extra: Mapping[str, str]
+    #: Multi-label templates: the example post's predicted label set (``label`` is the one asked about).
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,8 @@ class PromptTemplate:
     _system: placeholders.Template = field(repr=False, compare=False)
     _user: placeholders.Template = field(repr=False, compare=False)
     _example: placeholders.Template = field(repr=False, compare=False)
+    #: The task is multi-label: one question per predicted label, a False verdict removes it.
+    multi_label: bool = False
 
     def new_label_for_false(self, old: str, reply_label: str | None) -> tuple[str | None, str]:
         """The label a False verdict gives, or (None, why) when the reply does not name a valid one."""
@@ -78,18 +91,27 @@ class PromptTemplate:
         """Labels the reply's ``label`` field may take (used for the JSON schema's enum)."""
         return list(self.labels)
 
-    def _fields(self, text: str, label: str, extra: Mapping[str, str]) -> dict[str, str]:
-        return {**extra, "text": text, "label": label, "label_meaning": self.label_meaning.get(label, label)}
+    def _fields(self, text: str, label: str, extra: Mapping[str, str],
+                labels: Sequence[str] = ()) -> dict[str, str]:
+        out = {**extra, "text": text, "label": label, "label_meaning": self.label_meaning.get(label, label)}
+        if self.multi_label:
+            out["labels"] = readable_labels(labels or (label,))
+        return out
 
-    def messages(self, post: Post, label: str) -> list[dict[str, str]]:
-        """System and user messages for one post and its predicted label. The templates were
-        parsed when the file was read: only plain {name} fields are filled (never str.format)."""
+    def messages(self, post: Post, label: str, labels: Sequence[str] = ()) -> list[dict[str, str]]:
+        """System and user messages for one post and its predicted label (multi-label: the label
+        asked about, and ``labels`` the post's predicted set). The templates were parsed when the
+        file was read: only plain {name} fields are filled (never str.format)."""
         shots = []
         for ex in self.examples:
-            answer = json.dumps({"verdict": ex.verdict, "label": ex.label if ex.verdict else ex.new_label,
-                                 "reason": ex.reason}, ensure_ascii=False)
-            shots.append(self._example.fill({**self._fields(ex.text, ex.label, ex.extra), "answer": answer}))
-        fields = {**self._fields(post.text, label, post.extra), "examples": "".join(shots)}
+            reply: dict[str, Any] = {"verdict": ex.verdict}
+            if not self.multi_label:  # a multi-label reply has no label: a False verdict removes the one asked
+                reply["label"] = ex.label if ex.verdict else ex.new_label
+            reply["reason"] = ex.reason
+            answer = json.dumps(reply, ensure_ascii=False)
+            shots.append(self._example.fill({**self._fields(ex.text, ex.label, ex.extra, ex.labels),
+                                             "answer": answer}))
+        fields = {**self._fields(post.text, label, post.extra, labels), "examples": "".join(shots)}
         return [{"role": "system", "content": self._system.fill(fields)},
                 {"role": "user", "content": self._user.fill(fields)}]
 
@@ -115,9 +137,16 @@ def load_template(path: Path, task: TaskSpec) -> PromptTemplate:
 
     send = tuple(t.str_list("send"))
     check_labels("send", send)
+    multi = task.multi_label
+    if multi:
+        for key in ("flip_to", "relabel_to"):
+            if key in t.data:
+                raise t.error(key, f"task {task.name!r} is multi-label: each predicted label in send is asked "
+                              "about on its own and a False verdict removes it from the post's set; remove "
+                              f"{key} (it applies to single-label tasks only)")
     flip_to = t.get("flip_to", str, None)
     relabel_to = tuple(t.str_list("relabel_to", []))
-    if (flip_to is None) == (not relabel_to):
+    if not multi and (flip_to is None) == (not relabel_to):
         raise t.error("flip_to", "give exactly one of flip_to (the label a False verdict sets) and "
                       "relabel_to (labels the reply may choose from)")
     check_labels("flip_to", [flip_to] if flip_to is not None else [])
@@ -126,7 +155,7 @@ def load_template(path: Path, task: TaskSpec) -> PromptTemplate:
     for key, value in meaning.items():
         if key not in labels or not isinstance(value, str):
             raise t.error(f"label_meaning.{key}", f"keys must be task labels {list(labels)} and values strings")
-    allowed = BASE_FIELDS | set(task.extra_keys)
+    allowed = BASE_FIELDS | set(task.extra_keys) | (MULTI_LABEL_FIELDS if multi else set())
     system, user = t.get("system", str), t.get("user", str)
     example = t.get("example", str, "")
     parsed = {key: placeholders.parse(text, allowed | extra_allowed, path=path, field=t.field(key))
@@ -140,18 +169,31 @@ def load_template(path: Path, task: TaskSpec) -> PromptTemplate:
         ex_label = et.get("label", str)
         check_labels(f"examples[{i}].label", [ex_label])
         verdict = et.get("verdict", bool)
-        new_label = et.get("new_label", str, flip_to if flip_to is not None else ex_label)
-        check_labels(f"examples[{i}].new_label", [new_label])
+        ex_labels: tuple[str, ...] = ()
+        if multi:  # the example post's predicted set; a False verdict removes 'label', so no new_label
+            ex_labels = tuple(et.str_list("labels", [ex_label]))
+            check_labels(f"examples[{i}].labels", ex_labels)
+            if ex_label not in ex_labels:
+                raise et.error("labels", f"must hold the example's label {ex_label!r} (the one asked about)")
+            ex_labels = tuple(label for label in labels if label in ex_labels)
+            new_label = ex_label
+        else:
+            new_label = et.get("new_label", str, flip_to if flip_to is not None else ex_label)
+            check_labels(f"examples[{i}].new_label", [new_label])
         extra = {k: et.get(k, str) for k in task.extra_keys}
-        unknown_keys = set(item) - {"text", "label", "verdict", "reason", "new_label", *task.extra_keys}
+        known = {"text", "label", "verdict", "reason", *task.extra_keys, *(("labels",) if multi else ("new_label",))}
+        if multi and "new_label" in item:
+            raise et.error("new_label", "a multi-label example has no new_label: a False verdict removes its label")
+        unknown_keys = set(item) - known
         if unknown_keys:
             raise et.error(sorted(unknown_keys)[0], "unknown field")
-        examples.append(Example(et.get("text", str), ex_label, verdict, et.get("reason", str), new_label, extra))
+        examples.append(Example(et.get("text", str), ex_label, verdict, et.get("reason", str), new_label, extra,
+                                ex_labels))
     if examples and not example:
         raise t.error("example", "is required when examples are given (how one example is written)")
     return PromptTemplate(path.resolve(), hashlib.sha256(raw).hexdigest(), str(t.get("version", (str, int), "1")),
                           send, flip_to, relabel_to, system, user, example, dict(meaning), tuple(examples), labels,
-                          parsed["system"], parsed["user"], parsed["example"])
+                          parsed["system"], parsed["user"], parsed["example"], multi)
 
 
 def messages_hash(messages: Sequence[Mapping[str, Any]]) -> str:
