@@ -231,9 +231,9 @@ def test_a_grid_refuses_a_multi_label_task_for_an_unsupported_variant_before_any
 
     task = make_task(tmp_path)
     result = CliRunner().invoke(cli, ["--results", str(tmp_path / "results"), "run", "-t", str(task),
-                                      "-v", "majority", "-v", "minilm", "--no-progress"])
+                                      "-v", "majority", "--classifier", "linear_svm", "--no-progress"])
     assert result.exit_code == 2, result.output
-    assert "variant 'minilm' cannot run on task 'ml': classifier 'transformer' does not support" in result.output
+    assert "variant 'linear_svm' cannot run on task 'ml': classifier 'linear_svm' does not support" in result.output
     assert not (tmp_path / "results" / "runs").exists()
 
 
