@@ -25,7 +25,7 @@ from alexbench.data.splits import load_dataset  # noqa: E402
 from alexbench.errors import ParamError  # noqa: E402
 from alexbench.interfaces import Context, join_labels  # noqa: E402
 from alexbench.plugin.host import PluginHost  # noqa: E402
-from alexbench.scoring.metrics import indicator  # noqa: E402
+from alexbench.scoring.metrics import Metric, indicator  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CONCERNS = REPO / "plugins" / "alexbench_tasks" / "tasks" / "vaccine_concerns" / "task.toml"
@@ -126,6 +126,15 @@ def test_decisions_use_each_labels_threshold_and_fall_back_only_without_a_none_v
 def test_sampler_weights_follow_each_posts_rarest_label() -> None:
     y = indicator(["a", "a|b", "", "a", "", "b|c"], ["a", "b", "c"])  # a: 3, b: 2, c: 1, empty: 2
     assert sample_weights(y) == pytest.approx([6 / 3, 6 / 2, 6 / 2, 6 / 3, 6 / 2, 6 / 1])
+
+
+def test_the_best_epoch_follows_the_metrics_direction() -> None:
+    from alexbench_transformers.classifier import better
+
+    up, down = Metric("f1", lambda d: 0.0), Metric("loss", lambda d: 0.0, higher_is_better=False)
+    assert better(up, 0.5, None) and better(up, 0.6, 0.5) and not better(up, 0.5, 0.5) and not better(up, 0.4, 0.5)
+    assert better(down, 0.5, None) and better(down, 0.4, 0.5) and not better(down, 0.5, 0.5)
+    assert not better(down, 0.6, 0.5)
 
 
 # -- a real fit on the vaccine_concerns demo ------------------------------------------------------
