@@ -49,6 +49,29 @@ def test_the_threshold_known_by_hand(demo_f1) -> None:
     assert [c.threshold for c in choice.candidates] == pytest.approx([0.95, 0.8, 0.65, 0.5, 0.3, 0.15, 0.05])
 
 
+def test_a_lower_is_better_official_metric_picks_the_smallest_value() -> None:
+    """A lower-is-better objective (the share of wrong posts, hamming-loss style) on the same six
+    posts: flipping in order of P(false) leaves 3, 2, 1, 2, 1, 2, 3 wrong; the smallest (1/6) is
+    reached at 0.65 (2 flips) and at 0.3 (4 flips), and of equally good thresholds the highest
+    wins. Maximising instead would pick a threshold with 3 wrong."""
+    from alexbench.scoring.metrics import higher_is_better
+
+    metrics = PluginHost().metrics
+    assert not higher_is_better("hamming_loss") and not higher_is_better("hamming_loss", metrics)
+
+    def loss(labels):
+        return sum(g != p for g, p in zip(GOLD, labels)) / len(GOLD)
+
+    scored = [(i, p, "0") for i, p in enumerate(P_FALSE)]
+    lowest = select_threshold(["1"] * 6, scored, loss, higher_is_better=False)
+    assert [round(c.objective * 6) for c in lowest.candidates] == [3, 2, 1, 2, 1, 2, 3]
+    assert lowest.flips == 2 and lowest.objective == pytest.approx(1 / 6)
+    assert lowest.threshold == pytest.approx(0.65)
+    assert min(c.objective for c in lowest.candidates) == pytest.approx(lowest.objective)
+    highest = select_threshold(["1"] * 6, scored, loss)
+    assert highest.objective == pytest.approx(3 / 6) and highest.flips == 0
+
+
 def test_equal_scores_flip_together_and_ties_keep_the_classifier_label(demo_f1) -> None:
     """All six predicted "1" (F1 0.667 without flips)."""
     # Two wrong positives with the same score flip together: 0.857, better than flipping all

@@ -239,16 +239,47 @@ def test_tfidf_one_vs_rest_and_majority_run_on_label_sets(host, tmp_path: Path, 
     assert np.isfinite(metrics["test"]["scalars"]["hamming_loss"])
 
 
-def test_a_grid_refuses_a_multi_label_task_for_an_unsupported_variant_before_any_run(tmp_path: Path) -> None:
+SHOUT_PLUGIN = """
+from alexbench import hookimpl
+from alexbench.interfaces import Augmenter
+
+
+class Shout(Augmenter):
+    name = "shout"
+    version = "1.0"
+
+    def augment(self, train, ctx):
+        return list(train)
+
+
+@hookimpl
+def alexbench_register_augmenters(registry):
+    registry.add(Shout)
+"""
+
+
+def test_a_grid_refuses_a_multi_label_task_for_an_unsupported_variant_before_any_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every built-in component handles label sets, so a third-party plugin that does not declare
+    it is installed for real (a distribution with an ``alexbench`` entry point on sys.path, found
+    by importlib.metadata as pip's would be); `run` refuses its variant before any run."""
     from click.testing import CliRunner
 
     from alexbench.cli.main import cli
 
+    site = tmp_path / "site"
+    (site / "alexbench_shout-1.0.dist-info").mkdir(parents=True)
+    (site / "shout_plugin.py").write_text(SHOUT_PLUGIN)
+    (site / "alexbench_shout-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: alexbench-shout\nVersion: 1.0\n")
+    (site / "alexbench_shout-1.0.dist-info" / "entry_points.txt").write_text("[alexbench]\nshout = shout_plugin\n")
+    monkeypatch.syspath_prepend(str(site))
     task = make_task(tmp_path)
     result = CliRunner().invoke(cli, ["--results", str(tmp_path / "results"), "run", "-t", str(task),
-                                      "-v", "majority", "-v", "minilm", "--no-progress"])
+                                      "-v", "majority", "--classifier", "majority", "--augmenter", "shout",
+                                      "--no-progress"])
     assert result.exit_code == 2, result.output
-    assert "variant 'minilm' cannot run on task 'ml': classifier 'transformer' does not support" in result.output
+    assert "variant 'shout+majority' cannot run on task 'ml': augmenter 'shout' does not support" in result.output
     assert not (tmp_path / "results" / "runs").exists()
 
 

@@ -92,8 +92,8 @@ def check_supported(task: TaskSpec, variant: VariantSpec, parts: Components) -> 
         raise UnsupportedTaskError(
             f"variant {variant.name!r} cannot run on task {task.name!r}: {', '.join(refused)} "
             f"{'does' if len(refused) == 1 else 'do'} not support multi-label tasks (a post with a set of labels); "
-            "a component that does declares multi_label = True (built in: classifiers 'majority' and 'tfidf_logreg', "
-            "and every augmenter)")
+            "a component that does declares multi_label = True (`alexbench plugins` shows which do; every built-in "
+            "augmenter, classifier and explainer does)")
 
 
 def _check_prediction(clf: Classifier, posts: Sequence[Post], pred: Prediction, task: TaskSpec) -> None:

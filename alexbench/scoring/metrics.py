@@ -324,10 +324,16 @@ def check_official(task: TaskSpec, metrics: Registry[Metric]) -> None:
 
 def higher_is_better(name: str, metrics: Registry[Metric] | None = None) -> bool:
     """Whether a larger value of metric ``name`` is better: the registered metric's word (a
-    plugin's metric too), else the built-in one's; True for a name neither knows."""
+    plugin's metric too: without ``metrics``, a name that is not built in is looked up among the
+    installed plugins' metrics), else the built-in one's; True for a name none knows."""
+    builtin = next((m.higher_is_better for m in BUILTIN_METRICS if m.name == name), None)
+    if metrics is None and builtin is None:
+        from alexbench.plugin.host import PluginHost
+
+        metrics = PluginHost().metrics
     if metrics is not None and name in metrics.names():
         return bool(getattr(metrics.get(name), "higher_is_better", True))
-    return next((m.higher_is_better for m in BUILTIN_METRICS if m.name == name), True)
+    return True if builtin is None else builtin
 
 
 def score(

@@ -34,7 +34,7 @@ AUGMENTERS: dict[str, tuple[str, str]] = {
 @hookimpl
 def alexbench_register_augmenters(registry: Any) -> None:
     for name, (target, description) in AUGMENTERS.items():
-        registry.add_lazy(name, f"{__name__}.{target}", description=description)
+        registry.add_lazy(name, f"{__name__}.{target}", description=description, multi_label=True)
 
 
 @hookimpl

@@ -19,5 +19,5 @@ __version__ = "0.3.0"
 
 @hookimpl
 def alexbench_register_explainers(registry: Any) -> None:
-    registry.add_lazy("llm", "alexbench_llm.explainer:LLMExplainer",
+    registry.add_lazy("llm", "alexbench_llm.explainer:LLMExplainer", multi_label=True,
                       description="LLM checks the predicted label (local Gemma-3-270M in-process by default; any litellm model)")

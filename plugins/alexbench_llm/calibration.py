@@ -5,7 +5,8 @@ the verdict's first token). A threshold ``t`` flips every post with ``p_false >=
 order of the scores matters, so the candidates are one threshold per distinct set of flips: the
 midpoint between consecutive distinct scores, half the lowest score (flip all) and the midpoint
 between the highest score and 1 (flip none). Each candidate's final dev labels are scored with the
-official metric; the best wins, and of equally good thresholds the highest (fewest flips: the
+official metric; the best wins (the largest value, or the smallest for a lower-is-better metric
+such as hamming_loss), and of equally good thresholds the highest (fewest flips: the
 classifier's label is kept unless changing it helped).
 
 On a multi-label task the judge scores each (post, predicted label) pair it asks about, a
@@ -60,7 +61,7 @@ def candidate_thresholds(scores: Sequence[float]) -> list[float]:
 
 
 def select_threshold(labels: Sequence[str], scored: Sequence[tuple[int, float, str]],
-                     objective: Callable[[Sequence[str]], float]) -> ThresholdChoice:
+                     objective: Callable[[Sequence[str]], float], higher_is_better: bool = True) -> ThresholdChoice:
     """``labels``: the classifier's dev labels; ``scored``: (index into labels, p_false, the label a
     flip gives) for every post the judge scored; ``objective(final labels)``: the official metric."""
 
@@ -71,12 +72,13 @@ def select_threshold(labels: Sequence[str], scored: Sequence[tuple[int, float, s
                 final[i] = new
         return final
 
-    return _select(labels, [s for _, s, _ in scored], final_at, objective)
+    return _select(labels, [s for _, s, _ in scored], final_at, objective, higher_is_better)
 
 
 def select_removal_threshold(labels: Sequence[str], scored: Sequence[tuple[int, float, str]],
                              final_for: Callable[[int, frozenset[str]], str],
-                             objective: Callable[[Sequence[str]], float]) -> ThresholdChoice:
+                             objective: Callable[[Sequence[str]], float],
+                             higher_is_better: bool = True) -> ThresholdChoice:
     """A multi-label task: ``labels`` are the classifier's dev label sets (canonical strings);
     ``scored``: (index into labels, p_false, the label asked about) for every (post, label) pair the
     judge scored; ``final_for(index, labels removed)``: the post's final label set. One threshold
@@ -92,11 +94,11 @@ def select_removal_threshold(labels: Sequence[str], scored: Sequence[tuple[int, 
             final[i] = final_for(i, frozenset(gone))
         return final
 
-    return _select(labels, [s for _, s, _ in scored], final_at, objective)
+    return _select(labels, [s for _, s, _ in scored], final_at, objective, higher_is_better)
 
 
 def _select(labels: Sequence[str], scores: Sequence[float], final_at: Callable[[float], list[str]],
-            objective: Callable[[Sequence[str]], float]) -> ThresholdChoice:
+            objective: Callable[[Sequence[str]], float], higher_is_better: bool) -> ThresholdChoice:
     base = list(labels)
     without = float(objective(base))
     candidates: list[Candidate] = []
@@ -106,8 +108,9 @@ def _select(labels: Sequence[str], scores: Sequence[float], final_at: Callable[[
         candidates.append(Candidate(t, float(objective(final)), flips))
     if not candidates:
         return ThresholdChoice(math.nextafter(1.0, 2.0), without, without, 0, 0, ())
+    sign = 1.0 if higher_is_better else -1.0
     best = candidates[0]
     for c in candidates[1:]:  # highest threshold first: a later one must be strictly better
-        if c.objective > best.objective + _TIE:
+        if sign * c.objective > sign * best.objective + _TIE:
             best = c
     return ThresholdChoice(best.threshold, best.objective, without, best.flips, len(scores), tuple(candidates))

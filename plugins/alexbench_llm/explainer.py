@@ -41,6 +41,7 @@ from alexbench.config.tasks import TaskSpec
 from alexbench.errors import PluginError
 from alexbench.interfaces import Context, Explainer, ExplainerPlan, Explanation, Post, Prediction
 from alexbench.run.provenance import package_version
+from alexbench.scoring.metrics import higher_is_better
 
 from . import __version__
 from .backends import (
@@ -425,7 +426,7 @@ class LLMExplainer(Explainer):
             new = new_labels.get(job.post.id)
             if score is not None and new is not None:
                 scored.append((index[job.post.id], p_false_norm(score), new))
-        choice = select_threshold(prediction.labels, scored, objective)
+        choice = select_threshold(prediction.labels, scored, objective, higher_is_better(ctx.task.official_metric))
         self._threshold = choice.threshold
         ctx.log(f"explainer llm: threshold {choice.threshold:.4f} chosen on dev ({len(scored)} posts scored, "
                 f"{choice.flips} flips; official metric {choice.objective_without_flips:.4f} -> {choice.objective:.4f})")

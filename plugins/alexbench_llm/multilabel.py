@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from alexbench.config.tasks import TaskSpec
 from alexbench.interfaces import Context, Explanation, Post, Prediction, join_labels
+from alexbench.scoring.metrics import higher_is_better
 
 from .backends import p_false_norm, read_score
 from .calibration import select_removal_threshold
@@ -199,7 +200,8 @@ def calibrate_removals(explainer: LLMExplainer, template: PromptTemplate, posts:
     def final_for(i: int, removed: frozenset[str]) -> str:
         return final_label_set(ctx.task.label_set(prediction.labels[i]), removed, prediction.probs[i], ctx.task)[0]
 
-    choice = select_removal_threshold(prediction.labels, scored, final_for, objective)
+    choice = select_removal_threshold(prediction.labels, scored, final_for, objective,
+                                      higher_is_better(ctx.task.official_metric))
     explainer._threshold = choice.threshold
     removals = sum(1 for _, p_f, _ in scored if p_f >= choice.threshold)
     ctx.log(f"explainer llm: threshold {choice.threshold:.4f} chosen on dev ({len(scored)} (post, label) questions "

@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 def alexbench_register_classifiers(registry: Any) -> None:
     registry.add_lazy(
         "transformer", "alexbench_transformers.classifier:TransformerClassifier",
-        params="alexbench_transformers.params:TransformerParams", version=__version__,
+        params="alexbench_transformers.params:TransformerParams", version=__version__, multi_label=True,
         description="fine-tuned BERT-style classifier (transformers + torch): weighted/focal loss, "
                     "best-epoch selection on dev, offline default all-MiniLM-L6-v2",
     )

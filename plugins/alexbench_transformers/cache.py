@@ -21,14 +21,21 @@ from .model_source import ModelSource
 from .params import TransformerParams
 
 REPORT = "fit_report.json"
+#: How a multi-label model's thresholds are tuned (part of its key: a change retrains, since the
+#: cached report holds the thresholds that its predictions use).
+THRESHOLD_TUNING = "dev_f1/1"
 WEIGHTS = "model.safetensors"
 
 
 def model_key(source: ModelSource, params: TransformerParams, seed: int, train: list[Post], dev: list[Post],
               task: TaskSpec, device_kind: str) -> str:
     """Hash of (model files, training params, seed, train and dev data, labels, selection metric,
-    device kind, software versions). ``device`` itself is replaced by the kind actually used."""
+    device kind, software versions; on a multi-label task also its "none" value and how thresholds
+    are tuned). ``device`` itself is replaced by the kind actually used."""
     training = {k: v for k, v in dataclasses.asdict(params).items() if k not in ("device", "model")}
+    # A multi-label model's fit also tunes its thresholds (kept in the report) and picks its epoch
+    # by label sets, which depend on the task's "none" value; single-label keys stay as they were.
+    label_sets = {"label_sets": {"empty": task.empty, "thresholds": THRESHOLD_TUNING}} if task.multi_label else {}
     return sha256_obj({
         "plugin": __version__,
         "model_sha256": source.sha256,
@@ -40,6 +47,7 @@ def model_key(source: ModelSource, params: TransformerParams, seed: int, train: 
         "selection": [task.official_metric, task.metric_params, task.positive],
         "device": device_kind,
         "versions": {d: package_version(d) for d in ("torch", "transformers", "tokenizers")},
+        **label_sets,
     })[:24]
 
 

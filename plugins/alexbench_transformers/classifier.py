@@ -4,6 +4,11 @@ Fixes over the original ALEX code: the best epoch on dev (by the task's official
 kept instead of the last; everything is seeded; inference is batched with dynamic padding
 and length-sorted batches; nothing is pushed to or pulled from a hub; extra input columns
 (Task 2's therapy, the stance stand-in's claim) are used as the second segment of a text pair.
+
+On a multi-label task the head has one logit per label, read through a sigmoid; the loss is
+binary cross-entropy (or sigmoid focal loss) with a per-label pos_weight, and each label gets a
+decision threshold tuned on dev for its F1, at every epoch, the chosen epoch's thresholds being
+kept with the model (labelsets.py).
 """
 
 from __future__ import annotations
@@ -29,7 +34,17 @@ from alexbench.scoring.metrics import BUILTIN_METRICS, Metric, ScoreInput  # noq
 from . import __version__, cache  # noqa: E402
 from .batching import encode, pair_keys, training_order  # noqa: E402
 from .engine import make_optimisation, predict_probs, train_epoch, updates_per_epoch  # noqa: E402
-from .losses import make_loss, resolve_class_weights  # noqa: E402
+from .labelsets import (  # noqa: E402
+    DEFAULT_THRESHOLD,
+    DEV_F1,
+    by_label,
+    decide,
+    label_matrix,
+    sample_weights,
+    thresholds_from_report,
+    tune_thresholds,
+)
+from .losses import label_pos_weights, make_loss, resolve_class_weights  # noqa: E402
 from .model_source import ModelSource, resolve_model  # noqa: E402
 from .params import TransformerParams  # noqa: E402
 from .runtime import autocast_dtype, seed_all, torch_settings  # noqa: E402
@@ -47,8 +62,13 @@ def official_metric(task: TaskSpec) -> Metric:
 
 def dev_score(task: TaskSpec, metric: Metric, posts: Sequence[Post], pred: Sequence[str]) -> float | None:
     value = metric(ScoreInput([str(p.label) for p in posts], list(pred), list(task.labels), task.positive,
-                              [p.extra for p in posts], task.metric_params))
+                              [p.extra for p in posts], task.metric_params, task.multi_label))
     return None if value is None else float(value)
+
+
+def better(metric: Metric, score: float, best: float | None) -> bool:
+    """Whether ``score`` beats ``best`` (None: nothing yet) in the metric's direction."""
+    return best is None or (score > best if metric.higher_is_better else score < best)
 
 
 def _load(path: str, **kwargs: Any) -> tuple[Any, Any]:
@@ -70,6 +90,7 @@ class TransformerClassifier(Classifier):
     name = "transformer"
     version = __version__
     Params = TransformerParams
+    multi_label = True
 
     def __init__(self, params: TransformerParams | None = None) -> None:
         super().__init__(params)
@@ -78,6 +99,7 @@ class TransformerClassifier(Classifier):
         self._device = "cpu"
         self._amp: torch.dtype | None = None
         self._keys: tuple[str, ...] = ()
+        self._thresholds: list[float] | None = None  # multi-label: one decision threshold per label
 
     # -- helpers -----------------------------------------------------------------------------
     def _resolve_device(self, ctx: Context) -> str:
@@ -93,10 +115,17 @@ class TransformerClassifier(Classifier):
         return predict_probs(self._model, encoded, batch_size=p.eval_batch_size, device=self._device,
                              pad_id=self._tokenizer.pad_token_id or 0, amp_dtype=self._amp,
                              left_pad=self._tokenizer.padding_side == "left",
-                             track=lambda items, desc, total: ctx.track(items, desc, total), description=description)
+                             track=lambda items, desc, total: ctx.track(items, desc, total), description=description,
+                             multi_label=ctx.task.multi_label)
 
     def _labels(self, probs: torch.Tensor, labels: Sequence[str]) -> list[str]:
         return [labels[i] for i in probs.argmax(dim=-1).tolist()]
+
+    def _decide(self, probs: torch.Tensor, task: TaskSpec, thresholds: list[float] | None) -> list[str]:
+        """Predicted labels: the most probable class, or (multi-label) the labels at or above their thresholds."""
+        if not task.multi_label:
+            return self._labels(probs, list(task.labels))
+        return decide(probs.numpy(), thresholds or [DEFAULT_THRESHOLD] * len(task.labels), task.labels, task.empty)
 
     # -- Classifier ----------------------------------------------------------------------------
     def fit(self, train: Sequence[Post], dev: Sequence[Post], ctx: Context) -> dict[str, Any]:
@@ -104,14 +133,22 @@ class TransformerClassifier(Classifier):
         task, labels = ctx.task, list(ctx.task.labels)
         if not train:
             raise AlexbenchError("classifier 'transformer': the train split is empty")
-        unknown = sorted({str(post.label) for post in train} - set(labels))
+        if task.multi_label:
+            unknown = sorted({label for post in train for label in task.label_set(post.label)} - set(labels))
+        else:
+            unknown = sorted({str(post.label) for post in train} - set(labels))
         if unknown:
             raise AlexbenchError(f"classifier 'transformer': train labels {unknown} are not task labels {labels}")
         self._device = self._resolve_device(ctx)
         self._amp = autocast_dtype(self._device, p.precision)
         self._keys = pair_keys(p.text_pair, task)
-        weights = resolve_class_weights(p.class_weights, p.loss, [str(x.label) for x in train], labels, task.positive)
-        if p.class_weights == "auto" and weights is not None and max(weights) - min(weights) < 0.01 * max(weights):
+        if task.multi_label:
+            weights = self._pos_weights(train, ctx)
+        else:
+            weights = resolve_class_weights(p.class_weights, p.loss, [str(x.label) for x in train], labels,
+                                            task.positive)
+        if (not task.multi_label and p.class_weights == "auto" and weights is not None
+                and max(weights) - min(weights) < 0.01 * max(weights)):
             ctx.log(f"WARNING transformer: class_weights='auto' on a train split whose classes are balanced gives "
                     f"equal weights {[round(w, 3) for w in weights]}, so loss={p.loss!r} weights nothing here (an "
                     "augmenter or resampling balanced the split); give explicit class_weights to weight classes")
@@ -125,6 +162,7 @@ class TransformerClassifier(Classifier):
                 self._tokenizer, self._model = _load(str(folder), use_safetensors=True)
                 self._model.to(self._device)
                 report = cache.read_report(folder)
+                self._thresholds = thresholds_from_report(report, labels) if task.multi_label else None
                 ctx.log(f"transformer: model {key} served from the cache ({folder})")
                 return {**report, "cached": True, "cache_key": key, "device": self._device}
             report = self._train(train, dev, ctx, source, weights)
@@ -134,39 +172,61 @@ class TransformerClassifier(Classifier):
                 ctx.log(f"transformer: trained model cached in {saved}")
         return report
 
+    def _pos_weights(self, train: Sequence[Post], ctx: Context) -> list[float] | None:
+        """Multi-label: the per-label pos_weight of the loss (logging the labels 'auto' cannot weight)."""
+        p: TransformerParams = self.params
+        labels = list(ctx.task.labels)
+        counts = label_matrix([str(x.label) for x in train], labels).sum(0).tolist()
+        weights, fallback = label_pos_weights(p.class_weights, p.loss, counts, len(train), labels)
+        if fallback:
+            ctx.log(f"WARNING transformer: labels {fallback} have no positive (or no negative) post in train, so "
+                    f"class_weights='auto' gives them pos_weight 1 (train label counts: "
+                    f"{dict(zip(labels, counts))})")
+        return weights
+
     def _train(self, train: Sequence[Post], dev: Sequence[Post], ctx: Context, source: ModelSource,
                weights: list[float] | None) -> dict[str, Any]:
         p: TransformerParams = self.params
         task, labels = ctx.task, list(ctx.task.labels)
+        multi = task.multi_label
         start = time.perf_counter()
         seed_all(ctx.seed)  # the new classification head is drawn from torch's global generator
         self._tokenizer, self._model = _load(
             str(source.path), num_labels=len(labels), id2label=dict(enumerate(labels)),
-            label2id={label: i for i, label in enumerate(labels)}, ignore_mismatched_sizes=True)
+            label2id={label: i for i, label in enumerate(labels)}, ignore_mismatched_sizes=True,
+            **({"problem_type": "multi_label_classification"} if multi else {}))
         model, tokenizer = self._model.to(self._device), self._tokenizer
         pad_id, left = tokenizer.pad_token_id or 0, tokenizer.padding_side == "left"
 
         encoded = encode(tokenizer, train, self._keys, p.max_length)
-        index = {label: i for i, label in enumerate(labels)}
-        targets = torch.tensor([index[str(post.label)] for post in train], dtype=torch.long)
-        sample_weights = None
-        if p.sampler == "weighted":
+        if multi:
+            y = label_matrix([str(post.label) for post in train], labels)
+            targets = torch.tensor(y, dtype=torch.float32)
+            dev_gold = label_matrix([str(post.label) for post in dev], labels)
+        else:
+            index = {label: i for i, label in enumerate(labels)}
+            targets = torch.tensor([index[str(post.label)] for post in train], dtype=torch.long)
+        post_weights = None
+        if p.sampler == "weighted" and multi:
+            post_weights = sample_weights(y)
+        elif p.sampler == "weighted":
             per_class = resolve_class_weights("auto", "weighted_ce", [str(x.label) for x in train], labels)
-            sample_weights = [per_class[t] for t in targets.tolist()]
+            post_weights = [per_class[t] for t in targets.tolist()]
         generator = torch.Generator().manual_seed(ctx.seed)
         n_batches = -(-len(train) // p.batch_size)
         opt = make_optimisation(model, lr=p.lr, weight_decay=p.weight_decay, warmup=p.warmup,
                                 total_steps=updates_per_epoch(n_batches, p.grad_accum) * p.epochs,
                                 grad_accum=p.grad_accum, max_grad_norm=p.max_grad_norm, amp_dtype=self._amp)
-        loss_fn = make_loss(p.loss, weights, p.focal_gamma, self._device)
+        loss_fn = make_loss(p.loss, weights, p.focal_gamma, self._device, multi_label=multi)
         metric = official_metric(task)
         track = lambda items, desc, total: ctx.track(items, desc, total)  # noqa: E731
 
         history: list[dict[str, Any]] = []
         best_score, best_epoch, best_state, stale, stopped_early = None, 0, None, 0, False
+        thresholds: dict[int, list[float]] = {}  # multi-label: the thresholds tuned on dev at each epoch
         for epoch in ctx.track(range(1, p.epochs + 1), "fine-tuning: epochs", p.epochs):
             t0 = time.perf_counter()
-            batches = training_order(len(train), p.batch_size, generator, sample_weights)
+            batches = training_order(len(train), p.batch_size, generator, post_weights)
             loss = train_epoch(model, encoded, targets, batches, opt=opt, loss_fn=loss_fn, device=self._device,
                                pad_id=pad_id, amp_dtype=self._amp, left_pad=left, track=track,
                                description=f"epoch {epoch}/{p.epochs}: batches")
@@ -175,11 +235,13 @@ class TransformerClassifier(Classifier):
             score = None
             if dev:
                 probs = self._probs(dev, ctx, f"epoch {epoch}/{p.epochs}: dev")
-                score = dev_score(task, metric, dev, self._labels(probs, labels))
+                if multi:
+                    thresholds[epoch] = tune_thresholds(probs.numpy(), dev_gold)
+                score = dev_score(task, metric, dev, self._decide(probs, task, thresholds.get(epoch)))
                 row[f"dev_{task.official_metric}"] = score
             history.append(row)
             ctx.log(f"transformer: epoch {epoch} loss {loss:.4f} dev {task.official_metric} {score}")
-            if score is not None and (best_score is None or score > best_score):
+            if score is not None and better(metric, score, best_score):
                 best_score, best_epoch, stale = score, epoch, 0
                 if p.select_best and epoch < p.epochs:
                     best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
@@ -194,7 +256,7 @@ class TransformerClassifier(Classifier):
         chosen = best_epoch if (p.select_best and best_epoch) else last_epoch
         if chosen != last_epoch and best_state is not None:
             model.load_state_dict(best_state)
-        return {
+        report = {
             "model": p.model,
             "model_dir": str(source.path),
             "model_sha256": source.sha256,
@@ -215,13 +277,20 @@ class TransformerClassifier(Classifier):
             "early_stopped": stopped_early,
             "train_time_s": round(time.perf_counter() - start, 3),
         }
+        if multi:
+            self._thresholds = thresholds.get(chosen, [DEFAULT_THRESHOLD] * len(labels))
+            del report["class_weights"]
+            report.update(train_label_counts={label: int(c) for label, c in zip(labels, y.sum(0))},
+                          pos_weight=by_label(weights, labels) if weights is not None else None,
+                          thresholds=by_label(self._thresholds, labels),
+                          threshold_tuning=DEV_F1 if chosen in thresholds else "none (no dev posts): 0.5")
+        return report
 
     def predict(self, posts: Sequence[Post], ctx: Context) -> Prediction:
         if self._model is None:
             raise AlexbenchError("classifier 'transformer': predict called before fit")
-        labels = list(ctx.task.labels)
         if not posts:
             return Prediction([], [])
         with torch_settings(self._device, self.params.num_threads):
             probs = self._probs(posts, ctx, "predicting")
-        return Prediction(self._labels(probs, labels), probs.tolist())
+        return Prediction(self._decide(probs, ctx.task, self._thresholds), probs.tolist())

@@ -22,8 +22,9 @@ def no_track(items: Iterable[Any], description: str, total: int | None = None) -
 
 def predict_probs(model: Any, encoded: Encoded, *, batch_size: int, device: str, pad_id: int,
                   amp_dtype: torch.dtype | None = None, left_pad: bool = False,
-                  track: Track = no_track, description: str = "predicting") -> torch.Tensor:
-    """Class probabilities (N, K) in input order, from length-sorted, dynamically padded batches."""
+                  track: Track = no_track, description: str = "predicting", multi_label: bool = False) -> torch.Tensor:
+    """Class probabilities (N, K) in input order, from length-sorted, dynamically padded batches:
+    a softmax over the classes, or (``multi_label``) a sigmoid per label."""
     n = len(encoded)
     num_labels = model.config.num_labels
     out = torch.empty((n, num_labels), dtype=torch.float32)
@@ -37,7 +38,8 @@ def predict_probs(model: Any, encoded: Encoded, *, batch_size: int, device: str,
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             with autocast(device, amp_dtype):
                 logits = model(**batch).logits
-            out[torch.tensor(indices)] = torch.softmax(logits.float(), dim=-1).cpu()
+            scores = torch.sigmoid(logits.float()) if multi_label else torch.softmax(logits.float(), dim=-1)
+            out[torch.tensor(indices)] = scores.cpu()
     return out
 
 
@@ -77,7 +79,9 @@ def train_epoch(model: Any, encoded: Encoded, targets: torch.Tensor, batches: Se
                 opt: Optimisation, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], device: str,
                 pad_id: int, amp_dtype: torch.dtype | None = None, left_pad: bool = False,
                 track: Track = no_track, description: str = "training") -> float:
-    """One pass over ``batches`` (lists of row indices); returns the mean training loss."""
+    """One pass over ``batches`` (lists of row indices); returns the mean training loss.
+    ``targets`` holds one row per post: a class index (long, single-label) or a 0/1 float row
+    per label (multi-label); ``loss_fn`` takes a batch's logits and its rows of ``targets``."""
     model.train()
     total, count = 0.0, 0
     opt.optimizer.zero_grad(set_to_none=True)

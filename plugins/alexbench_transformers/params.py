@@ -42,6 +42,9 @@ class TransformerParams:
     [1, 2] on any task, whatever its labels) or a list with one weight per task label, in the task's
     label order (a whole number given becomes a float). It is used by the
     ``weighted_ce`` loss and, as the per-class alpha, by ``focal``; plain ``ce`` ignores it.
+    On a multi-label task it gives each label's ``pos_weight`` instead ("auto": negatives /
+    positives in train; "positive:W" is refused), see ``losses.label_pos_weights``; no parameter
+    chooses the decision thresholds there, which are always tuned on dev (docs/classifiers.md).
     """
 
     #: a local directory, a hub name found in the local HF cache, or the bundled default
