@@ -171,7 +171,6 @@ class TestMultiLabelClassifier(ClassifierContract):
 # Until the host's augmentation check reads label sets (alexbench/data/augment.py, changed in
 # parallel for issue 18 step 2), the real runs of a multi-label augmenter are refused; remove the
 # mark when that is merged (the kit's own checks of the rows pass already).
-@pytest.mark.xfail(reason="the host's augmentation check does not read label sets yet", strict=False)
 class TestMultiLabelAugmenter(AugmenterContract):
     component = "kit_upper_sets"
     plugins = (UpperCaserSets,)
