@@ -82,8 +82,8 @@ def test_a_multi_label_task_reads_label_sets(tmp_path: Path, sep: str) -> None:
     labels = [p.label for p in data.train]
     assert labels[2] == "side_effects|access" and labels[4] == "efficacy|access" and labels[3] == ""
     assert task.label_set(labels[2]) == ("side_effects", "access")
-    assert task.label_space.format(labels[2]) == sep.join(("side_effects", "access"))
-    assert task.label_space.format("") == "none"
+    assert task.label_space.cell(labels[2]) == sep.join(("side_effects", "access"))
+    assert task.label_space.cell("") == "none"
     assert data.splits["train"].report.label_counts == {"access": 3, "efficacy": 2, "side_effects": 3, "none": 2}
 
 

@@ -49,7 +49,8 @@ def test_the_package_written_from_the_docs_passes_its_own_kit_tests(venv: Venv) 
     own = venv.run("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=venv.packages / "alexbench-svm-shuffle")
     summary = own.stdout.strip().splitlines()[-1]
     assert own.returncode == 0 and "failed" not in summary and "skipped" not in summary, own.stdout + own.stderr
-    assert int(summary.split()[0]) == 11 + 6 + 11 + 1  # classifier on both tasks, on one, augmenter, its own test
+    # classifier on both tasks, on one, augmenter (each + its multi-label support test), its own test
+    assert int(summary.split()[0]) == 12 + 7 + 12 + 1
 
 
 def test_listing_reads_lazy_params_without_importing_the_component(venv: Venv, listing: dict, tmp_path: Path) -> None:

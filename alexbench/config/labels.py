@@ -53,7 +53,7 @@ class LabelSpace:
             seen.add(part)
         return join_labels(seen, self.values)
 
-    def format(self, label: str) -> str:
+    def cell(self, label: str) -> str:
         """``Post.label`` (or a prediction) as the task's files write it."""
         if not self.multi_label:
             return label

@@ -323,9 +323,8 @@ def check_official(task: TaskSpec, metrics: Registry[Metric]) -> None:
 
 
 def higher_is_better(name: str, metrics: Registry[Metric] | None = None) -> bool:
-    """Whether a larger value of metric ``name`` is better: the registered metric's word (a
-    plugin's metric too: without ``metrics``, a name that is not built in is looked up among the
-    installed plugins' metrics), else the built-in one's; True for a name none knows."""
+    """Whether a larger value of metric ``name`` is better, as its registered metric says (without
+    ``metrics``: a built-in one's, else the installed plugins'); True for a name none knows."""
     builtin = next((m.higher_is_better for m in BUILTIN_METRICS if m.name == name), None)
     if metrics is None and builtin is None:
         from alexbench.plugin.host import PluginHost

@@ -2,7 +2,7 @@
 back with precise errors and scores it with the same metric module as the leaderboard.
 
 On a multi-label task a cell holds a post's label set in the task's own spelling (its labels
-joined by ``labels.separator``, ``labels.empty`` for none: :meth:`LabelSpace.format`), and a
+joined by ``labels.separator``, ``labels.empty`` for none: :meth:`LabelSpace.cell`), and a
 submission's cells are read back with :meth:`LabelSpace.parse` (an unknown or repeated label,
 an empty part, "none" beside labels: the file and line say so); scoring uses the label-set
 metrics."""
@@ -43,7 +43,7 @@ def submission_text(task: TaskSpec, predictions: Mapping[str, str]) -> str:
     if spec.header:
         writer.writerow([spec.id_column, spec.label_column])
     for post_id, label in predictions.items():
-        writer.writerow([post_id, space.format(label)])
+        writer.writerow([post_id, space.cell(label)])
     return buf.getvalue()
 
 
