@@ -193,6 +193,15 @@ class _Session:
                     finish(job, key, future.result())
         return out
 
+    def scores_and_reasons(self, jobs: Sequence[_Job], threshold: float, what: str
+                           ) -> tuple[dict[tuple[str, str], _Outcome], dict[tuple[str, str], _Outcome]]:
+        """``score`` mode: every job's score, then the reason of each one scored at or above
+        ``threshold`` (``what`` they are, e.g. "flips", names the progress bar)."""
+        scores = self.run(jobs, "score", "LLM judge: scores")
+        over = [job for job in jobs if (score := read_score(scores[job.key].result.reply)) is not None
+                and p_false_norm(score) >= threshold]
+        return scores, self.run(over, "reason", f"LLM judge: reasons of {what}")
+
 
 class LLMExplainer(Explainer):
     """Checks predicted labels with an LLM (local Gemma-3-270M in-process by default; any model by
@@ -511,16 +520,10 @@ class LLMExplainer(Explainer):
     def _scored(self, jobs: Sequence[_Job], session: _Session, template: PromptTemplate,
                 ctx: Context) -> dict[str, Explanation]:
         threshold, source = self.threshold_in_use()
-        scores = session.run(jobs, "score", "LLM judge: scores")
-        flipped = []
-        for job in jobs:
-            score = read_score(scores[job.key].result.reply)
-            if score is not None and p_false_norm(score) >= threshold:
-                flipped.append(job)
-        reasons = session.run(flipped, "reason", "LLM judge: reasons of flips")
+        scores, reasons = session.scores_and_reasons(jobs, threshold, "flips")
         counts = {kind: session.counts.get(kind, [0, 0]) for kind in ("score", "reason")}
         ctx.log(f"explainer llm: threshold {threshold:.4f} ({source}); scores: {counts['score'][0]} from the cache, "
-                f"{counts['score'][1]} from the model; reasons of {len(flipped)} flips: {counts['reason'][0]} from "
+                f"{counts['score'][1]} from the model; reasons of {len(reasons)} flips: {counts['reason'][0]} from "
                 f"the cache, {counts['reason'][1]} from the model")
         made: dict[str, Explanation] = {}
         for job in jobs:

@@ -40,7 +40,7 @@ from .parse import UnparsableReply, parse_reply
 from .prompts import PromptTemplate
 
 if TYPE_CHECKING:
-    from .explainer import LLMExplainer, _Job, _Outcome, _Session
+    from .explainer import LLMExplainer, _Job, _Outcome
 
 
 def final_label_set(predicted: Sequence[str], removed: Collection[str], probs: Sequence[float],
@@ -151,7 +151,7 @@ def explain_label_sets(explainer: LLMExplainer, template: PromptTemplate, posts:
         else:
             threshold, source = explainer.threshold_in_use()
             threshold_info = {"threshold": threshold, "threshold_source": source}
-            scores, reasons = _scores_and_reasons(session, jobs, threshold)
+            scores, reasons = session.scores_and_reasons(jobs, threshold, "removals")
             for job in jobs:
                 reason = reasons.get(job.key)
                 records[job.key] = _scored_record(job, scores[job.key], reason, threshold)
@@ -170,14 +170,6 @@ def explain_label_sets(explainer: LLMExplainer, template: PromptTemplate, posts:
         details.update(threshold_info)
         out.append(post_explanation(post, predicted, [records[job.key] for job in asked], probs, ctx.task, details))
     return out
-
-
-def _scores_and_reasons(session: _Session, jobs: Sequence[_Job], threshold: float
-                        ) -> tuple[dict[tuple[str, str], _Outcome], dict[tuple[str, str], _Outcome]]:
-    scores = session.run(jobs, "score", "LLM judge: scores")
-    removed = [job for job in jobs if (score := read_score(scores[job.key].result.reply)) is not None
-               and p_false_norm(score) >= threshold]
-    return scores, session.run(removed, "reason", "LLM judge: reasons of removals")
 
 
 def calibrate_removals(explainer: LLMExplainer, template: PromptTemplate, posts: Sequence[Post],
