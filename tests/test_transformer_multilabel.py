@@ -16,10 +16,11 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from alexbench_transformers.labelsets import decide, sample_weights, tune_thresholds  # noqa: E402
+from alexbench_transformers.labelsets import sample_weights, tune_thresholds  # noqa: E402
 from alexbench_transformers.losses import binary_focal_loss, label_pos_weights, make_loss  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 
+from alexbench.config.labels import LabelSpace  # noqa: E402
 from alexbench.config.tasks import load_task  # noqa: E402
 from alexbench.data.splits import load_dataset  # noqa: E402
 from alexbench.errors import ParamError  # noqa: E402
@@ -117,10 +118,11 @@ def test_decisions_use_each_labels_threshold_and_fall_back_only_without_a_none_v
     labels = ("a", "b", "c")
     probs = np.array([[0.7, 0.2, 0.35], [0.1, 0.3, 0.2], [0.2, 0.9, 0.3]])
     thresholds = [0.8, 0.3, 0.35]
-    assert decide(probs, thresholds, labels, "none") == ["c", "b", "b"]
-    assert decide(probs * 0.1, thresholds, labels, "none") == ["", "", ""]
-    assert decide(probs * 0.1, thresholds, labels, None) == ["a", "b", "b"]  # every post has a label
-    assert decide(probs, [0.0] * 3, labels, "none") == ["a|b|c"] * 3
+    with_none, without_none = LabelSpace(labels, True, empty="none"), LabelSpace(labels, True)
+    assert with_none.decide(probs, thresholds) == ["c", "b", "b"]
+    assert with_none.decide(probs * 0.1, thresholds) == ["", "", ""]
+    assert without_none.decide(probs * 0.1, thresholds) == ["a", "b", "b"]  # every post has a label
+    assert with_none.decide(probs, [0.0] * 3) == ["a|b|c"] * 3
 
 
 def test_sampler_weights_follow_each_posts_rarest_label() -> None:
@@ -196,7 +198,7 @@ def test_the_report_records_counts_weights_and_the_chosen_epochs_thresholds(conc
     assert tune_thresholds(dev_probs, indicator([p.label for p in dev], task.labels)) == thresholds
     assert any(t != 0.5 for t in thresholds)
     pred = clf.predict(test, ctx)
-    assert pred.labels == decide(np.array(pred.probs), thresholds, task.labels, task.empty)
+    assert pred.labels == task.label_space.decide(pred.probs, thresholds)
     scores = [row["dev_macro_f1"] for row in report["epochs"]]
     assert report["best_dev"] == max(scores) and report["chosen_epoch"] == scores.index(max(scores)) + 1
     json.dumps(report)  # the report is stored as JSON

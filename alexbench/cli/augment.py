@@ -92,7 +92,7 @@ def _counts_table(title: str, names: list[str], before: dict[str, int], after: d
 def _label_set_counts(task: Any, report: Any) -> None:
     """A multi-label task's counts: posts carrying each label (a post counts for each of its
     labels), then the groups the augmenter balanced (a post counts for its rarest label once)."""
-    names = [*task.labels, *([task.empty] if task.empty is not None else [])]
+    names = list(task.label_space.groups)
     out.print(_counts_table("train label counts (posts carrying each label)", names, report.before, report.after,
                             None))
     groups = report.groups or {}

@@ -24,6 +24,7 @@ from alexbench.data.splits import load_dataset
 from alexbench.errors import AlexbenchError
 from alexbench.plugin.host import TRACE_ENV
 from alexbench.scoring.metrics import check_official, higher_is_better
+from alexbench.scoring.significance import direction_note
 
 
 @click.command()
@@ -119,7 +120,7 @@ def tasks(app: App) -> None:
         task = catalog.load(name)
         missing = [s for s, spec in task.splits.items() if spec.file and not task.split_path(s).is_file()]
         status = Text("ready", style="green") if not missing else Text(f"missing in {task.data_dir}", style="yellow")
-        lower = "" if higher_is_better(task.official_metric, app.host.metrics) else " (lower is better)"
+        lower = direction_note(higher_is_better(task.official_metric, app.host.metrics))
         table.add_row(Text(name), Text(task.title), Text("/".join(task.labels)), Text(task.official_metric + lower),
                       status)
     out.print(table)
@@ -153,7 +154,7 @@ def validate(app: App, task_file: Path, no_data: bool) -> None:
     task = load_task(task_file, app.data_root)
     validate_metric(task, app.host.metrics.names())
     check_official(task, app.host.metrics)
-    lower = "" if higher_is_better(task.official_metric, app.host.metrics) else " (lower is better)"
+    lower = direction_note(higher_is_better(task.official_metric, app.host.metrics))
     out.print("[green]ok[/] " + escape(f"{task_file}: task {task.name!r}, labels {list(task.labels)}, "
                                        f"metric {task.official_metric}{lower}"))
     for ref in task.references:

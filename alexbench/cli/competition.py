@@ -23,6 +23,7 @@ from alexbench.fsio import atomic_write_text
 from alexbench.run.store import DamagedRunError
 from alexbench.scoring.metrics import higher_is_better
 from alexbench.scoring.rescore import rescore as rescore_run
+from alexbench.scoring.significance import direction_note
 from alexbench.scoring.submission import score_files, scores_txt, write_submission
 
 
@@ -111,7 +112,7 @@ def rescore(app: App, run_ref: str | None, write: bool) -> None:
             changed += 1
             verb = "rewritten" if write else "differs"
             official = new["test"]["official"]
-            lower = "" if higher_is_better(official["name"], app.host.metrics) else " (lower is better)"
+            lower = direction_note(higher_is_better(official["name"], app.host.metrics))
             err.print(f"[yellow]{verb}[/] {escape(str(run_.path))}: test {official['name']}{lower} = "
                       f"{official['value']:.4f}{escape(damage)}", highlight=False)
     out.print(f"{len(runs)} runs rescored, {changed} differ from their stored metrics"

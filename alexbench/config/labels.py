@@ -12,11 +12,14 @@ written here only, at the edges: loading data and writing submissions.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from alexbench.config.tomlfile import Table
 from alexbench.interfaces import LABEL_SET_SEPARATOR, join_labels, split_labels
+
+#: A label's decision threshold when none is given (a multi-label classifier's probabilities).
+DEFAULT_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,20 @@ class LabelSpace:
         if not set(parts) <= set(self.values) or label != join_labels(parts, self.values):
             return f"not {expected}"
         return None if parts or self.empty is not None else f"an empty set; expected {expected}"
+
+    def decide(self, rows: Iterable[Sequence[float]], thresholds: Sequence[float] | None = None) -> list[str]:
+        """Multi-label predictions from per-label probabilities (one row per post, in label order):
+        every label at or above its threshold (:data:`DEFAULT_THRESHOLD` when none are given); on a
+        task without ``empty`` (every post has a label) a post above none gets its most probable one."""
+        cut = list(thresholds) if thresholds is not None else [DEFAULT_THRESHOLD] * len(self.values)
+        out = []
+        for row in rows:
+            values = [float(p) for p in row]
+            chosen = [label for label, p, t in zip(self.values, values, cut) if p >= t]
+            if not chosen and self.empty is None:
+                chosen = [self.values[max(range(len(values)), key=values.__getitem__)]]
+            out.append(join_labels(chosen, self.values))
+        return out
 
     @property
     def groups(self) -> tuple[str, ...]:

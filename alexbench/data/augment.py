@@ -70,13 +70,6 @@ GROUP_RULE = ("a post counts for the rarest label it carries (by train frequency
               "a post with none for the task's empty value; copies keep their source's whole label set")
 
 
-def _counts(posts: Sequence[Post], ctx: Context | None = None) -> dict[str, int]:
-    """Posts per label; on a multi-label task posts carrying each label (``count_labels``)."""
-    if ctx is not None and ctx.task.multi_label:
-        return count_labels(posts, ctx.task)
-    return dict(sorted(Counter(str(p.label) for p in posts).items()))
-
-
 def _group_counts(posts: Sequence[Post], groups: dict[str, str], space: LabelSpace) -> dict[str, int]:
     """Posts per balancing group (``groups``: label set → group), in ``count_labels``' order."""
     counts = Counter(groups[str(p.label)] for p in posts)
@@ -94,16 +87,15 @@ def _from_row(row: dict[str, Any]) -> Post:
 def _check(augmenter: Augmenter, rows: Sequence[Post], space: LabelSpace, given: dict[str, Post]) -> None:
     """The augmenter contract, checked on every run (errors say what to change)."""
     name = f"augmenter {augmenter.name!r}"
-    labels = set(space.values)
     seen: set[str] = set()
     for row in rows:
         if not isinstance(row, Post):
             raise PluginError(f"{name} returned {type(row).__name__}, not Post")
-        if not space.multi_label and row.label not in labels:
-            raise PluginError(f"{name} produced label {row.label!r}, not one of {sorted(labels)}")
-        problem = space.problem(row.label) if space.multi_label else None
-        if problem is not None:
+        problem = space.problem(row.label)
+        if problem is not None and space.multi_label:
             raise PluginError(f"{name} produced label {row.label!r} for row {row.id!r}: {problem}")
+        if problem is not None:
+            raise PluginError(f"{name} produced label {row.label!r}, not one of {sorted(space.values)}")
         if row.id in seen:
             raise PluginError(f"{name} returned two rows with id {row.id!r}: give each generated row a new unique id "
                               "(e.g. f'{post.id}~{name}{k}')")
@@ -162,7 +154,7 @@ def apply_chain(
     ctx: Context,
     cache_dir: Path | None,
 ) -> tuple[list[Post], AugmentReport]:
-    report = AugmentReport(before=_counts(train, ctx))
+    report = AugmentReport(before=count_labels(train, ctx.task))
     current = list(train)
     space = ctx.task.label_space
     made_by: dict[str, str] = {}  # generated row id -> the augmenter that made it
@@ -183,7 +175,7 @@ def apply_chain(
         made_by.update(dict.fromkeys(made, augmenter.name))
         report.generated += len(made)
         step = {"augmenter": augmenter.describe(), "cache_key": key, "cached": cached,
-                "rows_in": len(current), "rows_out": len(out), "counts_out": _counts(out, ctx)}
+                "rows_in": len(current), "rows_out": len(out), "counts_out": count_labels(out, ctx.task)}
         if space.multi_label:  # the groups this step balanced (by its input's label frequencies)
             step_groups = space.balance_groups(p.label for p in current)
             step["groups_in"] = _group_counts(current, step_groups, space)
@@ -196,7 +188,7 @@ def apply_chain(
         report.dropped = dict(sorted(dropped.items()))
         report.held_out_by = dict(Counter(made_by.get(post_id, "?") for post_id in held_out_ids))
         report.held_out_examples = [(post_id, texts[post_id]) for post_id in held_out_ids[:3]]
-    report.after = _counts(current, ctx)
+    report.after = count_labels(current, ctx.task)
     if space.multi_label:
         groups = space.balance_groups(p.label for p in train)
         report.groups = {"rule": GROUP_RULE, "before": _group_counts(train, groups, space),

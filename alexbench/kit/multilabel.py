@@ -79,11 +79,6 @@ def check_new_label(task: TaskSpec, post_id: str, label: Any) -> None:
     assert problem is None, f"{post_id}: new label {label!r} is {problem}: {LABEL_SET_FIX}"
 
 
-def label_counts(task: TaskSpec, labels: Sequence[str]) -> dict[str, int]:
-    """Posts per label (multi-label: posts whose set has it)."""
-    return {label: sum(1 for post_label in labels if label in task.label_set(post_label)) for label in task.labels}
-
-
 class MultiLabelContract:
     """The test every contract has once (not per task): a component runs on a multi-label task
     if and only if it declares ``multi_label = True``. Mixed into the contracts; uses their helpers."""

@@ -19,7 +19,7 @@ from alexbench.report.table import EXPLAINER_KEYS
 from alexbench.run.runspec import RunSpec
 from alexbench.run.store import DamagedRunError, ResultsStore, StoredRun
 from alexbench.scoring.metrics import Metric, ScoreInput, StoredScoring, higher_is_better
-from alexbench.scoring.significance import Comparison, compare, holm
+from alexbench.scoring.significance import Comparison, compare, direction_note, holm
 
 
 @dataclass
@@ -101,9 +101,8 @@ class Leaderboard:
 
     @property
     def direction(self) -> str:
-        """``" (lower is better)"`` after the official metric's name wherever a format shows it, for
-        a lower-is-better metric; ``""`` otherwise (higher-is-better outputs read as they always did)."""
-        return "" if self.higher_is_better else " (lower is better)"
+        """What follows the official metric's name wherever a format shows it (:func:`direction_note`)."""
+        return direction_note(self.higher_is_better)
 
     def better(self, a: float, b: float) -> bool:
         """Whether official score ``a`` is better than ``b``."""

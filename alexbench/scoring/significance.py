@@ -54,6 +54,12 @@ class Comparison:
                 if k != "higher_is_better" or not self.higher_is_better}
 
 
+def direction_note(higher_is_better: bool) -> str:
+    """What follows an official metric's name wherever it is shown: ``" (lower is better)"`` for a
+    lower-is-better metric, ``""`` otherwise (higher-is-better outputs read as they always did)."""
+    return "" if higher_is_better else " (lower is better)"
+
+
 def verdict(delta: float, higher_is_better: bool = True) -> str:
     """Whether a difference ``delta`` (variant − baseline) is ``better``, ``worse`` or the ``same``."""
     if delta == 0:

@@ -14,7 +14,7 @@ from typing import Any
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from alexbench.interfaces import Classifier, Context, Post, Prediction, join_labels
+from alexbench.interfaces import Classifier, Context, Post, Prediction
 from alexbench.scoring.metrics import indicator
 
 from . import __version__
@@ -76,14 +76,8 @@ class TfidfLogReg(Classifier):
         x = self._vec.transform([model_text(p) for p in posts])
         columns = [np.full(len(posts), m) if isinstance(m, float) else m.predict_proba(x)[:, 1]
                    for m in self._per_label]
-        probs = np.column_stack(columns)
-        labels = []
-        for row in probs:
-            chosen = [label for label, pr in zip(task.labels, row) if pr >= 0.5]
-            if not chosen and task.empty is None:  # every post has a label: the most probable one
-                chosen = [task.labels[int(row.argmax())]]
-            labels.append(join_labels(chosen, task.labels))
-        return Prediction(labels, [[float(v) for v in row] for row in probs])
+        rows = [[float(v) for v in row] for row in np.column_stack(columns)]
+        return Prediction(task.label_space.decide(rows), rows)
 
     def predict(self, posts: Sequence[Post], ctx: Context) -> Prediction:
         if not posts:

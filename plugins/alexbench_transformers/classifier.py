@@ -38,7 +38,6 @@ from .labelsets import (  # noqa: E402
     DEFAULT_THRESHOLD,
     DEV_F1,
     by_label,
-    decide,
     label_matrix,
     sample_weights,
     thresholds_from_report,
@@ -125,7 +124,7 @@ class TransformerClassifier(Classifier):
         """Predicted labels: the most probable class, or (multi-label) the labels at or above their thresholds."""
         if not task.multi_label:
             return self._labels(probs, list(task.labels))
-        return decide(probs.numpy(), thresholds or [DEFAULT_THRESHOLD] * len(task.labels), task.labels, task.empty)
+        return task.label_space.decide(probs.tolist(), thresholds)
 
     # -- Classifier ----------------------------------------------------------------------------
     def fit(self, train: Sequence[Post], dev: Sequence[Post], ctx: Context) -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""Multi-label tasks: label-set targets, the weighted sampler's post weights, per-label decision
-thresholds tuned on dev, and turning per-label probabilities into canonical label-set strings.
-numpy only (the thresholds are plain floats, recorded in the fit report)."""
+"""Multi-label tasks: label-set targets, the weighted sampler's post weights and per-label decision
+thresholds tuned on dev (turning probabilities into label sets at those thresholds is the host's
+:meth:`LabelSpace.decide <alexbench.config.labels.LabelSpace.decide>`). numpy only (the
+thresholds are plain floats, recorded in the fit report)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from alexbench.interfaces import join_labels
+from alexbench.config.labels import DEFAULT_THRESHOLD
 from alexbench.scoring.metrics import indicator
 
 #: What the fit report says about how the thresholds were chosen (``threshold_tuning``).
 DEV_F1 = "dev_f1"
-#: The threshold of a label that dev cannot tune (no dev positives, or no dev split).
-DEFAULT_THRESHOLD = 0.5
 
 
 def label_matrix(labelsets: Sequence[str], labels: Sequence[str]) -> np.ndarray:
@@ -60,21 +59,6 @@ def tune_thresholds(probs: np.ndarray, gold: np.ndarray) -> list[float]:
         tied = candidates[f1 == f1.max()]
         best = sorted(tied.tolist(), key=lambda t: (abs(t - DEFAULT_THRESHOLD), -t))[0]
         out.append(float(best))
-    return out
-
-
-def decide(probs: np.ndarray, thresholds: Sequence[float], labels: Sequence[str],
-           empty: str | None) -> list[str]:
-    """Canonical label-set strings: every label at or above its threshold; when the task has no
-    "none" value (``empty`` is None) a post above no threshold gets its most probable label."""
-    probs = np.asarray(probs, dtype=np.float64)
-    chosen = probs >= np.asarray(thresholds, dtype=np.float64)[None, :]
-    out = []
-    for row, picked in zip(probs, chosen):
-        names = [label for label, on in zip(labels, picked) if on]
-        if not names and empty is None:
-            names = [labels[int(row.argmax())]]
-        out.append(join_labels(names, labels))
     return out
 
 
