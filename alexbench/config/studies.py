@@ -1,7 +1,9 @@
 """Studies: a grid of tasks × variants × seeds, as data (a TOML file with a ``[study]`` table).
 
-A study file may define its own ``[variants.*]`` (with ``extends``, also of built-in variants);
-finished runs are reused, a failing run is recorded and the grid goes on.
+A study file may define its own ``[variants.*]`` (with ``extends``, also of built-in variants),
+and may extend another study file (``[study] extends = "other.toml"``, relative to this file): it
+takes the other study's fields and variants, and gives its own name and what it changes (e.g. more
+seeds). Finished runs are reused, a failing run is recorded and the grid goes on.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ class StudySpec:
     baseline: str | None = None
 
 
-def load_study(path: Path, catalog: VariantCatalog) -> StudySpec:
+def load_study(path: Path, catalog: VariantCatalog, _chain: tuple[Path, ...] = ()) -> StudySpec:
     data = read_toml(path)
+    own = set(data["variants"]) if isinstance(data.get("variants"), dict) else set()
+    data, parent = _with_parent(path, data, catalog, _chain)
     root = Table(path, data)
     root.reject_unknown({"study", "variants"})
     study = root.table("study", required=True)
-    study.reject_unknown({"name", "description", "tasks", "variants", "seeds", "baseline"})
+    study.reject_unknown({"name", "description", "tasks", "variants", "seeds", "baseline", "extends"})
     local: dict[str, VariantSpec] = {}
     if "variants" in data:
         # Local variants may extend built-in ones: resolve against a merged table.
@@ -43,6 +47,8 @@ def load_study(path: Path, catalog: VariantCatalog) -> StudySpec:
         merged["variants"].update(data["variants"])
         resolved = parse_variants(path, merged)
         local = {name: resolved[name] for name in data["variants"]}
+    if parent is not None:  # an inherited variant keeps the file that defines it
+        local.update({v.name: v for v in parent.variants if v.name not in own})
     names = study.str_list("variants")
     variants = tuple(local[name] if name in local else catalog.get(name) for name in names)
     seeds = study.get("seeds", list, [0])
@@ -60,6 +66,35 @@ def load_study(path: Path, catalog: VariantCatalog) -> StudySpec:
         raise study.error("name", f"must be a name of letters, digits, _ - . not starting with '.', got {name!r}")
     return StudySpec(name, path, tuple(study.str_list("tasks")), variants, tuple(seeds),
                      study.get("description", str, ""), baseline)
+
+
+def _with_parent(path: Path, data: dict[str, Any], catalog: VariantCatalog,
+                 chain: tuple[Path, ...]) -> tuple[dict[str, Any], StudySpec | None]:
+    """``data`` with the study it extends filled in (the parent's ``[study]`` fields under the
+    child's, its ``[variants.*]`` tables under the child's: a table of the same name replaces the
+    parent's), and the parent study. The parent is loaded on its own first, so its errors name
+    its own file."""
+    study = data.get("study")
+    if not isinstance(study, dict) or "extends" not in study:
+        return data, None
+    table = Table(path, study, "study")
+    ref = table.get("extends", str)
+    parent_path = (path.parent / ref).resolve()
+    here = path.resolve()
+    if parent_path == here or parent_path in chain:
+        raise table.error("extends", f"{ref!r} extends this study again (a cycle)")
+    if not parent_path.is_file():
+        raise table.error("extends", f"no study file {parent_path} (the path is relative to this file)")
+    if "name" not in study:
+        raise table.error("name", "is required in a study that extends another (it names its leaderboard folder)")
+    spec = load_study(parent_path, catalog, (*chain, here))
+    parent, _ = _with_parent(parent_path, read_toml(parent_path), catalog, (*chain, here))
+    merged: dict[str, Any] = {"study": {**parent["study"], **study}}
+    merged["study"].pop("extends")
+    variants = {**parent.get("variants", {}), **data.get("variants", {})}
+    if variants:
+        merged["variants"] = variants
+    return {**data, **merged}, spec
 
 
 def _as_table(spec: VariantSpec) -> dict[str, Any]:
