@@ -569,19 +569,27 @@ class LLMExplainer(Explainer):
 
     # -- reasons afterwards -------------------------------------------------------------------
     def reasons(self, posts: Sequence[Post], labels: Sequence[str], verdicts: Sequence[bool],
-                ctx: Context) -> list[str] | None:
+                ctx: Context, asked: Sequence[str] | None = None) -> list[str] | None:
         """The model's reason for each post's verdict on its label, generated with the verdict
-        fixed by the schema (cached like every reply); "" where no reason could be read. None on a
-        multi-label task: a post's verdicts are per label, and its stored details hold each one."""
+        fixed by the schema (cached like every reply); "" where no reason could be read. On a
+        multi-label task each verdict is on the label ``asked`` about, asked as explain() asked it
+        (the post's predicted set in ``{labels}``); without ``asked`` there: None."""
         template = self.template(ctx)
-        if template.multi_label:
+        if template.multi_label and asked is None:
             return None
-        prefixes = {label: self.prefix(template, label, ctx) for label in set(labels)}
+        questions = list(asked) if template.multi_label and asked is not None else list(labels)
+        if len(questions) != len(posts) or len(labels) != len(posts) or len(verdicts) != len(posts):
+            raise PluginError(f"explainer llm: reasons of {len(posts)} posts need as many labels, verdicts "
+                              "(and, multi-label, labels asked)")
+        prefixes = {label: self.prefix(template, label, ctx) for label in set(questions)}
         jobs = []
-        for post, label in zip(posts, labels):
-            messages = template.messages(post, label)
+        for post, predicted, label in zip(posts, labels, questions):
+            if template.multi_label:
+                messages = template.messages(post, label, ctx.task.label_set(predicted))
+            else:
+                messages = template.messages(post, label)
             jobs.append(_Job(post, label, messages, messages_hash(messages), prefixes[label]))
-        replies: dict[str, _Outcome] = {}
+        replies: dict[tuple[str, str], _Outcome] = {}
         with self._session(template, ctx) as session:
             for verdict in (True, False):
                 kind = "reason-true" if verdict else "reason"
