@@ -1,6 +1,7 @@
 """``alexbench explain`` on a multi-label run (issue 18): one row per (post, label asked about)
 with that label's verdict and reason, and ``--reasons`` asking the local Gemma-3-270M afterwards
-about each kept label, exactly as the judge asked it, cached and never written into the run."""
+about each kept label, exactly as the judge asked it, cached and never written into the run. The
+judge's removal precision is in the JSON leaderboard only."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from alexbench.config.tasks import TaskSpec
 from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.interfaces import split_labels
 from alexbench.plugin.host import PluginHost
+from alexbench.report import leaderboard as lb
 from alexbench.run.runner import Runner
 
 from .test_llm_multilabel import PLUGIN, vc  # noqa: F401 - the fixture and the classifier's plugin
@@ -90,3 +92,12 @@ def test_explain_shows_and_asks_each_label_of_a_multi_label_run(store, vc: TaskS
                                                if (r["id"], r["label"]) in kept)
     assert (run.path / "explanations.jsonl").read_bytes() == before  # never written into the run
     assert cli(store, run, "--json", "--reasons") == asked and len(cache_rows(store)) == len(cached_before) + len(new)
+
+    # the JSON leaderboard (only) has the judge's per-label removals and their precision
+    wrong = [r for r in rows if r["flipped"] and r["label"] not in split_labels(r["gold"])]
+    (board,) = lb.build(store)
+    row = json.loads(lb.to_json(board))["rows"][0]["explainer"]
+    assert row["label_questions"]["mean"] == len(rows) and row["label_removals"]["mean"] == len(removed)
+    assert row["label_removals_right"]["mean"] == len(wrong)
+    assert row["removal_precision"]["mean"] == pytest.approx(len(wrong) / len(removed))
+    assert "removal" not in lb.to_csv(board) and "removal" not in lb.to_markdown(board)
