@@ -268,10 +268,13 @@ class Explainer(Component):
         return None
 
     def reasons(self, posts: Sequence[Post], labels: Sequence[str], verdicts: Sequence[bool],
-                ctx: Context) -> list[str] | None:
+                ctx: Context, asked: Sequence[str] | None = None) -> list[str] | None:
         """A free-text reason for each post's stored verdict on its predicted label, for
         explanations stored without one (the LLM's ``score`` verdict writes reasons for flips
-        only); used by ``alexbench explain --reasons``. Default: None (not supported)."""
+        only); used by ``alexbench explain --reasons``. ``labels`` are the predicted labels (the
+        explanations' ``old_label``). On a multi-label task the verdicts are per label: ``asked``
+        names the one label of the post's predicted set each verdict is about (a post comes once
+        per label asked); it is passed on multi-label tasks only. Default: None (not supported)."""
         return None
 
     def plan(self, posts: Sequence[Post], prediction: Prediction, ctx: Context,

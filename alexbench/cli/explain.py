@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -14,26 +15,57 @@ from rich.text import Text
 
 from alexbench.cli.errors import reports_errors
 from alexbench.errors import AlexbenchError
+from alexbench.interfaces import split_labels
 from alexbench.run.store import ResultsStore, StoredRun, default_results_root
 
 
 def explained_rows(run: StoredRun, *, only_flips: bool = False, include_not_sent: bool = False) -> list[dict[str, Any]]:
-    """Explanations of a run joined with its test predictions by post id."""
+    """Explanations of a run joined with its test predictions by post id: one row per post, or on
+    a multi-label run one per (post, label asked about) (:func:`label_rows`)."""
     preds = {r["id"]: r for r in run.predictions() if r["split"] == "test"}
+    multi_label = run.spec().task.multi_label
     rows = []
     for e in run.explanations():
         if e["status"] == "not_sent" and not include_not_sent:
             continue
+        pred = preds.get(e["post_id"], {})
+        details = e.get("details") or {}
+        if multi_label and details.get("labels"):
+            rows += label_rows(e, pred.get("gold"), details, only_flips=only_flips)
+            continue
         flipped = e["new_label"] != e["old_label"]
         if only_flips and not flipped:
             continue
-        pred = preds.get(e["post_id"], {})
-        details = e.get("details") or {}
-        rows.append({
+        row = {
             "id": e["post_id"], "gold": pred.get("gold"), "classifier": e["old_label"], "final": e["new_label"],
             "status": e["status"], "verdict": e["verdict"], "reason": e["reason"], "flipped": flipped,
             "fixed": flipped and pred.get("gold") == e["new_label"], "cached": details.get("cached"),
             "latency_s": details.get("latency_s"), "error": details.get("error"),
+        }
+        rows.append({"id": row.pop("id"), "label": None, **row} if multi_label else row)
+    return rows
+
+
+def label_rows(e: dict[str, Any], gold: str | None, details: dict[str, Any], *,
+               only_flips: bool = False) -> list[dict[str, Any]]:
+    """A multi-label explanation's rows: one per label asked about (``details.labels``), with that
+    label's status, verdict and reason. ``flipped``: the label left the post's set; ``fixed``: it
+    left and is not in the gold set; ``kept_by_empty_rule``: rejected, but kept so the post keeps a
+    label. ``classifier``/``final`` are the post's predicted and final sets, ``latency_s`` the
+    post's total."""
+    gold_set = set(split_labels(gold)) if gold is not None else None
+    rows = []
+    for record in details["labels"]:
+        removed = bool(record.get("removed"))
+        if only_flips and not removed:
+            continue
+        rows.append({
+            "id": e["post_id"], "label": record["label"], "gold": gold, "classifier": e["old_label"],
+            "final": e["new_label"], "status": record["status"], "verdict": record["verdict"],
+            "reason": record["reason"], "flipped": removed,
+            "fixed": removed and gold_set is not None and record["label"] not in gold_set,
+            "cached": record.get("cached"), "latency_s": details.get("latency_s"), "error": record.get("error"),
+            "kept_by_empty_rule": record["label"] == details.get("kept_by_empty_rule"),
         })
     return rows
 
@@ -58,6 +90,8 @@ def _fill_reasons(store: ResultsStore, run: StoredRun, rows: list[dict[str, Any]
                   task_ref: str | None = None) -> None:
     """Reasons for ``rows`` from the run's own explainer (rebuilt from its run spec), marked
     ``reason_generated``; the run's files are not changed."""
+    if run.spec().task.multi_label:  # a reason is about one label; a post's own row (no label) has none
+        rows = [r for r in rows if r.get("label") is not None]
     if not rows:
         return
     from alexbench.config.tasks import TaskCatalog
@@ -77,11 +111,17 @@ def _fill_reasons(store: ResultsStore, run: StoredRun, rows: list[dict[str, Any]
     missing = [r["id"] for r in rows if r["id"] not in posts]
     if missing:
         raise AlexbenchError(f"posts {missing[:3]} of the run are not in the task's test split here")
-    got = explainer.reasons([posts[r["id"]] for r in rows], [str(r["classifier"]) for r in rows],
-                            [bool(r["verdict"]) for r in rows],
-                            Context(task=task, seed=spec.seed, cache_dir=store.cache_dir))
-    if got is None:
-        raise AlexbenchError(f"explainer {component.name!r} cannot give reasons afterwards")
+    chosen = [posts[r["id"]] for r in rows]
+    labels = [str(r["classifier"]) for r in rows]
+    verdicts = [bool(r["verdict"]) for r in rows]
+    context = Context(task=task, seed=spec.seed, cache_dir=store.cache_dir)
+    if spec.task.multi_label:  # each verdict is on one label of the post's predicted set: say which
+        if "asked" not in inspect.signature(explainer.reasons).parameters:
+            raise AlexbenchError(f"explainer {component.name!r} cannot give reasons afterwards on a multi-label run "
+                                 "(its reasons() takes no 'asked' labels)")
+        got = explainer.reasons(chosen, labels, verdicts, context, asked=[str(r["label"]) for r in rows])
+    else:
+        got = explainer.reasons(chosen, labels, verdicts, context)
     for row, reason in zip(rows, got):
         row["reason"], row["reason_generated"] = reason, True
 
@@ -89,6 +129,8 @@ def _fill_reasons(store: ResultsStore, run: StoredRun, rows: list[dict[str, Any]
 def _verdict_text(row: dict[str, Any]) -> Text:
     if row["status"] != "ok":
         return Text(row["status"], style="yellow")
+    if row.get("kept_by_empty_rule") and not row["verdict"]:
+        return Text("rejected, kept (empty-set rule)", style="yellow")
     return Text("holds", style="green") if row["verdict"] else Text("rejected", style="red")
 
 
@@ -96,8 +138,8 @@ def _verdict_text(row: dict[str, Any]) -> Text:
 @click.option("--run", "run_ref", required=True, help="Run folder or (a prefix of) its hash.")
 @click.option("--results", type=click.Path(path_type=Path), default=None,
               help="Results folder (default: $ALEXBENCH_RESULTS or ./results).")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most N posts.")
-@click.option("--only-flips", is_flag=True, help="Only posts whose label the explainer changed.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most N posts (multi-label: N (post, label) rows).")
+@click.option("--only-flips", is_flag=True, help="Only posts whose label the explainer changed (multi-label: the labels it removed).")
 @click.option("--all", "include_not_sent", is_flag=True, help="Also list posts that were not sent.")
 @click.option("--text/--no-text", "with_text", default=True, show_default=True,
               help="Show each post's text (read from the task's data, when it is available here).")
@@ -111,7 +153,8 @@ def _verdict_text(row: dict[str, Any]) -> Text:
 @reports_errors
 def explain(run_ref: str, results: Path | None, limit: int | None, only_flips: bool, include_not_sent: bool,
             with_text: bool, data_root: Path | None, task_ref: str | None, as_json: bool, want_reasons: bool) -> None:
-    """Show the posts an explainer checked: prediction, verdict and reason."""
+    """Show the posts an explainer checked: prediction, verdict and reason (on a multi-label run one
+    row per label asked about)."""
     out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
     root = click.get_current_context().find_root().obj  # the alexbench group's --results/--data-root
     results = results or getattr(root, "results", None)
@@ -135,17 +178,21 @@ def explain(run_ref: str, results: Path | None, limit: int | None, only_flips: b
             click.echo(json.dumps(row, ensure_ascii=False))
         return
     stats = run.metrics().get("explainer", {})
+    multi_label = spec.task.multi_label
     table = Table(title=Text(f"{spec.task.name} · {spec.variant.name} · seed {spec.seed} — "
-                             f"{len(shown)} of {len(rows)} posts"), title_justify="left")
-    heads = ["post", *(["text"] if texts else []), "gold", "predicted", "final", "verdict", "reason"]
+                             f"{len(shown)} of {len(rows)} {'(post, label) questions' if multi_label else 'posts'}"),
+                  title_justify="left")
+    heads = ["post", *(["text"] if texts else []), "gold", "predicted", *(["label"] if multi_label else []), "final",
+             "verdict", "reason"]
     for head in heads:
         table.add_column(head, overflow="fold", ratio=3 if head in ("text", "reason") else None)
     for row in shown:  # posts and LLM replies are data: Text, so "[/]" or "[redacted]" is shown as written
         final = Text(str(row["final"]), style="bold" if row["flipped"] else "")
         reason = Text(row["reason"] or (row["error"] or ""))
         text = [Text(row["text"] or "")] if texts else []
-        table.add_row(Text(str(row["id"])), *text, Text(str(row["gold"])), Text(str(row["classifier"])), final,
-                      _verdict_text(row), reason)
+        asked = [Text(str(row["label"] or ""), style="bold" if row["flipped"] else "")] if multi_label else []
+        table.add_row(Text(str(row["id"])), *text, Text(str(row["gold"])), Text(str(row["classifier"])), *asked,
+                      final, _verdict_text(row), reason)
     out.print(table)
     if stats:
         precision = stats.get("flip_precision")

@@ -15,7 +15,7 @@ from typing import Any
 
 from alexbench.config.tasks import Reference
 from alexbench.plugin.registry import Registry
-from alexbench.report.table import EXPLAINER_KEYS
+from alexbench.report.table import EXPLAINER_KEYS, JSON_ONLY_EXPLAINER_KEYS
 from alexbench.run.runspec import RunSpec
 from alexbench.run.store import DamagedRunError, ResultsStore, StoredRun
 from alexbench.scoring.metrics import Metric, ScoreInput, StoredScoring, higher_is_better
@@ -198,7 +198,7 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
                 label_counts=_label_counts(labels, tests) if first_spec.task.multi_label else {},
             )
             if all("explainer" in m for _, _, m in items):
-                for key in EXPLAINER_KEYS:
+                for key in EXPLAINER_KEYS + JSON_ONLY_EXPLAINER_KEYS:  # the tables and CSV show the first
                     values = [m["explainer"][key] for _, _, m in items if m["explainer"].get(key) is not None]
                     if values:
                         row.explainer[key] = Stat([float(v) for v in values])

@@ -63,6 +63,10 @@ EXPLAINER_COLUMNS = (
                     "score verdict: P(false) at or above which a label is flipped (chosen on dev)"),
 )
 EXPLAINER_KEYS = tuple(c.key for c in EXPLAINER_COLUMNS)
+#: Explainer statistics in the JSON leaderboard only (``rows[].explainer``), where a run has them: a
+#: multi-label judge's (post, label) questions, the labels it removed and ``removal_precision``
+#: (the share of removed labels not in the gold set; :func:`~alexbench.scoring.explainer_stats.label_removal_stats`).
+JSON_ONLY_EXPLAINER_KEYS = ("label_questions", "label_removals", "label_removals_right", "removal_precision")
 
 REFERENCE_MARK = "†"
 REFERENCE_NOTE = "† published result, not run here: no Δ, significance or ranking."

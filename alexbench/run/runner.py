@@ -43,7 +43,8 @@ from alexbench.run.provenance import environment
 from alexbench.run.runspec import RecordedComponent, RecordedTask, RecordedVariant, RunSpec, RunSpecError
 from alexbench.run.seeding import seed_everything, seed_problem
 from alexbench.run.store import RESUME_HINT, SCHEMA_VERSION, DamagedRunError, ResultsStore, StoredRun, storage_exhausted
-from alexbench.scoring.metrics import explainer_stats, score
+from alexbench.scoring.explainer_stats import explainer_stats
+from alexbench.scoring.metrics import score
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from alexbench.errors import TaskFileError
 from alexbench.interfaces import split_labels
 from alexbench.plugin.hookspecs import hookimpl
+from alexbench.scoring.explainer_stats import explainer_stats  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     from alexbench.config.tasks import TaskSpec
@@ -372,49 +373,4 @@ def score(
         "scalars": scalars,
         "per_class": per_class(gold, pred, labels),
         "confusion": {"labels": labels, "matrix": confusion(gold, pred, labels)},
-    }
-
-
-def _percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (linear interpolation between closest ranks, NumPy's default)."""
-    if not values:
-        return None
-    import numpy as np
-
-    return float(np.percentile(np.asarray(values, dtype=float), q))
-
-
-def explainer_stats(explanations: Sequence[Mapping[str, Any]], gold: Mapping[str, str]) -> dict[str, Any]:
-    """Counts for an explainer variant: sent, flips, flip precision (flips that fixed an error /
-    all flips), unparsable and failure rates; the model's latency per post sent (mean, p50, p95)
-    and its cost per 1,000 posts given to the explainer. Latency and cost are the model's for
-    each reply, also for replies served from a cache (``model_latency_s``, ``model_cost_usd``;
-    older runs without them: ``latency_s``, ``cost_usd``), so that a rerun from the cache reports
-    what the explainer costs, and ``cost_paid_usd`` what this run paid."""
-    sent = [e for e in explanations if e["status"] != "not_sent"]
-    flips = [e for e in sent if e["new_label"] != e["old_label"]]
-    fixed = sum(1 for e in flips if gold.get(e["post_id"]) == e["new_label"])
-    broke = sum(1 for e in flips if gold.get(e["post_id"]) == e["old_label"])
-
-    def detail(e: Mapping[str, Any], key: str) -> Any:
-        details = e.get("details") or {}
-        return details[f"model_{key}"] if f"model_{key}" in details else details.get(key)
-
-    latencies = [float(v) for e in sent if (v := detail(e, "latency_s")) is not None]
-    costs = [float(v) for e in sent if (v := detail(e, "cost_usd")) is not None]
-    paid = [float(v) for e in sent if (v := (e.get("details") or {}).get("cost_usd")) is not None]
-    return {
-        "posts": len(explanations),
-        "sent": len(sent),
-        "flips": len(flips),
-        "flips_fixed": fixed,
-        "flips_broke": broke,
-        "flip_precision": _safe_div(fixed, len(flips)) if flips else None,
-        "unparsable_rate": _safe_div(sum(e["status"] == "unparsable" for e in sent), len(sent)) if sent else None,
-        "failed_rate": _safe_div(sum(e["status"] == "failed" for e in sent), len(sent)) if sent else None,
-        "mean_latency_s": sum(latencies) / len(latencies) if latencies else None,
-        "latency_p50_s": _percentile(latencies, 50),
-        "latency_p95_s": _percentile(latencies, 95),
-        "cost_per_1000_posts_usd": 1000 * sum(costs) / len(explanations) if costs and explanations else None,
-        "cost_paid_usd": sum(paid) if paid else None,
     }

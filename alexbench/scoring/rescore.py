@@ -7,7 +7,8 @@ from typing import Any
 from alexbench.fsio import atomic_write_json
 from alexbench.plugin.registry import Registry
 from alexbench.run.store import DamagedRunError, StoredRun
-from alexbench.scoring.metrics import Metric, StoredScoring, explainer_stats, score
+from alexbench.scoring.explainer_stats import explainer_stats
+from alexbench.scoring.metrics import Metric, StoredScoring, score
 
 
 def recompute(run: StoredRun, metrics: Registry[Metric]) -> dict[str, Any]:

@@ -36,11 +36,13 @@ from alexbench.scoring.metrics import higher_is_better
 
 from .backends import p_false_norm, read_score
 from .calibration import select_removal_threshold
+from .jobs import Job, build_jobs
 from .parse import UnparsableReply, parse_reply
 from .prompts import PromptTemplate
+from .session import Outcome, open_session, request_details
 
 if TYPE_CHECKING:
-    from .explainer import LLMExplainer, _Job, _Outcome
+    from .explainer import LLMExplainer
 
 
 def final_label_set(predicted: Sequence[str], removed: Collection[str], probs: Sequence[float],
@@ -57,7 +59,7 @@ def final_label_set(predicted: Sequence[str], removed: Collection[str], probs: S
     return join_labels([best], order), best
 
 
-def _generated_record(job: _Job, outcome: _Outcome) -> dict[str, Any]:
+def _generated_record(job: Job, outcome: Outcome) -> dict[str, Any]:
     """One question's record from a generated reply."""
     reply = outcome.result.reply
     record: dict[str, Any] = {"label": job.label, "status": "ok", "verdict": None, "reason": "", "removed": False,
@@ -75,7 +77,7 @@ def _generated_record(job: _Job, outcome: _Outcome) -> dict[str, Any]:
     return record
 
 
-def _scored_record(job: _Job, score_outcome: _Outcome, reason_outcome: _Outcome | None,
+def _scored_record(job: Job, score_outcome: Outcome, reason_outcome: Outcome | None,
                    threshold: float) -> dict[str, Any]:
     """One question's record in ``score`` mode: P(false) against the threshold; the reason of a
     removal comes from a reply generated with the verdict fixed to false."""
@@ -129,8 +131,8 @@ def post_explanation(post: Post, predicted: str, records: list[dict[str, Any]], 
 def explain_label_sets(explainer: LLMExplainer, template: PromptTemplate, posts: Sequence[Post],
                        prediction: Prediction, ctx: Context) -> list[Explanation]:
     """:meth:`LLMExplainer.explain` on a multi-label task."""
-    jobs = explainer._jobs(template, posts, prediction.labels, ctx)
-    by_post: dict[str, list[_Job]] = {}
+    jobs = build_jobs(explainer, template, posts, prediction.labels, ctx)
+    by_post: dict[str, list[Job]] = {}
     for job in jobs:
         by_post.setdefault(job.post.id, []).append(job)
     mode = explainer.params.verdict
@@ -138,9 +140,9 @@ def explain_label_sets(explainer: LLMExplainer, template: PromptTemplate, posts:
             f"(sha256 {template.sha256[:12]}), multi-label: {len(jobs)} questions (post, predicted label) about "
             f"{len(by_post)} of {len(posts)} posts (labels {sorted(explainer.send_policy(template, ctx))})")
     records: dict[tuple[str, str], dict[str, Any]] = {}
-    outcomes: dict[tuple[str, str], list[_Outcome]] = {}
+    outcomes: dict[tuple[str, str], list[Outcome]] = {}
     threshold_info: dict[str, Any] = {}
-    with explainer._session(template, ctx) as session:
+    with open_session(explainer, template, ctx) as session:
         if mode == "generate":
             results = session.run(jobs, "generate", "LLM explainer")
             for job in jobs:
@@ -166,7 +168,7 @@ def explain_label_sets(explainer: LLMExplainer, template: PromptTemplate, posts:
         if not asked:
             out.append(Explanation(post.id, predicted, predicted, "not_sent"))
             continue
-        details = explainer._details(asked[0], template, [o for job in asked for o in outcomes[job.key]])
+        details = request_details(explainer, asked[0], template, [o for job in asked for o in outcomes[job.key]])
         details.update(threshold_info)
         out.append(post_explanation(post, predicted, [records[job.key] for job in asked], probs, ctx.task, details))
     return out
@@ -179,8 +181,8 @@ def calibrate_removals(explainer: LLMExplainer, template: PromptTemplate, posts:
     (post, label) question it would ask, and one threshold for all of them is chosen by the
     official metric of the resulting dev label sets (:func:`.calibration.select_removal_threshold`)."""
     start = time.perf_counter()
-    jobs = explainer._jobs(template, posts, prediction.labels, ctx)
-    with explainer._session(template, ctx) as session:
+    jobs = build_jobs(explainer, template, posts, prediction.labels, ctx)
+    with open_session(explainer, template, ctx) as session:
         scores = session.run(jobs, "score", "LLM judge: dev scores")
     index = {post.id: i for i, post in enumerate(posts)}
     scored = []
