@@ -328,6 +328,19 @@ def test_score_verdict_threshold_is_chosen_on_dev_by_the_official_metric(scripte
     assert [r["response_format"]["json_schema"]["schema"]["properties"]["verdict"].get("enum")
             for r in server.requests[8:]] == [[True]]
     assert (run.path / "explanations.jsonl").read_bytes() == before
+    # rescore recomputes the scores from the stored files and keeps the calibration (a decision
+    # the predictions cannot show): the run is unchanged, and a repair keeps the threshold.
+    from alexbench.plugin.host import PluginHost
+    from alexbench.scoring.rescore import rescore
+
+    registry = PluginHost().metrics
+    assert rescore(run, registry)[0] is True
+    tampered = {**metrics, "test": {**metrics["test"], "official": {**metrics["test"]["official"], "value": 0.1}}}
+    (run.path / "metrics.json").write_text(json.dumps(tampered), encoding="utf-8")
+    assert rescore(run, registry, write=True)[0] is False
+    repaired = run.metrics()
+    assert repaired["explainer_calibration"] == cal and repaired["explainer"]["threshold"] == pytest.approx(0.45)
+    assert repaired["test"]["official"]["value"] == pytest.approx(2 / 3) and rescore(run, registry)[0] is True
 
 
 def test_score_verdict_needs_a_model_that_returns_logprobs(scripted, tiny_task, store) -> None:

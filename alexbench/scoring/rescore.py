@@ -41,15 +41,29 @@ def _close(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _keep_decisions(new: dict[str, Any], old: dict[str, Any] | None) -> None:
+    """What the run decided rather than measured cannot come back from its predictions: the
+    explainer's calibration on dev (its candidates and the threshold chosen) is kept from the
+    stored metrics.json, so a rewrite never loses it."""
+    calibration = old.get("explainer_calibration") if old is not None else None
+    if calibration is None or "explainer" not in new:
+        return
+    new["explainer_calibration"] = calibration
+    if isinstance(calibration, dict) and isinstance(calibration.get("threshold"), (int, float)):
+        new["explainer"]["threshold"] = calibration["threshold"]
+
+
 def rescore(run: StoredRun, metrics: Registry[Metric], write: bool = False) -> tuple[bool, dict[str, Any]]:
     """Returns (unchanged, recomputed); with ``write``, replaces metrics.json atomically. A
     damaged metrics.json (not JSON, or missing what it must hold) counts as changed, so ``write``
     repairs it. Raises :class:`DamagedRunError` when the predictions or the spec are damaged."""
     new = recompute(run, metrics)
     try:
-        unchanged = _close(new, run.metrics())
+        old = run.metrics()
     except DamagedRunError:
-        unchanged = False
+        old = None
+    _keep_decisions(new, old)
+    unchanged = old is not None and _close(new, old)
     if write and not unchanged:
         atomic_write_json(run.path / "metrics.json", new)
     return unchanged, new
