@@ -87,7 +87,7 @@ def post_texts(run: StoredRun, data_root: Path | None, task_ref: str | None = No
 
 
 def _fill_reasons(store: ResultsStore, run: StoredRun, rows: list[dict[str, Any]], data_root: Path | None,
-                  task_ref: str | None = None) -> None:
+                  task_ref: str | None = None, host: Any = None) -> None:
     """Reasons for ``rows`` from the run's own explainer (rebuilt from its run spec), marked
     ``reason_generated``; the run's files are not changed."""
     if run.spec().task.multi_label:  # a reason is about one label; a post's own row (no label) has none
@@ -103,7 +103,7 @@ def _fill_reasons(store: ResultsStore, run: StoredRun, rows: list[dict[str, Any]
     component = spec.variant.explainer
     if component is None:
         raise AlexbenchError(f"run {run.path} has no explainer in its run_spec.json")
-    host = PluginHost()
+    host = host or PluginHost()
     explainer = host.build("explainer", component.name, component.params)
     task = TaskCatalog(host.task_dirs(), data_root).for_run(
         spec.task.name, run.provenance().get("task_file"), task_ref)
@@ -122,6 +122,8 @@ def _fill_reasons(store: ResultsStore, run: StoredRun, rows: list[dict[str, Any]
         got = explainer.reasons(chosen, labels, verdicts, context, asked=[str(r["label"]) for r in rows])
     else:
         got = explainer.reasons(chosen, labels, verdicts, context)
+    if got is None:
+        raise AlexbenchError(f"explainer {component.name!r} cannot give reasons afterwards")
     for row, reason in zip(rows, got):
         row["reason"], row["reason_generated"] = reason, True
 
