@@ -123,6 +123,7 @@ def scored_explanations(explainer: LLMExplainer, jobs: Sequence[Job], session: S
         made[job.post.id] = Explanation(job.post.id, old, new, "ok", False, text, details)
     return made
 
+
 def calibrate_flips(explainer: LLMExplainer, template: PromptTemplate, posts: Sequence[Post],
                     prediction: Prediction, ctx: Context,
                     objective: Callable[[Sequence[str]], float]) -> dict[str, Any]:
