@@ -193,9 +193,11 @@ def test_score_verdict_through_litellm_reads_the_servers_logprobs() -> None:
     OpenAI-compatible server: P(true) and P(false) read from the generated reply's logprobs are
     the ones the same engine gives in this process for the same prompt evaluated from scratch."""
     from alexbench_llm.backends import read_score
-    from alexbench_llm.engine import LocalEngine, render_plain, response_format_grammar
+    from alexbench_llm.engine import LocalEngine
+    from alexbench_llm.grammar import response_format_grammar
     from alexbench_llm.local_model import bundled_gguf
     from alexbench_llm.parse import verdict_probs
+    from alexbench_llm.prompt_format import render_plain
 
     task, posts = demo_posts(3)
     ctx = Context(task=task, seed=0)
@@ -220,8 +222,10 @@ def test_replies_and_scores_do_not_depend_on_the_thread_count() -> None:
     """The engine picks its thread count by the machine's load before each request (n_threads 0):
     safe only because llama.cpp's numbers are the same for any count. One and two threads, each
     computing the template prefix's state itself: the same replies and the same scores."""
-    from alexbench_llm.engine import LocalEngine, render_plain, response_format_grammar
+    from alexbench_llm.engine import LocalEngine
+    from alexbench_llm.grammar import response_format_grammar
     from alexbench_llm.local_model import bundled_gguf
+    from alexbench_llm.prompt_format import render_plain
 
     task, posts = demo_posts(3)
     explainer = LLMExplainer.from_params({})
@@ -247,7 +251,7 @@ def test_idle_cores_count_other_processes_not_this_one() -> None:
     import subprocess
     import time
 
-    from alexbench_llm.engine import IdleCores, threads_for
+    from alexbench_llm.threads import IdleCores, threads_for
 
     def spin(seconds: float) -> None:
         end = time.monotonic() + seconds

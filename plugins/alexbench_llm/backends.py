@@ -19,8 +19,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from .client import CallResult, CallSettings, LLMConfigError, complete
-from .engine import VERDICT_OPEN, LocalEngine, response_format_grammar
+from .engine import LocalEngine
+from .grammar import response_format_grammar
 from .parse import verdict_probs
+from .verdict import VERDICT_OPEN
 
 #: Tokens a hosted model may generate in ``score`` mode: enough for ``{"verdict": false``.
 SCORE_MAX_TOKENS = 16

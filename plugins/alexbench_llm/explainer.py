@@ -25,8 +25,10 @@ cache.
 What is where: the parameters in :mod:`.params`; the requests (a job per question) in :mod:`.jobs`;
 the cache, the model and the score-then-reasons step in :mod:`.session`; explanations and the
 dev threshold on a single-label task in :mod:`.singlelabel`, on a multi-label task in
-:mod:`.multilabel`; the dry run in :mod:`.plan`. This class holds the configuration, what makes a
-request's cache key, and the entry points.
+:mod:`.multilabel`; the dry run in :mod:`.plan`; the local model in :mod:`.engine` (with the reply's
+grammar in :mod:`.grammar`, the score verdict's probabilities in :mod:`.verdict`, the thread count in
+:mod:`.threads`, the prompt formats in :mod:`.prompt_format`, the models opened in :mod:`.open_models`).
+This class holds the configuration, what makes a request's cache key, and the entry points.
 """
 
 from __future__ import annotations
@@ -46,7 +48,6 @@ from . import __version__
 from .backends import SCORE_MAX_TOKENS, SCORE_TOP_LOGPROBS, Backend, LiteLLMBackend, LocalBackend
 from .cache import cache_key
 from .client import CallSettings, RateGate
-from .engine import VERDICT_OPEN
 from .jobs import Job, build_jobs, prompt_prefix, question_jobs
 from .multilabel import calibrate_removals, explain_label_sets
 from .params import LOCAL_PREFIX, LLMParams
@@ -55,6 +56,7 @@ from .plan import plan_requests
 from .prompts import PromptTemplate, load_template, template_path
 from .session import Outcome, open_session
 from .singlelabel import calibrate_flips, explain_labels
+from .verdict import VERDICT_OPEN
 
 #: The threshold of ``score`` mode when ``threshold = "dev"`` but explain() runs without calibrate().
 UNCALIBRATED_THRESHOLD = 0.5

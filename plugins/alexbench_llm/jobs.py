@@ -41,7 +41,7 @@ def prompt_prefix(explainer: LLMExplainer, template: PromptTemplate, label: str,
     prefix reuse is off."""
     if not (explainer.is_local and explainer.params.prefix_reuse):
         return ""
-    from .engine import render_plain
+    from .prompt_format import render_plain
 
     marked = Post("", _MARK, None, {k: _MARK for k in ctx.task.extra_keys})
     fields_first = template.messages(marked, label, (_MARK,))  # (_MARK,): a multi-label post's {labels}

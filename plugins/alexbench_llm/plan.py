@@ -59,8 +59,9 @@ def count_tokens(explainer: LLMExplainer, prompts: Sequence[list[dict[str, str]]
     if not prompts:
         return 0
     if explainer.is_local:
-        from .engine import render_plain, vocab_tokenizer
         from .local_model import resolve_local_model
+        from .open_models import vocab_tokenizer
+        from .prompt_format import render_plain
 
         tokenize = vocab_tokenizer(str(resolve_local_model(explainer.params.gguf).path))
         return sum(len(tokenize(render_plain(m))) for m in prompts)

@@ -41,7 +41,9 @@ from typing import Any
 
 from alexbench.errors import AlexbenchError
 
-from .engine import LocalEngine, render_plain, response_format_grammar
+from .engine import LocalEngine
+from .grammar import response_format_grammar
+from .prompt_format import render_plain
 
 READY_PREFIX = "LISTENING "
 
