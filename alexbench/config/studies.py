@@ -30,10 +30,15 @@ class StudySpec:
     baseline: str | None = None
 
 
-def load_study(path: Path, catalog: VariantCatalog, _chain: tuple[Path, ...] = ()) -> StudySpec:
+def load_study(path: Path, catalog: VariantCatalog) -> StudySpec:
+    return _load(path, catalog, ())[0]
+
+
+def _load(path: Path, catalog: VariantCatalog, chain: tuple[Path, ...]) -> tuple[StudySpec, dict[str, Any]]:
+    """The study and its data with what it extends filled in (for a study that extends it)."""
     data = read_toml(path)
     own = set(data["variants"]) if isinstance(data.get("variants"), dict) else set()
-    data, parent = _with_parent(path, data, catalog, _chain)
+    data, parent = _with_parent(path, data, catalog, chain)
     root = Table(path, data)
     root.reject_unknown({"study", "variants"})
     study = root.table("study", required=True)
@@ -65,15 +70,15 @@ def load_study(path: Path, catalog: VariantCatalog, _chain: tuple[Path, ...] = (
     if not is_name(name):
         raise study.error("name", f"must be a name of letters, digits, _ - . not starting with '.', got {name!r}")
     return StudySpec(name, path, tuple(study.str_list("tasks")), variants, tuple(seeds),
-                     study.get("description", str, ""), baseline)
+                     study.get("description", str, ""), baseline), data
 
 
 def _with_parent(path: Path, data: dict[str, Any], catalog: VariantCatalog,
                  chain: tuple[Path, ...]) -> tuple[dict[str, Any], StudySpec | None]:
     """``data`` with the study it extends filled in (the parent's ``[study]`` fields under the
     child's, its ``[variants.*]`` tables under the child's: a table of the same name replaces the
-    parent's), and the parent study. The parent is loaded on its own first, so its errors name
-    its own file."""
+    parent's), and the parent study. The parent is loaded (read once) on its own first, so its
+    errors name its own file."""
     study = data.get("study")
     if not isinstance(study, dict) or "extends" not in study:
         return data, None
@@ -87,8 +92,7 @@ def _with_parent(path: Path, data: dict[str, Any], catalog: VariantCatalog,
         raise table.error("extends", f"no study file {parent_path} (the path is relative to this file)")
     if "name" not in study:
         raise table.error("name", "is required in a study that extends another (it names its leaderboard folder)")
-    spec = load_study(parent_path, catalog, (*chain, here))
-    parent, _ = _with_parent(parent_path, read_toml(parent_path), catalog, (*chain, here))
+    spec, parent = _load(parent_path, catalog, (*chain, here))
     merged: dict[str, Any] = {"study": {**parent["study"], **study}}
     merged["study"].pop("extends")
     variants = {**parent.get("variants", {}), **data.get("variants", {})}
