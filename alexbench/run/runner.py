@@ -43,7 +43,7 @@ from alexbench.run.provenance import environment
 from alexbench.run.runspec import RecordedComponent, RecordedTask, RecordedVariant, RunSpec, RunSpecError
 from alexbench.run.seeding import seed_everything, seed_problem
 from alexbench.run.store import RESUME_HINT, SCHEMA_VERSION, DamagedRunError, ResultsStore, StoredRun, storage_exhausted
-from alexbench.scoring.explainer_stats import explainer_stats
+from alexbench.scoring.explainer_stats import add_calibration_threshold, explainer_stats
 from alexbench.scoring.metrics import score
 
 
@@ -336,8 +336,7 @@ class Runner:
             metrics["test_before_explainer"] = metrics["test"]
             metrics["test"] = self._score(task, data.test, final_test)
             metrics["explainer"] = explainer_stats(explanations, {p.id: str(p.label) for p in data.test})
-            if calibration is not None and isinstance(calibration.get("threshold"), (int, float)):
-                metrics["explainer"]["threshold"] = calibration["threshold"]
+            add_calibration_threshold(metrics["explainer"], calibration)
 
         def rows(split: str, posts: Sequence[Post], pred: Prediction, final: Sequence[str]) -> list[dict[str, Any]]:
             return [{"split": split, "id": p.id, "gold": p.label, "pred": f, "classifier_pred": c,

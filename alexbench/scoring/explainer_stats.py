@@ -61,6 +61,13 @@ def explainer_stats(explanations: Sequence[Mapping[str, Any]], gold: Mapping[str
     }
 
 
+def add_calibration_threshold(stats: dict[str, Any], calibration: Any) -> None:
+    """The threshold an explainer's dev calibration chose, shown among its statistics (the
+    leaderboard's "llm threshold"); nothing when there is none."""
+    if isinstance(calibration, dict) and isinstance(calibration.get("threshold"), (int, float)):
+        stats["threshold"] = calibration["threshold"]
+
+
 def label_removal_stats(sent: Sequence[Mapping[str, Any]], gold: Mapping[str, str]) -> dict[str, Any]:
     """A multi-label judge's questions, one per (post, label asked about): how many were asked,
     how many labels they removed, and ``removal_precision``, the share of removed labels that were

@@ -7,7 +7,7 @@ from typing import Any
 from alexbench.fsio import atomic_write_json
 from alexbench.plugin.registry import Registry
 from alexbench.run.store import DamagedRunError, StoredRun
-from alexbench.scoring.explainer_stats import explainer_stats
+from alexbench.scoring.explainer_stats import add_calibration_threshold, explainer_stats
 from alexbench.scoring.metrics import Metric, StoredScoring, score
 
 
@@ -49,8 +49,7 @@ def _keep_decisions(new: dict[str, Any], old: dict[str, Any] | None) -> None:
     if calibration is None or "explainer" not in new:
         return
     new["explainer_calibration"] = calibration
-    if isinstance(calibration, dict) and isinstance(calibration.get("threshold"), (int, float)):
-        new["explainer"]["threshold"] = calibration["threshold"]
+    add_calibration_threshold(new["explainer"], calibration)
 
 
 def rescore(run: StoredRun, metrics: Registry[Metric], write: bool = False) -> tuple[bool, dict[str, Any]]:
