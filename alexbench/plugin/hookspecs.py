@@ -209,6 +209,12 @@ def alexbench_register_metrics(registry: Registry[Metric]) -> None:
     a task file may name one as its official metric (``[metric] official = "name"``), and only
     the official metric gets the task's ``[metric] params``.
 
+    A single-label metric that only counts may also give ``from_tables``: the same value from
+    the split's confusion matrices (``Tables``: one matrix per ``params["group_by"]`` group, in
+    the order the groups first occur, or one matrix). Leaderboards then bootstrap it from one
+    ``bincount`` per resample, ~100× faster on a real test split; it must equal ``fn`` float for
+    float (test it with :func:`alexbench.scoring.metrics.tables`), since Δ's CI and p-value use it.
+
     :param registry: The metric registry: ``registry.add(Metric("name", fn))`` (a ``Metric``
         is registered as an object, not a class).
     :return: Nothing; a returned value is ignored.

@@ -19,7 +19,7 @@ from alexbench.report.table import EXPLAINER_KEYS, JSON_ONLY_EXPLAINER_KEYS
 from alexbench.run.runspec import RunSpec
 from alexbench.run.store import DamagedRunError, ResultsStore, StoredRun
 from alexbench.scoring.metrics import Metric, ScoreInput, StoredScoring, higher_is_better
-from alexbench.scoring.significance import Comparison, compare, direction_note, holm
+from alexbench.scoring.significance import Comparison, Counted, compare, direction_note, holm
 
 
 @dataclass
@@ -286,6 +286,9 @@ def _compare_to_baseline(board: Leaderboard, baseline: str, metrics: Registry[Me
                                   scoring.multi_label))
         return float(value if value is not None else 0.0)
 
+    from_tables = getattr(metric, "from_tables", None)
+    counted = (Counted(from_tables, scoring.labels, scoring.positive, scoring.metric_params)
+               if from_tables is not None and not scoring.multi_label else None)
     try:
         base_preds = [_test_predictions(r) for r in base.runs]
     except DamagedRunError as exc:
@@ -308,7 +311,7 @@ def _compare_to_baseline(board: Leaderboard, baseline: str, metrics: Registry[Me
         extra = [base_preds[0][i].get("extra", {}) for i in ids]
         row.comparison = compare(gold, [[p[i]["pred"] for i in ids] for p in preds],
                                  [[p[i]["pred"] for i in ids] for p in base_preds], official, extra, n_boot=n_boot,
-                                 higher_is_better=board.higher_is_better)
+                                 higher_is_better=board.higher_is_better, counted=counted)
         compared.append(row)
     if compared:
         p_boot = holm([r.comparison.p_bootstrap for r in compared if r.comparison])

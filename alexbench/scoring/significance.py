@@ -7,6 +7,11 @@
   binomial with p = 1/2).
 * Holm's step-down correction across the variants compared with one baseline.
 
+A metric that only counts (:attr:`Metric.from_tables <alexbench.scoring.metrics.Metric.from_tables>`,
+given as :class:`Counted`) is computed on each resample from confusion matrices made by one
+``numpy.bincount`` instead of a pass over every post: the same draws, the same floats, ~100×
+less work at a real split's size. Any other metric is called on the resampled posts.
+
 Δ is always the variant's metric minus the baseline's; whether a positive Δ is an improvement is
 the metric's direction (``higher_is_better``; Hamming loss is lower-is-better), which
 :meth:`Comparison.verdict` applies. The p-values are two-sided and need no direction.
@@ -16,11 +21,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from scipy.stats import binomtest
+
+from alexbench.scoring.metrics import Tables
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,54 @@ def verdict(delta: float, higher_is_better: bool = True) -> str:
 MetricFn = Callable[[Sequence[str], Sequence[str], Sequence[Mapping[str, str]]], float]
 
 
+@dataclass(frozen=True)
+class Counted:
+    """A single-label metric the bootstrap may compute from confusion :class:`Tables`: its
+    ``from_tables`` (None counts as 0.0) with the task's labels, positive class and metric params."""
+
+    from_tables: Callable[[Tables], float | None]
+    labels: Sequence[str]
+    positive: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _counting_stat(counted: Counted, gold: Sequence[str], systems: Sequence[Sequence[Sequence[str]]],
+                   extra: Sequence[Mapping[str, str]]) -> Callable[[np.ndarray], list[list[float]]] | None:
+    """``stat(idx)``: each system's per-seed metric on the posts ``idx``, from one bincount per
+    prediction list. None when the metric cannot be counted here (a label outside the task's set,
+    a post without the grouping column): the caller then calls the metric itself, which says why."""
+    labels = list(counted.labels)
+    pos = {label: i for i, label in enumerate(labels)}
+    size = len(labels)
+    group_by = counted.params.get("group_by")
+    if group_by and any(group_by not in row for row in extra):
+        return None
+    ids: dict[str, int] = {}
+    group = np.array([ids.setdefault(row[group_by], len(ids)) for row in extra] if group_by else [0] * len(gold),
+                     dtype=np.int64)
+    n_groups = max(len(ids), 1)
+    try:
+        base = (group * size + np.array([pos[g] for g in gold], dtype=np.int64)) * size
+        cells = [[base + np.array([pos[x] for x in p], dtype=np.int64) for p in seeds] for seeds in systems]
+    except KeyError:
+        return None
+
+    def value(cell: np.ndarray, order: list[int]) -> float:
+        counts = np.bincount(cell, minlength=n_groups * size * size).reshape(n_groups, size, size)
+        got = counted.from_tables(Tables([counts[k].tolist() for k in order], labels, counted.positive,
+                                         counted.params))
+        return float(got if got is not None else 0.0)
+
+    def stat(idx: np.ndarray) -> list[list[float]]:
+        order = [0]
+        if group_by:  # the groups in the order they first occur among the resampled posts
+            present, first = np.unique(group[idx], return_index=True)
+            order = present[np.argsort(first)].tolist()
+        return [[value(cell[idx], order) for cell in seeds] for seeds in cells]
+
+    return stat
+
+
 def _majority(preds_by_seed: Sequence[Sequence[str]], i: int) -> str:
     votes = Counter(p[i] for p in preds_by_seed)
     best = max(votes.values())
@@ -93,15 +148,22 @@ def compare(
     n_boot: int = 1000,
     seed: int = 0,
     higher_is_better: bool = True,
+    counted: Counted | None = None,
 ) -> Comparison:
     """``variant`` and ``baseline`` are lists of per-seed prediction lists aligned with ``gold``;
-    ``higher_is_better`` is the metric's direction (recorded for :meth:`Comparison.verdict`)."""
+    ``higher_is_better`` is the metric's direction (recorded for :meth:`Comparison.verdict`).
+    ``counted``: the same metric as confusion-table arithmetic, for speed; the result is the
+    same float for float as with ``metric`` alone."""
     n = len(gold)
     if not variant or not baseline or any(len(p) != n for p in (*variant, *baseline)):
         raise ValueError("predictions must be non-empty and aligned with the gold labels")
     extra = list(extra) if extra else [{} for _ in range(n)]
+    counting = _counting_stat(counted, gold, (variant, baseline), extra) if counted is not None else None
 
     def stat(idx: np.ndarray) -> float:
+        if counting is not None:
+            values_a, values_b = counting(idx)
+            return float(np.mean(values_a) - np.mean(values_b))
         g = [gold[i] for i in idx]
         e = [extra[i] for i in idx]
         a = np.mean([metric(g, [p[i] for i in idx], e) for p in variant])
