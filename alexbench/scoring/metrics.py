@@ -144,9 +144,10 @@ def per_class(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -
 def per_class_of(matrix: Sequence[Sequence[int]], labels: Sequence[str]) -> dict[str, dict[str, float]]:
     """Per-class precision, recall, F1 and support of a confusion matrix."""
     out: dict[str, dict[str, float]] = {}
+    predicted = [sum(column) for column in zip(*matrix)]
     for i, label in enumerate(labels):
         tp = matrix[i][i]
-        fp = sum(matrix[r][i] for r in range(len(labels))) - tp
+        fp = predicted[i] - tp
         fn = sum(matrix[i]) - tp
         precision, recall = _safe_div(tp, tp + fp), _safe_div(tp, tp + fn)
         out[label] = {
