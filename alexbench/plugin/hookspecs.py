@@ -213,7 +213,7 @@ def alexbench_register_metrics(registry: Registry[Metric]) -> None:
     the split's confusion matrices (``Tables``: one matrix per ``params["group_by"]`` group, in
     the order the groups first occur, or one matrix). Leaderboards then bootstrap it from one
     ``bincount`` per resample, ~20× faster on a real test split; it must equal ``fn`` float for
-    float (test it with :func:`alexbench.scoring.metrics.tables`), since Δ's CI and p-value use it.
+    float (test it with :func:`alexbench.scoring.tables.tables`), since Δ's CI and p-value use it.
 
     :param registry: The metric registry: ``registry.add(Metric("name", fn))`` (a ``Metric``
         is registered as an object, not a class).

@@ -25,6 +25,20 @@ from alexbench.errors import TaskFileError
 from alexbench.interfaces import split_labels
 from alexbench.plugin.hookspecs import hookimpl
 from alexbench.scoring.explainer_stats import explainer_stats  # noqa: F401 - re-exported
+from alexbench.scoring.tables import (
+    Tables,
+    accuracy_of,
+    confusion,
+    f1_positive_of,
+    grouped_macro_f1_of,
+    macro_f1_of,
+    micro_f1_of,
+    per_class,
+    safe_div,
+    tables,
+    weighted_f1_of,
+    whole,
+)
 
 if TYPE_CHECKING:
     from alexbench.config.tasks import TaskSpec
@@ -80,25 +94,6 @@ class ScoreInput:
 
 
 @dataclass(frozen=True)
-class Tables:
-    """A single-label split as confusion matrices: ``matrices[k][i][j]`` = posts of group ``k``
-    with gold ``labels[i]`` predicted as ``labels[j]``. The groups are the values of the
-    ``params["group_by"]`` extra column in the order they first occur among the posts (one group
-    when the metric's params group nothing). Enough for every metric that only counts, and what
-    the paired bootstrap builds for a resample with one ``numpy.bincount``."""
-
-    matrices: Sequence[Sequence[Sequence[int]]]
-    labels: Sequence[str]
-    positive: str | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-    def total(self) -> list[list[int]]:
-        """The matrix over all groups."""
-        return [[sum(m[i][j] for m in self.matrices) for j in range(len(self.labels))]
-                for i in range(len(self.labels))]
-
-
-@dataclass(frozen=True)
 class Metric:
     """A named scalar metric; ``fn`` returns None where it does not apply (e.g. no positive class).
     ``multi_label``: whether ``fn`` understands a multi-label task's label sets (others are not
@@ -119,51 +114,11 @@ class Metric:
         return self.fn(data)
 
 
-def _safe_div(num: float, den: float) -> float:
-    return num / den if den else 0.0
-
-
-def confusion(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> list[list[int]]:
-    """``matrix[i][j]`` = posts of gold ``labels[i]`` predicted as ``labels[j]``."""
-    if len(gold) != len(pred):
-        raise ValueError(f"{len(gold)} gold labels but {len(pred)} predictions")
-    pos = {label: i for i, label in enumerate(labels)}
-    matrix = [[0] * len(labels) for _ in labels]
-    for g, p in zip(gold, pred):
-        if g not in pos or p not in pos:
-            bad = g if g not in pos else p
-            raise ValueError(f"label {bad!r} is not one of {list(labels)}")
-        matrix[pos[g]][pos[p]] += 1
-    return matrix
-
-
-def per_class(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> dict[str, dict[str, float]]:
-    return per_class_of(confusion(gold, pred, labels), labels)
-
-
-def per_class_of(matrix: Sequence[Sequence[int]], labels: Sequence[str]) -> dict[str, dict[str, float]]:
-    """Per-class precision, recall, F1 and support of a confusion matrix."""
-    out: dict[str, dict[str, float]] = {}
-    predicted = [sum(column) for column in zip(*matrix)]
-    for i, label in enumerate(labels):
-        tp = matrix[i][i]
-        fp = predicted[i] - tp
-        fn = sum(matrix[i]) - tp
-        precision, recall = _safe_div(tp, tp + fp), _safe_div(tp, tp + fn)
-        out[label] = {
-            "precision": precision,
-            "recall": recall,
-            "f1": _safe_div(2 * precision * recall, precision + recall),
-            "support": tp + fn,
-        }
-    return out
-
-
 def _micro_f1_over(gold: Sequence[str], pred: Sequence[str], subset: Sequence[str]) -> float:
     tp = sum(1 for g, p in zip(gold, pred) if g == p and g in subset)
     fp = sum(1 for g, p in zip(gold, pred) if p in subset and g != p)
     fn = sum(1 for g, p in zip(gold, pred) if g in subset and g != p)
-    return _safe_div(2 * tp, 2 * tp + fp + fn)
+    return safe_div(2 * tp, 2 * tp + fp + fn)
 
 
 def indicator(labelsets: Sequence[str], labels: Sequence[str]) -> Any:
@@ -207,8 +162,8 @@ def multilabel_per_label(gold: Sequence[str], pred: Sequence[str], labels: Seque
     out: dict[str, dict[str, float]] = {}
     for i, label in enumerate(labels):
         t, f_p, f_n = int(tp[i]), int(fp[i]), int(fn[i])
-        precision, recall = _safe_div(t, t + f_p), _safe_div(t, t + f_n)
-        out[label] = {"precision": precision, "recall": recall, "f1": _safe_div(2 * t, 2 * t + f_p + f_n),
+        precision, recall = safe_div(t, t + f_p), safe_div(t, t + f_n)
+        out[label] = {"precision": precision, "recall": recall, "f1": safe_div(2 * t, 2 * t + f_p + f_n),
                       "support": t + f_n, "predicted": t + f_p, "tp": t, "fp": f_p, "fn": f_n}
     return out
 
@@ -223,7 +178,7 @@ def multilabel_confusion(gold: Sequence[str], pred: Sequence[str], labels: Seque
 
 def _ml_micro_f1(d: ScoreInput) -> float:
     tp, fp, fn = (int(x.sum()) for x in _label_counts(*_sets(d)))
-    return _safe_div(2 * tp, 2 * tp + fp + fn)
+    return safe_div(2 * tp, 2 * tp + fp + fn)
 
 
 def _ml_macro_f1(d: ScoreInput) -> float:
@@ -235,7 +190,7 @@ def _ml_macro_f1(d: ScoreInput) -> float:
 def _ml_weighted_f1(d: ScoreInput) -> float:
     g, p = _sets(d)
     support = g.sum(0)
-    return _safe_div(float((_f1s(*_label_counts(g, p)) * support).sum()), int(support.sum()))
+    return safe_div(float((_f1s(*_label_counts(g, p)) * support).sum()), int(support.sum()))
 
 
 def samples_f1(d: ScoreInput) -> float | None:
@@ -261,69 +216,11 @@ def hamming_loss(d: ScoreInput) -> float | None:
     if not d.multi_label:
         return None
     g, p = _sets(d)
-    return _safe_div(int((g != p).sum()), g.size)
-
-
-def _whole(d: ScoreInput) -> Tables:
-    """One table of every post, for the metrics that do not group."""
-    return Tables([confusion(d.gold, d.pred, d.labels)], d.labels, d.positive, d.params)
-
-
-def tables(d: ScoreInput) -> Tables:
-    """The confusion :class:`Tables` of a single-label split, grouped by ``params["group_by"]``
-    (groups in the order they first occur) when the params name a column."""
-    group_by = d.params.get("group_by")
-    if not group_by or not d.extra:
-        return _whole(d)
-    groups: dict[str, list[int]] = {}
-    for i, row in enumerate(d.extra):
-        groups.setdefault(row[group_by], []).append(i)
-    matrices = [confusion([d.gold[i] for i in indices], [d.pred[i] for i in indices], d.labels)
-                for indices in groups.values()]
-    return Tables(matrices, d.labels, d.positive, d.params)
-
-
-def _accuracy_of(t: Tables) -> float:
-    matrix = t.total()
-    return _safe_div(sum(matrix[i][i] for i in range(len(matrix))), sum(map(sum, matrix)))
-
-
-def _micro_f1_of(t: Tables) -> float:
-    matrix = t.total()
-    tp = sum(matrix[i][i] for i in range(len(matrix)))
-    wrong = sum(map(sum, matrix)) - tp  # every wrong post is one false positive and one false negative
-    return _safe_div(2 * tp, 2 * tp + wrong + wrong)
-
-
-def _macro_f1_of(t: Tables) -> float:
-    labels = t.params.get("labels", t.labels)
-    pc = per_class_of(t.total(), t.labels)
-    return sum(pc[label]["f1"] for label in labels) / len(labels)
-
-
-def _weighted_f1_of(t: Tables) -> float:
-    pc = per_class_of(t.total(), t.labels)
-    total = sum(v["support"] for v in pc.values())
-    return _safe_div(sum(v["f1"] * v["support"] for v in pc.values()), total)
-
-
-def _f1_positive_of(t: Tables) -> float | None:
-    return None if t.positive is None else per_class_of(t.total(), t.labels)[t.positive]["f1"]
-
-
-def _grouped_macro_f1_of(t: Tables) -> float | None:
-    if not t.params.get("group_by"):
-        return None
-    labels = t.params.get("labels", t.labels)
-    scores = []
-    for matrix in t.matrices:
-        pc = per_class_of(matrix, t.labels)
-        scores.append(sum(pc[label]["f1"] for label in labels) / len(labels))
-    return sum(scores) / len(scores)
+    return safe_div(int((g != p).sum()), g.size)
 
 
 def accuracy(d: ScoreInput) -> float:
-    return _safe_div(sum(g == p for g, p in zip(d.gold, d.pred)), len(d.gold))
+    return safe_div(sum(g == p for g, p in zip(d.gold, d.pred)), len(d.gold))
 
 
 def micro_f1(d: ScoreInput) -> float:
@@ -334,17 +231,17 @@ def micro_f1(d: ScoreInput) -> float:
 
 
 def macro_f1(d: ScoreInput) -> float:
-    return _ml_macro_f1(d) if d.multi_label else _macro_f1_of(_whole(d))
+    return _ml_macro_f1(d) if d.multi_label else macro_f1_of(whole(d))
 
 
 def weighted_f1(d: ScoreInput) -> float:
-    return _ml_weighted_f1(d) if d.multi_label else _weighted_f1_of(_whole(d))
+    return _ml_weighted_f1(d) if d.multi_label else weighted_f1_of(whole(d))
 
 
 def f1_positive(d: ScoreInput) -> float | None:
     if d.positive is None or d.multi_label:
         return None
-    return _f1_positive_of(_whole(d))
+    return f1_positive_of(whole(d))
 
 
 def grouped_macro_f1(d: ScoreInput) -> float | None:
@@ -352,20 +249,20 @@ def grouped_macro_f1(d: ScoreInput) -> float | None:
     the SMM4H 2022 Task 2 stance/premise metric (mean over claims of FAVOR/AGAINST macro-F1)."""
     if not d.params.get("group_by") or not d.extra or d.multi_label:
         return None
-    return _grouped_macro_f1_of(tables(d))
+    return grouped_macro_f1_of(tables(d))
 
 
 BUILTIN_METRICS = (
-    Metric("f1_positive", f1_positive, "F1 of the task's positive class", from_tables=_f1_positive_of),
-    Metric("micro_f1", micro_f1, "micro-averaged F1 over all labels", multi_label=True, from_tables=_micro_f1_of),
+    Metric("f1_positive", f1_positive, "F1 of the task's positive class", from_tables=f1_positive_of),
+    Metric("micro_f1", micro_f1, "micro-averaged F1 over all labels", multi_label=True, from_tables=micro_f1_of),
     Metric("macro_f1", macro_f1, "unweighted mean of per-class F1 (params.labels: a subset)", multi_label=True,
-           from_tables=_macro_f1_of),
+           from_tables=macro_f1_of),
     Metric("weighted_f1", weighted_f1, "per-class F1 weighted by support", multi_label=True,
-           from_tables=_weighted_f1_of),
+           from_tables=weighted_f1_of),
     Metric("accuracy", accuracy, "share of posts labelled correctly (multi-label: the whole set)", multi_label=True,
-           from_tables=_accuracy_of),
+           from_tables=accuracy_of),
     Metric("grouped_macro_f1", grouped_macro_f1, "mean over params.group_by groups of macro-F1 over params.labels",
-           from_tables=_grouped_macro_f1_of),
+           from_tables=grouped_macro_f1_of),
     Metric("samples_f1", samples_f1, "multi-label: mean over posts of the F1 of the predicted label set",
            multi_label=True),
     Metric("subset_accuracy", subset_accuracy, "multi-label: share of posts with exactly the right label set",

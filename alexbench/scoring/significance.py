@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import binomtest
 
-from alexbench.scoring.metrics import Tables
+from alexbench.scoring.tables import Tables
 
 
 @dataclass(frozen=True)
