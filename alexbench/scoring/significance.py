@@ -92,8 +92,9 @@ class Counted:
 def _counting_stat(counted: Counted, gold: Sequence[str], systems: Sequence[Sequence[Sequence[str]]],
                    extra: Sequence[Mapping[str, str]]) -> Callable[[np.ndarray], list[list[float]]] | None:
     """``stat(idx)``: each system's per-seed metric on the posts ``idx``, from one bincount of
-    every prediction list's cells. None when the metric cannot be counted here (a label outside the task's set,
-    a post without the grouping column): the caller then calls the metric itself, which says why."""
+    every prediction list's cells. None when the metric cannot be counted here (a label outside
+    the task's set, a post without the grouping column): the caller then calls the metric itself,
+    which says why."""
     labels = list(counted.labels)
     pos = {label: i for i, label in enumerate(labels)}
     size = len(labels)
