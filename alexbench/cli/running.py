@@ -34,7 +34,8 @@ from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.errors import RunError, StorageError
 from alexbench.report import leaderboard as lb
 from alexbench.run.executors import Job, make_executor
-from alexbench.run.runner import Runner, check_supported
+from alexbench.run.guards import check_supported
+from alexbench.run.runner import Runner
 from alexbench.scoring.metrics import check_official
 
 
@@ -55,7 +56,7 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
     for variant in variants_:  # parameter errors are configuration errors: report them before any work
         parts = runner.build(variant)
         for task in tasks_:  # so is a component that cannot handle a task (multi-label)
-            check_supported(task, variant, parts)
+            check_supported(task, variant, parts.all())
     if out_dir is not None:
         writable_dir(out_dir)
     total = len(tasks_) * len(variants_) * len(seeds)

@@ -270,7 +270,7 @@ class AugmenterContract(_Contract):
     def augmented(self, task: TaskSpec, seed: int | None = None) -> tuple[list[Post], Dataset]:
         from alexbench.fsio import sha256_file
         from alexbench.interfaces import Post
-        from alexbench.run.runner import changed_files, watched_files
+        from alexbench.run.guards import changed_files, watched_files
 
         data = self.dataset(task)
         files = watched_files(task, data, sha256_file(task.path))

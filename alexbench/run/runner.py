@@ -1,10 +1,11 @@
 """Executing one run: task → data → augment → train → predict → explain → score → store.
 
-The runner checks plugins' work on every run, not only in the conformance kit: predictions and
-explanations have the right shape; augmenters keep labels and name their sources
-(:mod:`alexbench.data.augment`), and generated rows that copy dev/test text are dropped and reported on
-the console; the task file and its data files are hashed on disk before the run and after each
-stage, and a file that changed fails the run (a plugin must never write to the task's data).
+The runner checks plugins' work on every run, not only in the conformance kit
+(:mod:`alexbench.run.guards`): predictions and explanations have the right shape; augmenters keep
+labels and name their sources (:mod:`alexbench.data.augment`), and generated rows that copy
+dev/test text are dropped and reported on the console; the task file and its data files are
+hashed on disk before the run and after each stage, and a file that changed fails the run (a
+plugin must never write to the task's data).
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from alexbench.config.tasks import TaskSpec
 from alexbench.config.variants import VariantSpec
 from alexbench.data.augment import apply_chain
 from alexbench.data.splits import Dataset, load_dataset, posts_fingerprint
-from alexbench.errors import AlexbenchError, ParamError, PluginError, RunError, StorageError, UnsupportedTaskError
+from alexbench.errors import (
+    AlexbenchError,
+    ParamError,
+    PluginError,
+    RunError,
+    StorageError,
+)
 from alexbench.fsio import sha256_file
 from alexbench.interfaces import (
     Augmenter,
@@ -32,13 +39,19 @@ from alexbench.interfaces import (
     Component,
     Context,
     Explainer,
-    Explanation,
     Post,
     Prediction,
 )
 from alexbench.plugin.host import PluginHost
 from alexbench.progress import ProgressDisplay
 from alexbench.run.device import device_problem
+from alexbench.run.guards import (
+    check_explanations,
+    check_files,
+    check_prediction,
+    check_supported,
+    watched_files,
+)
 from alexbench.run.provenance import environment
 from alexbench.run.runspec import RecordedComponent, RecordedTask, RecordedVariant, RunSpec, RunSpecError
 from alexbench.run.seeding import seed_everything, seed_problem
@@ -52,6 +65,9 @@ class Components:
     augmenters: list[Augmenter]
     classifier: Classifier
     explainer: Explainer | None
+
+    def all(self) -> list[Component | None]:
+        return [*self.augmenters, self.classifier, self.explainer]
 
 
 @dataclass(frozen=True)
@@ -78,52 +94,6 @@ def _described(component: Component, task: TaskSpec) -> RecordedComponent:
                           f"run spec records: {exc}") from None
 
 
-def unsupported(task: TaskSpec, components: Sequence[Component | None]) -> list[str]:
-    """The components (``kind 'name'``) that cannot run on ``task``: on a multi-label task, those
-    not declaring ``multi_label = True``."""
-    if not task.multi_label:
-        return []
-    return [f"{c.kind} {c.name!r}" for c in components if c is not None and not getattr(c, "multi_label", False)]
-
-
-def check_supported(task: TaskSpec, variant: VariantSpec, parts: Components) -> None:
-    """Refuse, before any work, a variant with a component that does not handle ``task``."""
-    refused = unsupported(task, [*parts.augmenters, parts.classifier, parts.explainer])
-    if refused:
-        raise UnsupportedTaskError(
-            f"variant {variant.name!r} cannot run on task {task.name!r}: {', '.join(refused)} "
-            f"{'does' if len(refused) == 1 else 'do'} not support multi-label tasks (a post with a set of labels); "
-            "a component that does declares multi_label = True (`alexbench plugins` shows which do; every built-in "
-            "augmenter, classifier and explainer does)")
-
-
-def _check_prediction(clf: Classifier, posts: Sequence[Post], pred: Prediction, task: TaskSpec) -> None:
-    labels = task.labels
-    space = task.label_space
-    if not isinstance(pred, Prediction):
-        raise PluginError(f"classifier {clf.name!r} returned {type(pred).__name__}, not Prediction")
-    if len(pred.labels) != len(posts):
-        raise PluginError(f"classifier {clf.name!r} returned {len(pred.labels)} predictions for {len(posts)} posts")
-    for label, row in zip(pred.labels, pred.probs):
-        if (problem := space.problem(label)) is not None:
-            raise PluginError(f"classifier {clf.name!r} predicted {label!r}, {problem}")
-        if len(row) != len(labels):
-            raise PluginError(f"classifier {clf.name!r} gave {len(row)} probabilities, expected {len(labels)}")
-
-
-def _check_explanations(exp: Explainer, posts: Sequence[Post], pred: Prediction,
-                        out: Sequence[Explanation], task: TaskSpec) -> None:
-    if len(out) != len(posts):
-        raise PluginError(f"explainer {exp.name!r} returned {len(out)} explanations for {len(posts)} posts")
-    for post, old, e in zip(posts, pred.labels, out):
-        if e.post_id != post.id or e.old_label != old:
-            raise PluginError(f"explainer {exp.name!r}: explanation for {e.post_id!r} is out of line with post {post.id!r}")
-        if (problem := task.label_space.problem(e.new_label)) is not None:
-            raise PluginError(f"explainer {exp.name!r} gave label {e.new_label!r}, {problem}")
-        if e.new_label != e.old_label and not (e.status == "ok" and e.verdict is False):
-            raise PluginError(f"explainer {exp.name!r} changed the label of {post.id!r} without a parsed False verdict")
-
-
 def _stored_predictions(run: StoredRun, data: Dataset) -> tuple[Prediction, Prediction]:
     """A stored run's classifier predictions for ``data``'s dev and test posts (probabilities as
     stored, rounded to 6 decimals)."""
@@ -138,41 +108,6 @@ def _stored_predictions(run: StoredRun, data: Dataset) -> tuple[Prediction, Pred
         return Prediction([str(r["classifier_pred"]) for r in got], [list(r["probs"]) for r in got])
 
     return pred("dev", data.dev), pred("test", data.test)
-
-
-def watched_files(task: TaskSpec, data: Dataset, task_file_sha256: str) -> dict[Path, str]:
-    """The task file and each split's data file, with their sha256 when they were read."""
-    files = {Path(task.path): task_file_sha256}
-    for name, split in data.splits.items():
-        if task.splits[name].file is not None:
-            files[task.split_path(name)] = split.sha256
-    return files
-
-
-def changed_files(files: dict[Path, str]) -> list[tuple[Path, str, str | None]]:
-    """(path, sha256 when read, sha256 now or None when gone) of each file that changed on disk."""
-    changed = []
-    for path, before in files.items():
-        try:
-            now: str | None = sha256_file(path)
-        except OSError:
-            now = None
-        if now != before:
-            changed.append((path, before, now))
-    return changed
-
-
-def _check_files(files: dict[Path, str], stage: str, culprit: str) -> None:
-    changed = changed_files(files)
-    if not changed:
-        return
-    path, before, now = changed[0]
-    state = "is gone" if now is None else f"has sha256 {now[:12]}… (was {before[:12]}… when read)"
-    others = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
-    message = (f"the task's file {path}{others} changed on disk {stage}: it {state}. {culprit} Restore the file "
-               "(from version control or its original release): runs scored on a changed file do not compare "
-               "with the runs before it")
-    raise (PluginError if culprit else RunError)(message)
 
 
 class Runner:
@@ -242,7 +177,7 @@ class Runner:
             raise ParamError(f"seed: {problem}")
         data = self.dataset(task)
         parts = self.build(variant)
-        check_supported(task, variant, parts)
+        check_supported(task, variant, parts.all())
         spec = self.run_spec(task, variant, seed, data, parts)
         run_id = spec.run_id
         existing = self.store.find(task.name, variant.name, seed, run_id)
@@ -294,7 +229,7 @@ class Runner:
                 timings[stage] = round(time.perf_counter() - start, 4)
 
         files = watched_files(task, data, spec.task.file_sha256)
-        _check_files(files, "since it was read, before this run", "")
+        check_files(files, "since it was read, before this run", "")
         if source is not None:
             try:
                 dev_pred, test_pred = _stored_predictions(source, data)
@@ -329,8 +264,8 @@ class Runner:
             if calibration is not None:
                 metrics["explainer_calibration"] = calibration
             out = timed("explain", lambda: exp.explain(data.test, test_pred, ctx))
-            _check_files(files, "during explanation", f"The explainer {exp.name!r} must never write to the task's files.")
-            _check_explanations(exp, data.test, test_pred, out, task)
+            check_files(files, "during explanation", f"The explainer {exp.name!r} must never write to the task's files.")
+            check_explanations(exp, data.test, test_pred, out, task)
             explanations = [dataclasses.asdict(e) for e in out]
             final_test = [e.new_label for e in out]
             metrics["test_before_explainer"] = metrics["test"]
@@ -380,7 +315,7 @@ class Runner:
             if posts_fingerprint(getattr(data, name)) != before:
                 raise RunError(f"the {name} split changed during augmentation: augmenters may touch train only")
         names = ", ".join(repr(a.name) for a in parts.augmenters)
-        _check_files(files, "during augmentation", f"An augmenter ({names}) must never write to the task's files.")
+        check_files(files, "during augmentation", f"An augmenter ({names}) must never write to the task's files.")
         warning = aug_report.held_out_warning()
         if warning:
             log_lines.append(f"WARNING: {warning}")
@@ -388,12 +323,12 @@ class Runner:
 
         clf = parts.classifier
         fit_report = timed("fit", lambda: clf.fit(train, data.dev, ctx))
-        _check_files(files, "during training", f"The classifier {clf.name!r} must never write to the task's files.")
+        check_files(files, "during training", f"The classifier {clf.name!r} must never write to the task's files.")
         dev_pred = timed("predict_dev", lambda: clf.predict(data.dev, ctx))
-        _check_prediction(clf, data.dev, dev_pred, task)
+        check_prediction(clf, data.dev, dev_pred, task)
         test_pred = timed("predict_test", lambda: clf.predict(data.test, ctx))
-        _check_prediction(clf, data.test, test_pred, task)
-        _check_files(files, "during prediction", f"The classifier {clf.name!r} must never write to the task's files.")
+        check_prediction(clf, data.test, test_pred, task)
+        check_files(files, "during prediction", f"The classifier {clf.name!r} must never write to the task's files.")
         return aug_report.to_dict(), fit_report, dev_pred, test_pred
 
     def plugins_used(self, task: TaskSpec, parts: Components) -> list[dict[str, Any]]:
