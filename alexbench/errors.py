@@ -9,6 +9,7 @@ disk). 0 is success and 130 an interrupt (README "Exit codes").
 from __future__ import annotations
 
 import difflib
+import signal as _signal
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -90,3 +91,35 @@ class RunError(FailureError):
 class StorageError(FailureError):
     """The results store cannot be written (disk full, quota, read-only, not a folder). Stops a
     grid: every later run would fail the same way. Finished runs stay; a rerun resumes."""
+
+
+class NativeCrash(FailureError):
+    """Native code (llama.cpp, a C/C++ library) died in a child process: a signal, or an exit
+    without a reply. The message names the part, the signal, its last output and ``alexbench
+    doctor``; the runner records ``signal`` and the component in ``results/failed/`` and the grid
+    goes on with its other runs."""
+
+    def __init__(self, part: str, message: str, *, signal: str | None = None, exit_status: int | None = None) -> None:
+        self.part, self.signal, self.exit_status = part, signal, exit_status
+        #: The run's stage and component it hit (set by the runner).
+        self.stage, self.component = "", ""
+        super().__init__(message)
+
+
+def signal_text(number: int) -> tuple[str, str]:
+    """A signal's name and how to say it: ``("SIGSEGV", "SIGSEGV (Segmentation fault)")`` for 11."""
+    try:
+        sig = _signal.Signals(number)
+    except ValueError:
+        return f"signal {number}", f"signal {number}"
+    description = _signal.strsignal(sig) or ""
+    return sig.name, f"{sig.name} ({description})" if description else sig.name
+
+
+def crash_output(text: str, limit: int = 800) -> str:
+    """What a crashed child printed, on one line: from :mod:`faulthandler`'s "Fatal Python
+    error" its innermost frames (it prints the most recent call first), else the last lines."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    start = next((i for i, line in enumerate(lines) if line.startswith("Fatal Python error")), None)
+    shown = lines[start:start + 8] if start is not None else lines[-6:]
+    return " | ".join(shown)[:limit]

@@ -175,3 +175,60 @@ def test_local_judge_seconds_per_post_by_mode(benchmark, record_ratio) -> None:
                  detail=f"score {mean['score']:.3f} s/post (one forward pass; a flip adds a generated reply)")
     assert all(e[0] is not None for mode in ("from scratch", "prefix reuse") for e in replies[mode])
     assert mean["score"] < mean["from scratch"]  # gross regression only: goals are reported, not asserted
+
+
+CHILD_POSTS = 12
+
+
+def test_local_judge_in_a_child_process_vs_in_this_process(benchmark, record_ratio) -> None:
+    """Seconds per post sent through the local backend, the engine in this process (alexbench
+    before issue 26) vs in a child process (now: a crash of llama.cpp fails one run, not the
+    grid), both verdict modes, side by side post by post on the same machine, the same fixed thread
+    count; the replies and scores must be the same bytes. Goal: the child ≤ 5% slower."""
+    from alexbench_llm.backends import LocalBackend
+    from alexbench_llm.engine import LocalEngine
+    from alexbench_llm.engine_process import EngineProcess
+    from alexbench_llm.local_model import bundled_gguf
+
+    task = load_task(REPO / "plugins" / "alexbench_tasks" / "tasks" / "demo" / "task.toml")
+    posts = load_dataset(task).test[:CHILD_POSTS + 1]
+    explainer = LLMExplainer.from_params({"cache": False})
+    ctx = Context(task=task, seed=0)
+    template = explainer.template(ctx)
+    prefix, fmt = explainer.prefix(template, "1", ctx), explainer.response_format(template)
+    path = str(bundled_gguf().path)
+    # Fixed threads: the adaptive count (threads.py) would see the other engine's turn as a busy
+    # machine and pick differently for each; the thread count does not change a reply.
+    threads = min(2, os.cpu_count() or 1)
+    engines = {"this process": LocalEngine(path, n_threads=threads), "child process": EngineProcess(path, n_threads=threads)}
+    backends = {where: LocalBackend(engine, temperature=0.0, seed=0, max_tokens=128, use_grammar=True)
+                for where, engine in engines.items()}
+    modes = ("generate", "score")
+    seconds: dict[tuple[str, str], list[float]] = {(w, m): [] for w in backends for m in modes}
+    replies: dict[tuple[str, str], list[str | None]] = {(w, m): [] for w in backends for m in modes}
+    for backend in backends.values():  # the model loaded and the prefix state computed before timing
+        for mode in modes:
+            getattr(backend, mode)(template.messages(posts[0], "1"), prefix, fmt)
+    load_before = _load()
+
+    def run() -> None:
+        for post in posts[1:]:
+            messages = template.messages(post, "1")
+            for mode in modes:
+                for where, backend in backends.items():
+                    start = time.perf_counter()
+                    result = getattr(backend, mode)(messages, prefix, fmt)
+                    seconds[(where, mode)].append(time.perf_counter() - start)
+                    replies[(where, mode)].append(result.reply)
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    engines["child process"].close()
+    load = f"{load_before} before, {_load()} after"
+    for mode in modes:
+        here, child = (statistics.fmean(seconds[(w, mode)]) for w in backends)
+        assert replies[("this process", mode)] == replies[("child process", mode)]  # the same bytes
+        benchmark.extra_info[f"{mode}: s/post in this process"] = round(here, 4)
+        benchmark.extra_info[f"{mode}: s/post in a child process"] = round(child, 4)
+        record_ratio(f"local judge in a child process vs in this process, {mode} verdict (time)", child / here,
+                     goal="<= 1.05", detail=f"{child:.3f} vs {here:.3f} s per post, {CHILD_POSTS} demo posts, "
+                                            f"alternating; {load}")

@@ -5,7 +5,8 @@ The runner checks plugins' work on every run, not only in the conformance kit
 labels and name their sources (:mod:`alexbench.data.augment`), and generated rows that copy
 dev/test text are dropped and reported on the console; the task file and its data files are
 hashed on disk before the run and after each stage, and a file that changed fails the run (a
-plugin must never write to the task's data).
+plugin must never write to the task's data). A native crash in a child process (the local LLM
+engine's) fails the run with the signal recorded in ``results/failed/`` (:func:`native_crash`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from alexbench.data.augment import apply_chain
 from alexbench.data.splits import Dataset, load_dataset, posts_fingerprint
 from alexbench.errors import (
     AlexbenchError,
+    NativeCrash,
     ParamError,
     PluginError,
     RunError,
@@ -92,6 +94,30 @@ def _described(component: Component, task: TaskSpec) -> RecordedComponent:
     except RunSpecError as exc:
         raise PluginError(f"{component.kind} {component.name!r}: describe() and fingerprint() must give what a "
                           f"run spec records: {exc}") from None
+
+
+def _stage_component(stage: str, parts: Components) -> str:
+    """The component a stage of a run calls (``explainer 'llm'``)."""
+    if stage == "augment":
+        return ", ".join(f"augmenter {a.name!r}" for a in parts.augmenters)
+    if stage in ("calibrate", "explain") and parts.explainer is not None:
+        return f"explainer {parts.explainer.name!r}"
+    return f"classifier {parts.classifier.name!r}"
+
+
+def native_crash(exc: BaseException) -> dict[str, Any] | None:
+    """What a failed-run record says of a native crash in ``exc``'s chain: the signal (or exit
+    status), the part that died, the stage and component of the run, and what to do."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, NativeCrash):
+            return {"signal": current.signal, "exit_status": current.exit_status, "part": current.part,
+                    "stage": current.stage, "component": current.component,
+                    "hint": "run `alexbench doctor` to check this machine's native builds; a rerun retries this run"}
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _stored_predictions(run: StoredRun, data: Dataset) -> tuple[Prediction, Prediction]:
@@ -198,9 +224,11 @@ class Runner:
                 files = self._execute(task, parts, seed, data, spec, run_id, source)
             stored = self.store.write_run(task.name, variant.name, seed, run_id, files, replace=force)
         except Exception as exc:  # an interrupt is not a failure of the run: it propagates unrecorded
+            crash = native_crash(exc)
             self.store.record_failure(run_id, {
                 "run_id": run_id, "spec": spec.to_dict(), "error": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc(), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                **({"crash": crash} if crash else {}),
             })
             label = f"run {task.name}/{variant.name}/seed {seed}"
             if isinstance(exc, StorageError):
@@ -225,6 +253,10 @@ class Runner:
             start = time.perf_counter()
             try:
                 return fn()
+            except NativeCrash as exc:  # which stage and component it hit, for results/failed/
+                exc.stage = exc.stage or stage
+                exc.component = exc.component or _stage_component(stage, parts)
+                raise
             finally:
                 timings[stage] = round(time.perf_counter() - start, 4)
 

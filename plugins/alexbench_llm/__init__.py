@@ -14,10 +14,21 @@ from alexbench import hookimpl
 # previous request), so runs and cached replies of 0.1.0 are not reused.
 # 0.3.0: local models run in-process with the template prefix's saved state restored before each
 # post (deterministic, not bit-identical to 0.2.0's from-scratch replies); verdict = "score".
+# Still 0.3.0 since the engine moved into a child process (issue 26): the same evaluation gives
+# the same replies bit for bit, so runs and cached replies stay valid.
 __version__ = "0.3.0"
 
 
 @hookimpl
 def alexbench_register_explainers(registry: Any) -> None:
     registry.add_lazy("llm", "alexbench_llm.explainer:LLMExplainer", multi_label=True,
-                      description="LLM checks the predicted label (local Gemma-3-270M in-process by default; any litellm model)")
+                      description="LLM checks the predicted label (local Gemma-3-270M in a child process by default; any litellm model)")
+
+
+@hookimpl
+def alexbench_self_tests() -> list[Any]:
+    from alexbench.selftest import SelfTest
+
+    from .selftest import FIX
+
+    return [SelfTest("llama.cpp (the local LLM judge)", "alexbench_llm.selftest:check_engine", fix=FIX)]

@@ -1,4 +1,4 @@
-"""Where the explainer's requests go: the local engine in this process, or any model through litellm.
+"""Where the explainer's requests go: the local engine (in a child process), or any model through litellm.
 
 Both answer two kinds of request for one prompt (the chat messages of one post):
 
@@ -19,10 +19,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from .client import CallResult, CallSettings, LLMConfigError, complete
-from .engine import LocalEngine
+from .engine import Generation
 from .grammar import response_format_grammar
 from .parse import verdict_probs
-from .verdict import VERDICT_OPEN
+from .verdict import VERDICT_OPEN, VerdictScore
 
 #: Tokens a hosted model may generate in ``score`` mode: enough for ``{"verdict": false``.
 SCORE_MAX_TOKENS = 16
@@ -59,6 +59,8 @@ def p_false_norm(score: tuple[float, float]) -> float:
 class Backend(Protocol):
     #: Requests this backend can serve at once (the local engine answers one at a time).
     concurrency: int
+    #: A line for the run's log when the backend starts ("" for none).
+    note: str
 
     def generate(self, messages: Sequence[Mapping[str, str]], prefix: str,
                  response_format: Mapping[str, Any] | None) -> CallResult: ...
@@ -67,16 +69,27 @@ class Backend(Protocol):
               response_format: Mapping[str, Any] | None) -> CallResult: ...
 
 
+class Engine(Protocol):
+    """What the local backend asks of an engine: :class:`.engine.LocalEngine` (in this process)
+    or :class:`.engine_process.EngineProcess` (the same in a child process)."""
+
+    def render(self, messages: Sequence[Mapping[str, Any]]) -> str: ...
+
+    def complete(self, prompt: str, **kwargs: Any) -> Generation: ...
+
+    def verdict_score(self, prompt: str, **kwargs: Any) -> VerdictScore: ...
+
+
 class LocalBackend:
-    """The in-process llama.cpp engine; ``prefix`` is the template's fixed beginning ("" = the
-    prompt is evaluated from scratch)."""
+    """The llama.cpp engine; ``prefix`` is the template's fixed beginning ("" = the prompt is
+    evaluated from scratch)."""
 
     concurrency = 1
 
-    def __init__(self, engine: LocalEngine, *, temperature: float, seed: int, max_tokens: int,
-                 use_grammar: bool) -> None:
+    def __init__(self, engine: Engine, *, temperature: float, seed: int, max_tokens: int,
+                 use_grammar: bool, note: str = "") -> None:
         self.engine, self.temperature, self.seed, self.max_tokens = engine, temperature, seed, max_tokens
-        self.use_grammar = use_grammar
+        self.use_grammar, self.note = use_grammar, note
 
     def generate(self, messages: Sequence[Mapping[str, str]], prefix: str,
                  response_format: Mapping[str, Any] | None) -> CallResult:
@@ -102,6 +115,8 @@ class LocalBackend:
 
 class LiteLLMBackend:
     """Any model by litellm name (hosted, or an OpenAI-compatible server with ``api_base``)."""
+
+    note = ""
 
     def __init__(self, settings: CallSettings, concurrency: int) -> None:
         self.settings, self.concurrency = settings, concurrency

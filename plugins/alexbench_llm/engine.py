@@ -1,4 +1,4 @@
-"""The local judge's engine: llama.cpp in this process, with deterministic prefix reuse.
+"""The local judge's engine: llama.cpp, with deterministic prefix reuse.
 
 Every prompt of a template shares a fixed beginning (system text and few-shot examples, everything
 before the post). :class:`LocalEngine` evaluates that *prefix* once, saves llama.cpp's state
@@ -14,9 +14,10 @@ Decoding is greedy at temperature 0, constrained by a GBNF grammar (the JSON sch
 rejected). Temperature > 0 samples with llama.cpp's sampler chain (grammar, temperature, seeded
 distribution). :meth:`LocalEngine.verdict_score` is the ``score`` verdict (:mod:`.verdict`).
 
-Also here: :func:`shared_engine`, the one engine a process keeps. Elsewhere: prompt formats in
-:mod:`.prompt_format`, the thread count in :mod:`.threads`, the models opened (closed at exit)
-and vocabulary-only tokenizers in :mod:`.open_models`.
+The explainer runs this engine in a child process (:mod:`.engine_process`, which also keeps the
+one engine a grid shares). Elsewhere: prompt formats in :mod:`.prompt_format`, the thread count
+in :mod:`.threads`, the models opened (closed at exit) and vocabulary-only tokenizers in
+:mod:`.open_models`.
 """
 
 from __future__ import annotations
@@ -249,21 +250,4 @@ class LocalEngine:
             reused = self._prompt(tokens, prefix)
             p_true, p_false = first_token_probs(self._logits(), true_ids, false_ids)
         return VerdictScore(p_true, p_false, len(tokens), reused, time.perf_counter() - start)
-
-
-_ENGINES: dict[tuple[str, int, int, str], LocalEngine] = {}
-_ENGINES_LOCK = threading.Lock()
-
-
-def shared_engine(model_path: str, *, n_ctx: int = 2048, n_threads: int = 0, prompt_format: str = "plain") -> LocalEngine:
-    """The engine for these settings, loaded once per process (a grid's runs share it and its
-    prefix states). One model is kept: asking for another unloads the previous one."""
-    key = (model_path, n_ctx, n_threads, prompt_format)
-    with _ENGINES_LOCK:
-        engine = _ENGINES.get(key)
-        if engine is None:
-            _ENGINES.clear()
-            engine = _ENGINES[key] = LocalEngine(model_path, n_ctx=n_ctx, n_threads=n_threads,
-                                                 prompt_format=prompt_format)
-        return engine
 

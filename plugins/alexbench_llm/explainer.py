@@ -17,9 +17,10 @@ post that is in the send policy, one request per (post, label); a False verdict 
 mode, a P(false) at or above the threshold) removes that label from the post's set.
 
 An unparsable reply, an invalid label or a failed call keeps the classifier's label and is
-recorded as such. Local models (``local/<name>``) run in this process (:mod:`.engine`: the
-template's fixed beginning is evaluated once and its saved state restored for every post);
-any other model goes through litellm. Replies and scores are cached in SQLite under the results
+recorded as such. Local models (``local/<name>``) run in a child process of this one
+(:mod:`.engine_process`: a crash of llama.cpp fails the run, not the grid), whose engine
+(:mod:`.engine`) evaluates the template's fixed beginning once and restores its saved state for
+every post; any other model goes through litellm. Replies and scores are cached in SQLite under the results
 cache.
 
 What is where: the parameters in :mod:`.params`; the requests (a job per question) in :mod:`.jobs`;
@@ -63,7 +64,7 @@ UNCALIBRATED_THRESHOLD = 0.5
 
 
 class LLMExplainer(Explainer):
-    """Checks predicted labels with an LLM (local Gemma-3-270M in-process by default; any model by
+    """Checks predicted labels with an LLM (local Gemma-3-270M in a child process by default; any model by
     litellm name)."""
 
     name = "llm"
@@ -76,6 +77,7 @@ class LLMExplainer(Explainer):
         super().__init__(params)
         self._threshold: float | None = None
         self._local_sha: str | None = None
+        self._engine_build: str | None = None
         self._gate = RateGate()
         self._generation: dict[str, dict[str, Any]] = {}  # by template sha256
 
@@ -165,10 +167,24 @@ class LLMExplainer(Explainer):
             # The local engine's own version and mode: another llama.cpp build may reply differently,
             # and how the prompt was evaluated (prefix state restored, or from scratch) changes the
             # numbers a little. Replies of alexbench_llm < 0.3 (behind an HTTP server) are not reused.
-            engine = package_version("llama_cpp_python") or "not installed"
-            mode = "template prefix state restored" if p.prefix_reuse else "prompt evaluated from scratch"
-            out["engine"] = f"llama-cpp-python {engine} in-process; {mode}"
+            # So does the instruction set llama.cpp was built for (AVX2 and AVX-512 kernels round
+            # differently: the demo's judge flips 5 posts with one build, 2 with the other), so the
+            # build's identity (cpubuild.engine_identity) is part of the key: replies of builds for
+            # other instruction sets are never mixed in one cache.
+            out["engine"] = f"llama-cpp-python {self.engine_build()}; {self.engine_mode()}"
         return out
+
+    def engine_build(self) -> str:
+        """The local engine's version and build: ``0.3.36 (x86_64 sse42+avx+avx2+bmi2+fma+f16c)``."""
+        if self._engine_build is None:
+            from .cpubuild import engine_identity
+
+            version = package_version("llama_cpp_python") or "not installed"
+            self._engine_build = f"{version} ({engine_identity()})"
+        return self._engine_build
+
+    def engine_mode(self) -> str:
+        return "template prefix state restored" if self.params.prefix_reuse else "prompt evaluated from scratch"
 
     def request_params(self, job: Job, kind: str, template: PromptTemplate) -> dict[str, Any]:
         """The cache key's parameters of one request (``generate``, ``score`` or ``reason``)."""
@@ -205,13 +221,15 @@ class LLMExplainer(Explainer):
     def backend(self, template: PromptTemplate, stack: ExitStack) -> Backend:
         p = self.params
         if self.is_local:
-            from .engine import shared_engine
+            from .engine_process import shared_engine
             from .local_model import resolve_local_model
 
             local_model = resolve_local_model(p.gguf)  # assembles the bundled GGUF on first use
             engine = shared_engine(str(local_model.path), n_ctx=p.n_ctx, n_threads=p.n_threads)
             return LocalBackend(engine, temperature=p.temperature, seed=p.seed, max_tokens=p.max_tokens,
-                                use_grammar=p.structured != "none")
+                                use_grammar=p.structured != "none",
+                                note=f"explainer llm: local engine llama-cpp-python {self.engine_build()}, "
+                                     f"{self.engine_mode()}, in child process {engine.pid}")
         settings = CallSettings(model=p.model, api_base=p.api_base, api_key_env=p.api_key_env,
                                 temperature=p.temperature, seed=p.seed, max_tokens=p.max_tokens, timeout_s=p.timeout_s,
                                 retries=p.retries, backoff_s=p.backoff_s, backoff_max_s=p.backoff_max_s,

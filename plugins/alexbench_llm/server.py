@@ -179,8 +179,8 @@ def main(argv: list[str] | None = None) -> None:
 class LocalServer:
     """Starts ``python -m alexbench_llm.server`` on 127.0.0.1 (a free port), waits until it
     answers its health check, and stops it on exit. ``api_base`` is the URL for litellm. (The
-    explainer's ``local/...`` models run in-process; this is for reaching the local model the way
-    a hosted one is reached, e.g. in tests and benchmarks.)"""
+    explainer's ``local/...`` models run in a child process of its own; this is for reaching the
+    local model the way a hosted one is reached, e.g. in tests and benchmarks.)"""
 
     def __init__(self, gguf: str = "", *, name: str = "", n_ctx: int = 2048, n_threads: int = 0,
                  startup_timeout_s: float = 120.0) -> None:

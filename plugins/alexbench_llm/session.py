@@ -67,6 +67,8 @@ class Session:
             return out
         if self.backend is None:
             self.backend = ex.backend(self.template, self.stack)
+            if self.backend.note:
+                self.ctx.log(self.backend.note)
         backend = self.backend
 
         def call(job: Job) -> CallResult:
