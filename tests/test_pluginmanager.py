@@ -104,7 +104,7 @@ def test_trace_switch_writes_every_hook_call(monkeypatch, capsys, tmp_path) -> N
     everything.alexbench_task_dirs = hookimpl(lambda: [tmp_path])
     monkeypatch.setenv("ALEXBENCH_TRACE_PLUGINS", "1")
     host = PluginHost(plugins=[("everything", everything)])
-    host.broken, host.commands(), host.task_dirs()  # noqa: B018 - these call every hook
+    host.broken, host.commands(), host.task_dirs(), host.self_tests()  # noqa: B018 - these call every hook
     err = capsys.readouterr().err
     for name in PluginHost.hook_names():
         assert f"alexbench: {name} -> plugin everything\n" in err

@@ -3,6 +3,7 @@ package (and of plugins), and ``main``."""
 
 from __future__ import annotations
 
+import faulthandler
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from alexbench import __version__
 from alexbench.cli import boards, catalog, competition, running
 from alexbench.cli.app import App, err
 from alexbench.cli.augment import augment
+from alexbench.cli.doctor import doctor
 from alexbench.cli.errors import reports_errors
 from alexbench.cli.explain import explain
 from alexbench.cli.newplugin import new_plugin
@@ -36,11 +38,15 @@ def cli(ctx: click.Context, data_root: Path | None, results: Path | None) -> Non
 
 for _command in (catalog.plugins, catalog.tasks, catalog.variants, catalog.validate, running.run, running.grid,
                  running.demo, boards.leaderboard, competition.submit, competition.score, competition.rescore,
-                 augment, explain, new_plugin):
+                 augment, explain, new_plugin, doctor):
     cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    # A crash in native code in this process (torch, a plugin's C library) prints the Python stack
+    # it happened under; the local LLM engine runs in a child process of its own (README, Native builds).
+    if not faulthandler.is_enabled():
+        faulthandler.enable()
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="alexbench", standalone_mode=False)
     except click.exceptions.Exit as exc:

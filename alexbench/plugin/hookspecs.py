@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from alexbench.interfaces import Augmenter, Classifier, Explainer
     from alexbench.plugin.registry import Registry
     from alexbench.scoring.metrics import Metric
+    from alexbench.selftest import SelfTest
 
 PROJECT = "alexbench"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -345,4 +346,58 @@ def alexbench_register_commands(cli: click.Group) -> None:
             from .commands import setup_data
 
             cli.add_command(setup_data)
+    """
+
+
+@hookspec
+def alexbench_self_tests() -> list[SelfTest]:
+    """Return self-tests of the native parts this plugin's components run (``alexbench doctor``).
+
+    A native part (compiled code: llama.cpp, torch, a C library behind a Python package) can be
+    built for another CPU, miss a file, or crash where pure Python would raise. A
+    :class:`~alexbench.selftest.SelfTest` names the part, a function that exercises it for real
+    (``target = "package.module:function"``: a forward pass, a prompt evaluated, a look-up) and
+    returns facts to show (versions, build flags, paths), and the one-line fix when it fails.
+
+    :return: A list of ``SelfTest`` (empty when the plugin runs no native code of its own).
+
+    When it is called
+    =================
+
+    By ``alexbench doctor`` (and so at the end of ``scripts/install.sh``, which runs ``alexbench
+    doctor --brief``), plugin by plugin in registration order. Each test's ``target`` is then
+    called in a child Python process of its own (``python -m alexbench.selftest target``), one
+    after another, each within its ``timeout_s``.
+
+    What the host checks
+    ====================
+
+    That each item is a ``SelfTest``. The child's outcome: its report (the facts), an exception
+    (its message is the problem), a crash (the signal, e.g. ``SIGSEGV``, and the child's last
+    output: :mod:`faulthandler`'s Python stack), or a timeout.
+
+    Errors
+    ======
+
+    A failed self-test is one line naming the part, the problem and the fix, and makes ``alexbench
+    doctor`` (and the install) exit 1; the other self-tests still run. A hook that raises, or
+    returns something that is not a list of ``SelfTest``, is a failed self-test of that plugin
+    (``alexbench doctor`` names it), not a broken host.
+
+    Use in plugins
+    ==============
+
+    The built-in plugins test llama.cpp (the bundled Gemma GGUF evaluates a prompt through the
+    local judge's engine), torch with all-MiniLM-L6-v2 (a forward pass), WordNet (a look-up) and
+    scikit-learn (a TF-IDF logistic regression fit). Keep the hook cheap: import nothing heavy in
+    it; the target runs in the child.
+
+    Example::
+
+        from alexbench.selftest import SelfTest
+
+        @hookimpl
+        def alexbench_self_tests():
+            return [SelfTest("my native tagger", "my_package.selftest:tag_one_post",
+                             fix="pip install --force-reinstall my-native-tagger")]
     """

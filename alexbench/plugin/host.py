@@ -381,3 +381,22 @@ class PluginHost:
             if resolved not in unique:
                 unique.append(resolved)
         return unique
+
+    def self_tests(self) -> list[tuple[str, Any]]:
+        """(plugin, :class:`~alexbench.selftest.SelfTest`) of every plugin's native parts; for a
+        hook that raises or returns something else, (plugin, the :class:`PluginError`), which
+        ``alexbench doctor`` reports as a failed self-test of that plugin."""
+        from alexbench.selftest import SelfTest
+
+        out: list[tuple[str, Any]] = []
+        for impl in self.pm.hook.alexbench_self_tests.get_hookimpls():  # registration order
+            try:
+                tests = self._call_one("alexbench_self_tests", impl)
+                if not isinstance(tests, list) or not all(isinstance(t, SelfTest) for t in tests):
+                    raise PluginError(f"alexbench_self_tests must return a list of alexbench.selftest.SelfTest, "
+                                      f"got {tests!r}")
+            except PluginError as exc:
+                out.append((impl.plugin_name, exc))
+                continue
+            out.extend((impl.plugin_name, test) for test in tests)
+        return out

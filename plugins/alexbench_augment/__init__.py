@@ -42,3 +42,12 @@ def alexbench_register_commands(cli: Any) -> None:
     from .commands import setup_data
 
     cli.add_command(setup_data)
+
+
+@hookimpl
+def alexbench_self_tests() -> list[Any]:
+    from alexbench.selftest import SelfTest
+
+    from .selftest import FIX
+
+    return [SelfTest("WordNet through NLTK (the augmenters)", "alexbench_augment.selftest:check_wordnet", fix=FIX)]

@@ -62,3 +62,12 @@ def alexbench_register_classifiers(registry: Any) -> None:
                       params="alexbench_baselines.params:TfidfParams", version=__version__, multi_label=True,
                       description="TF-IDF word n-grams + logistic regression (scikit-learn); multi-label: one "
                                   "vs rest")
+
+
+@hookimpl
+def alexbench_self_tests() -> list[Any]:
+    from alexbench.selftest import SelfTest
+
+    from .selftest import FIX
+
+    return [SelfTest("scikit-learn (the TF-IDF baselines)", "alexbench_baselines.selftest:check_sklearn", fix=FIX)]

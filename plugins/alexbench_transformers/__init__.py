@@ -22,3 +22,12 @@ def alexbench_register_classifiers(registry: Any) -> None:
         description="fine-tuned BERT-style classifier (transformers + torch): weighted/focal loss, "
                     "best-epoch selection on dev, offline default all-MiniLM-L6-v2",
     )
+
+
+@hookimpl
+def alexbench_self_tests() -> list[Any]:
+    from alexbench.selftest import SelfTest
+
+    from .selftest import FIX
+
+    return [SelfTest("torch + all-MiniLM-L6-v2 (the transformer classifier)", "alexbench_transformers.selftest:check_minilm", fix=FIX)]
