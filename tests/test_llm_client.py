@@ -694,17 +694,21 @@ def test_dry_run_sends_nothing_and_says_what_the_cache_already_holds(scripted, t
     assert plan["basis"] == f"classifier predictions of run {clf_run.name}"
     assert plan["plan"]["posts"] == sum(r["split"] == "test" and r["classifier_pred"] == "1" for r in predicted)
 
-    cli("grid", str(study), "--no-progress", "--bootstrap", "20")
+    shown = cli("grid", str(study), "--no-progress", "--bootstrap", "20").stdout
     sent = plan["plan"]["posts"]
     assert len(server.requests) == sent
     # The leaderboard's explainer columns: the model's price per 1,000 posts (each scripted reply
-    # is 11 prompt + 7 completion tokens at gpt-4o-mini's price) and its latency percentiles.
+    # is 11 prompt + 7 completion tokens at gpt-4o-mini's price) and its latency percentiles (the
+    # machine's: in the run and on the terminal, not in the files).
     board = json.loads((tmp_path / "leaderboards" / "dry" / "demo.json").read_text())
     row = next(r for r in board["rows"] if r["variant"] == "judged")["explainer"]
     assert row["cost_per_1000_posts_usd"]["mean"] == pytest.approx(1000 * sent * (11 * price_in + 7 * price_out) / len(test))
-    assert 0 < row["latency_p50_s"]["mean"] <= row["latency_p95_s"]["mean"] < 60
+    judged = next((tmp_path / "results" / "runs" / "demo" / "judged").iterdir())
+    stats = json.loads((judged / "metrics.json").read_text())["explainer"]
+    assert 0 < stats["latency_p50_s"] <= stats["latency_p95_s"] < 60 and "latency_p50_s" not in row
     markdown = (tmp_path / "leaderboards" / "dry" / "demo.md").read_text()
-    assert "llm $/1k posts" in markdown and "llm p95 s" in markdown and "llm threshold" not in markdown
+    assert "llm $/1k posts" in markdown and "llm p95 s" not in markdown and "llm threshold" not in markdown
+    assert "llm p95 s" in shown
     (plan,) = dry()
     assert plan["reused"] is True and plan["plan"] is None
     study.write_text(DRY_STUDY.format(url=server.url).replace('"tfidf-balanced", "judged"]', '"judged-again"]'))

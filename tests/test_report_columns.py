@@ -105,6 +105,32 @@ def test_the_explainer_columns_agree_across_formats(boards) -> None:
         assert spec.header in markdown_heads(md) and spec.latex in latex_heads(tex)
         assert spec.html in html_heads(page, demo.task)
         assert f'title="{html.escape(spec.tooltip)}"' in page
-    # CSV keeps its fixed schema: every explainer statistic, shown or not.
+    # CSV keeps its fixed schema: every explainer statistic, shown or not, but the machine's latencies.
     head = lb.to_csv(demo).splitlines()[0].split(",")
-    assert all(f"explainer_{s.key}_mean" in head for s in EXPLAINER_COLUMNS)
+    assert all((f"explainer_{s.key}_mean" in head) is not s.machine for s in EXPLAINER_COLUMNS)
+
+
+def test_the_machines_latencies_are_in_the_terminal_only(boards) -> None:
+    """Latency p50/p95 measure the machine, not the method: the terminal shows them; Markdown, CSV,
+    JSON, LaTeX and HTML leave them out, so a board rendered again elsewhere is the same file."""
+    demo = boards[0]
+    rows = [dataclasses.replace(r, explainer={**r.explainer, "latency_p50_s": lb.Stat([0.25, 0.75]),
+                                              "latency_p95_s": lb.Stat([1.5, 2.5])}) if r.explainer else r
+            for r in demo.rows]
+    timed = dataclasses.replace(demo, rows=rows)
+    machine = [s for s in EXPLAINER_COLUMNS if s.machine]
+    assert {s.key for s in machine} == {"latency_p50_s", "latency_p95_s"}
+    buf = io.StringIO()
+    Console(file=buf, width=1000, color_system=None).print(lb.to_rich(timed))
+    terminal = buf.getvalue()
+    assert all(s.header in terminal for s in machine) and "0.500±0.354" in terminal
+    md, tex, page, csv_text, js = (lb.to_markdown(timed), to_latex(timed), render_html([timed]), lb.to_csv(timed),
+                                   lb.to_json(timed))
+    for s in machine:
+        assert s.header not in md and s.latex not in tex and s.html not in html_heads(page, timed.task)
+        assert s.key not in csv_text and s.key not in js
+    # The rest of the explainer's statistics stay in every file.
+    assert "llm flips" in md and "explainer_flips_mean" in csv_text and '"flips"' in js
+    # No time stamp unless asked for: the page is a function of the boards alone.
+    assert render_html([timed]) == page and "generated" not in page.split("<main>")[0]
+    assert "2026-01-02 03:04:05 UTC" in render_html([timed], generated_at=WHEN)

@@ -15,7 +15,7 @@ from typing import Any
 
 from alexbench.config.tasks import Reference
 from alexbench.plugin.registry import Registry
-from alexbench.report.table import EXPLAINER_KEYS, JSON_ONLY_EXPLAINER_KEYS
+from alexbench.report.table import EXPLAINER_KEYS, JSON_ONLY_EXPLAINER_KEYS, MACHINE_KEYS
 from alexbench.run.runspec import RunSpec
 from alexbench.run.store import DamagedRunError, ResultsStore, StoredRun
 from alexbench.scoring.metrics import Metric, ScoreInput, StoredScoring, higher_is_better
@@ -74,7 +74,7 @@ class Row:
             "test_official": self.test_official.to_dict(), "dev_official": self.dev_official.to_dict(),
             "test": {k: v.to_dict() for k, v in self.scalars.items()},
             "test_per_class_f1": {k: v.to_dict() for k, v in self.per_class_f1.items()},
-            "explainer": {k: v.to_dict() for k, v in self.explainer.items()},
+            "explainer": {k: v.to_dict() for k, v in self.explainer.items() if k not in MACHINE_KEYS},
             "components": self.components,
             "test_confusion_summed": self.confusion,
             "provenance": self.provenance,
@@ -258,9 +258,10 @@ def _provenance_summary(run: StoredRun, spec: RunSpec) -> dict[str, Any]:
         env = run.provenance().get("environment", {})
     except DamagedRunError as exc:  # the numbers do not depend on it: say so in the row instead
         env = {"error": str(exc)}
-    return {"alexbench": env.get("alexbench"), "git": env.get("git"), "python": env.get("python"),
-            "task_version": spec.task.version, "task_file_sha256": spec.task.file_sha256,
-            "data_sha256": dict(spec.data), "schema": spec.schema}
+    # The checkout's git revision and the Python version are the machine's: they stay in each run's
+    # provenance.json, out of the board, so a board rendered again elsewhere is the same file.
+    return {"alexbench": env.get("alexbench"), "task_version": spec.task.version,
+            "task_file_sha256": spec.task.file_sha256, "data_sha256": dict(spec.data), "schema": spec.schema}
 
 
 def _test_predictions(run: StoredRun) -> dict[str, dict[str, Any]]:

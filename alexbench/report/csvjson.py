@@ -4,7 +4,8 @@ Unlike the tables, CSV and JSON keep every column whether or not a row has a val
 script reading them finds the same columns every time): the official and dev metric, macro and
 micro F1, accuracy (multi-label: also samples F1, subset accuracy, Hamming loss), F1 per class
 (or label) and every explainer statistic of the table model's
-:data:`~alexbench.report.table.EXPLAINER_COLUMNS`, as ``<column>_mean`` and ``<column>_std``. A
+:data:`~alexbench.report.table.EXPLAINER_COLUMNS` but the machine's latencies, as ``<column>_mean``
+and ``<column>_std``. A
 board whose official metric is lower-is-better (e.g. ``hamming_loss``) has one more, last column,
 ``official_direction`` (``lower is better``), and its JSON ``official_higher_is_better: false``
 (and each comparison's ``higher_is_better: false``); rows are in leaderboard order, best first.
@@ -18,7 +19,7 @@ import json
 from collections.abc import Callable
 
 from alexbench.report.board import Leaderboard, Row, Stat
-from alexbench.report.table import EXPLAINER_KEYS
+from alexbench.report.table import FILE_EXPLAINER_KEYS
 
 
 def stat_columns(board: Leaderboard) -> list[tuple[str, Callable[[Row], Stat | None]]]:
@@ -30,7 +31,7 @@ def stat_columns(board: Leaderboard) -> list[tuple[str, Callable[[Row], Stat | N
         cols += [(f"test_{k}", lambda r, k=k: r.scalars.get(k)) for k in ("samples_f1", "subset_accuracy",
                                                                          "hamming_loss")]
     cols += [(f"test_f1_{label}", lambda r, lab=label: r.per_class_f1[lab]) for label in board.labels]
-    cols += [(f"explainer_{k}", lambda r, k=k: r.explainer.get(k)) for k in EXPLAINER_KEYS]
+    cols += [(f"explainer_{k}", lambda r, k=k: r.explainer.get(k)) for k in FILE_EXPLAINER_KEYS]
     return cols
 
 

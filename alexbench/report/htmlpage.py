@@ -180,14 +180,17 @@ def environment() -> jinja2.Environment:
 
 def render_html(boards: Sequence[Leaderboard], *, generated_at: dt.datetime | None = None,
                 title: str = "alexbench leaderboards") -> str:
-    """The whole page as a string. ``generated_at`` (default: now, UTC) is printed in the header."""
-    when = (generated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    """The whole page as a string. ``generated_at``, when given, is printed in the header; by
+    default there is no time stamp, so the page is a function of the boards alone (rendered again
+    from the same runs, it is the same file: a committed board does not change by being redone)."""
+    when = generated_at.astimezone(dt.UTC) if generated_at is not None else None
     ranked = _ranking_view(boards)
     nav: list[tuple[str, str]] = []
     if len(boards) > 1:
         nav = ([("ranking", "ranking")] if ranked else []) + [(_anchor(b.task), b.task) for b in boards]
     return environment().get_template("page.html.j2").render(
-        title=title, when=when, stamp=when.strftime("%Y-%m-%d %H:%M:%S UTC"), boards=[_board_view(b) for b in boards],
+        title=title, when=when, stamp=when.strftime("%Y-%m-%d %H:%M:%S UTC") if when else "",
+        boards=[_board_view(b) for b in boards],
         nav=nav, ranked=ranked)
 
 

@@ -37,12 +37,16 @@ class ExplainerColumn:
     tooltip: str
     digits: int = 3
     typeset_digits: int = 3
+    #: A measurement of the machine (seconds), not of the method: shown in the terminal only.
+    machine: bool = False
 
 
 #: The explainer statistics shown per variant: counts, the model's cost per 1,000 posts and
 #: latency per post sent (p50/p95, from the model's own time also for cached replies), and the
 #: ``score`` verdict's threshold. A column no row has a value for is left out of the tables (not
-#: of CSV and JSON).
+#: of CSV and JSON). The latencies are the machine's, not the method's: the terminal shows them,
+#: the files (Markdown, CSV, JSON, LaTeX, HTML) leave them out, so that a board rendered again
+#: on another machine, or after the runs were made again, is the same file (:data:`MACHINE_KEYS`).
 EXPLAINER_COLUMNS = (
     ExplainerColumn("sent", "llm sent", "LLM sent", "LLM sent",
                     "posts the explainer was asked about (mean over seeds)", digits=0, typeset_digits=1),
@@ -56,13 +60,17 @@ EXPLAINER_COLUMNS = (
                     "the model's price (USD) per 1,000 posts given to the explainer (litellm's price map; 0 for "
                     "local models)", digits=4, typeset_digits=4),
     ExplainerColumn("latency_p50_s", "llm p50 s", "LLM p50 s", "LLM p50 s",
-                    "median seconds the model took per post sent"),
+                    "median seconds the model took per post sent", machine=True),
     ExplainerColumn("latency_p95_s", "llm p95 s", "LLM p95 s", "LLM p95 s",
-                    "95th percentile of the seconds the model took per post sent"),
+                    "95th percentile of the seconds the model took per post sent", machine=True),
     ExplainerColumn("threshold", "llm threshold", "LLM threshold", "LLM thr.",
                     "score verdict: P(false) at or above which a label is flipped (chosen on dev)"),
 )
 EXPLAINER_KEYS = tuple(c.key for c in EXPLAINER_COLUMNS)
+#: Explainer statistics that measure the machine (seconds): in the terminal only.
+MACHINE_KEYS = tuple(c.key for c in EXPLAINER_COLUMNS if c.machine)
+#: The explainer statistics of the files (CSV and JSON): all but the machine's.
+FILE_EXPLAINER_KEYS = tuple(k for k in EXPLAINER_KEYS if k not in MACHINE_KEYS)
 #: Explainer statistics in the JSON leaderboard only (``rows[].explainer``), where a run has them: a
 #: multi-label judge's (post, label) questions, the labels it removed and ``removal_precision``
 #: (the share of removed labels not in the gold set; :func:`~alexbench.scoring.explainer_stats.label_removal_stats`).
@@ -83,9 +91,10 @@ def reference_line(board: Leaderboard, ref: Reference) -> str:
     return f"{REFERENCE_MARK} {ref.name}: {board.official_metric} {reference_score(ref)} on {ref.split}{note}; {ref.source}"
 
 
-def explainer_columns(board: Leaderboard) -> list[str]:
-    """The explainer columns some row of ``board`` has a value for."""
-    return [k for k in EXPLAINER_KEYS if any(k in r.explainer for r in board.rows)]
+def explainer_columns(board: Leaderboard, *, machine: bool = False) -> list[str]:
+    """The explainer columns some row of ``board`` has a value for (the machine's latencies only
+    with ``machine``)."""
+    return [k for k in (EXPLAINER_KEYS if machine else FILE_EXPLAINER_KEYS) if any(k in r.explainer for r in board.rows)]
 
 
 #: A multi-label task's score columns (besides the official one): the label-set metrics. Accuracy
@@ -176,9 +185,10 @@ def _text_cell(board: Leaderboard, column: Column, row: Row) -> str:
     return "–" if s is None else s.text(column.digits)
 
 
-def build_table(board: Leaderboard) -> LeaderboardTable:
+def build_table(board: Leaderboard, *, machine: bool = False) -> LeaderboardTable:
     """The columns of ``board``: Δ only with a baseline, a score or explainer column only when
-    some row has a value for it, one F1 column per class of the task."""
+    some row has a value for it, one F1 column per class of the task; the machine's latencies
+    only with ``machine`` (the terminal)."""
     m, direction = board.official_metric, board.direction
     cols = [
         Column("variant", "variant", "variant", "variant", "Variant",
@@ -204,7 +214,7 @@ def build_table(board: Leaderboard) -> LeaderboardTable:
         cols.append(Column(f"f1_{label}", "per_class_f1", f"F1[{label}]", f"F1 [{label}]", "F1[{}]",
                            f"F1 of {what} {label!r} on test; bar = mean, whisker = ±std", subject=label,
                            stat=lambda r, lab=label: r.per_class_f1.get(lab)))
-    shown = explainer_columns(board)
+    shown = explainer_columns(board, machine=machine)
     for spec in EXPLAINER_COLUMNS:
         if spec.key in shown:
             cols.append(Column(f"llm_{spec.key}", "explainer", spec.header, spec.html, spec.latex, spec.tooltip,

@@ -12,7 +12,8 @@ from alexbench.report.table import REFERENCE_MARK, REFERENCE_NOTE, build_table, 
 
 
 def to_rich(board: Leaderboard) -> Table:
-    model = build_table(board)
+    """The board for the terminal: every column, the machine's latencies included."""
+    model = build_table(board, machine=True)
     # Text, not str: rich would read "F1[positive]" or a variant named "x[y]" as markup and drop it.
     table = Table(title=Text(f"{board.task} — official metric: {board.official_metric}{board.direction} (test, mean ± std over seeds)"),
                   caption=SIGNIFICANCE_NOTE if board.baseline else None)
