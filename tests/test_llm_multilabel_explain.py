@@ -37,12 +37,23 @@ def cli(store, run, *args: str) -> list[dict]:
 @pytest.mark.slow
 def test_explain_shows_and_asks_each_label_of_a_multi_label_run(store, vc: TaskSpec) -> None:  # noqa: F811
     """Three test posts, each predicted with its gold concerns plus the two rarest (6 to 8
-    questions), judged by P(false) against a fixed 0.55: the removed labels carry the reason the
-    judge generated; the kept ones get theirs from ``--reasons``, asked with the verdict fixed
-    to true and the same prompt as the question (its stored prompt hash)."""
+    questions), judged by P(false) against a fixed threshold between the scores the judge gives
+    them: the removed labels carry the reason the judge generated; the kept ones get theirs from
+    ``--reasons``, asked with the verdict fixed to true and the same prompt as the question (its
+    stored prompt hash)."""
     runner = Runner(PluginHost(plugins=[("rare-concerns", PLUGIN)]), store, show_progress=False)
-    params = {"model": "local/gemma-3-270m", "verdict": "score", "threshold": 0.55}
-    variant = VariantSpec("rare3+llm-score", ComponentSpec("rare_concerns", {"n": 3}), (), ComponentSpec("llm", params))
+    clf = ComponentSpec("rare_concerns", {"n": 3})
+    # The scores depend on the kernels llama.cpp was built with (docs/explainers.md): a first run
+    # that removes nothing gives them (cached), and the threshold goes between the two middle ones,
+    # so the judged run removes some labels and keeps others whatever the build.
+    scout = runner.run(vc, VariantSpec("rare3+llm-scout", clf, (), ComponentSpec(
+        "llm", {"model": "local/gemma-3-270m", "verdict": "score", "threshold": 1.0})), seed=0).run
+    scores = sorted(r["p_false_norm"] for e in scout.explanations() if e["status"] != "not_sent"
+                    for r in e["details"]["labels"])
+    middle = len(scores) // 2
+    assert scores[middle - 1] < scores[middle], scores
+    params = {"model": "local/gemma-3-270m", "verdict": "score", "threshold": (scores[middle - 1] + scores[middle]) / 2}
+    variant = VariantSpec("rare3+llm-score", clf, (), ComponentSpec("llm", params))
     run = runner.run(vc, variant, seed=0).run
     sent = [e for e in run.explanations() if e["status"] != "not_sent"]
     records = {(e["post_id"], r["label"]): (e, r) for e in sent for r in e["details"]["labels"]}
@@ -61,7 +72,7 @@ def test_explain_shows_and_asks_each_label_of_a_multi_label_run(store, vc: TaskS
         assert bool(row["reason"]) is row["flipped"]  # score mode: reasons of removals only
     removed = [r for r in rows if r["flipped"]]
     kept = {(r["id"], r["label"]) for r in rows if r["status"] == "ok" and r["verdict"]}
-    assert removed and kept, rows  # P(false) 0.50 to 0.59 were seen: 0.55 removes one or two
+    assert removed and kept, rows
     assert [(r["id"], r["label"]) for r in explained_rows(run, only_flips=True)] == \
         [(r["id"], r["label"]) for r in removed]
     with_not_sent = explained_rows(run, include_not_sent=True)
@@ -96,7 +107,7 @@ def test_explain_shows_and_asks_each_label_of_a_multi_label_run(store, vc: TaskS
     # the JSON leaderboard (only) has the judge's per-label removals and their precision
     wrong = [r for r in rows if r["flipped"] and r["label"] not in split_labels(r["gold"])]
     (board,) = lb.build(store)
-    row = json.loads(lb.to_json(board))["rows"][0]["explainer"]
+    row = next(r for r in json.loads(lb.to_json(board))["rows"] if r["variant"] == "rare3+llm-score")["explainer"]
     assert row["label_questions"]["mean"] == len(rows) and row["label_removals"]["mean"] == len(removed)
     assert row["label_removals_right"]["mean"] == len(wrong)
     assert row["removal_precision"]["mean"] == pytest.approx(len(wrong) / len(removed))
