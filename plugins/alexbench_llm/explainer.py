@@ -37,7 +37,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 from alexbench.config.tasks import TaskSpec
@@ -54,7 +53,7 @@ from .multilabel import calibrate_removals, explain_label_sets
 from .params import LOCAL_PREFIX, LLMParams
 from .parse import UnparsableReply, parse_reply
 from .plan import plan_requests
-from .prompts import PromptTemplate, load_template, template_path
+from .prompts import PromptTemplate, resolve_template, send_policy, template_fingerprint
 from .session import Outcome, open_session
 from .singlelabel import calibrate_flips, explain_labels
 from .verdict import VERDICT_OPEN
@@ -90,30 +89,14 @@ class LLMExplainer(Explainer):
         return self._template_for(ctx.task)
 
     def _template_for(self, task: TaskSpec) -> PromptTemplate:
-        path = Path(self.params.prompts).expanduser() if self.params.prompts else template_path(task)
-        if self.params.prompts and not path.is_absolute() and not path.exists():
-            path = task.path.parent / path  # relative to the task folder
-        return load_template(path, task)
+        return resolve_template(task, self.params.prompts)
 
     def fingerprint(self, task: TaskSpec) -> dict[str, Any]:
-        """The prompt template's content hash: editing the template makes a new run. A template
-        inside the task's folder is named relative to it, so the run id does not depend on where
-        the project is checked out (the same run is reused from another clone)."""
-        template = self._template_for(task)
-        folder = task.path.parent.resolve()
-        path = template.path.resolve()
-        shown = str(path.relative_to(folder)) if path.is_relative_to(folder) else str(template.path)
-        return {"prompt_template": shown, "prompt_template_sha256": template.sha256}
+        """The prompt template's content hash (:func:`.prompts.template_fingerprint`)."""
+        return template_fingerprint(self._template_for(task), task)
 
     def send_policy(self, template: PromptTemplate, ctx: Context) -> frozenset[str]:
-        if not self.params.send_labels.strip():
-            return frozenset(template.send)
-        labels = [s.strip() for s in self.params.send_labels.split(",") if s.strip()]
-        unknown = [s for s in labels if s not in ctx.task.labels]
-        if unknown:
-            raise PluginError(f"explainer llm: send_labels {unknown} are not labels of task {ctx.task.name!r} "
-                              f"{list(ctx.task.labels)}")
-        return frozenset(labels)
+        return send_policy(template, ctx.task, self.params.send_labels, "llm")
 
     def reply_schema(self, template: PromptTemplate, verdict: bool | None = None) -> dict[str, Any]:
         """The reply's JSON schema; ``verdict`` fixes the verdict (the reason of a post the score flipped)."""

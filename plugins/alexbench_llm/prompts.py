@@ -198,3 +198,37 @@ def load_template(path: Path, task: TaskSpec) -> PromptTemplate:
 
 def messages_hash(messages: Sequence[Mapping[str, Any]]) -> str:
     return hashlib.sha256(json.dumps(list(messages), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def resolve_template(task: TaskSpec, prompts: str = "") -> PromptTemplate:
+    """The template an explainer uses on ``task``: the file given (``prompts``; a relative path
+    is tried as given, then relative to the task's folder), else ``<task folder>/prompts/<task>.toml``."""
+    path = Path(prompts).expanduser() if prompts else template_path(task)
+    if prompts and not path.is_absolute() and not path.exists():
+        path = task.path.parent / path  # relative to the task folder
+    return load_template(path, task)
+
+
+def template_fingerprint(template: PromptTemplate, task: TaskSpec) -> dict[str, Any]:
+    """The template's content hash for a run's spec: editing the template makes a new run. A
+    template inside the task's folder is named relative to it, so the run id does not depend on
+    where the project is checked out (the same run is reused from another clone)."""
+    folder = task.path.parent.resolve()
+    path = template.path.resolve()
+    shown = str(path.relative_to(folder)) if path.is_relative_to(folder) else str(template.path)
+    return {"prompt_template": shown, "prompt_template_sha256": template.sha256}
+
+
+def send_policy(template: PromptTemplate, task: TaskSpec, send_labels: str, who: str) -> frozenset[str]:
+    """The predicted labels an explainer checks: ``send_labels`` (comma-separated) or the
+    template's ALEX policy; ``who`` names the explainer in the error for an unknown label."""
+    if not send_labels.strip():
+        return frozenset(template.send)
+    labels = [s.strip() for s in send_labels.split(",") if s.strip()]
+    unknown = [s for s in labels if s not in task.labels]
+    if unknown:
+        from alexbench.errors import PluginError
+
+        raise PluginError(f"explainer {who}: send_labels {unknown} are not labels of task {task.name!r} "
+                          f"{list(task.labels)}")
+    return frozenset(labels)
