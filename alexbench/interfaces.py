@@ -110,6 +110,10 @@ class Component(abc.ABC):
     #: canonical strings, probabilities per label). The host refuses to run a component that does
     #: not on such a task, before any work; single-label tasks are every component's.
     multi_label: ClassVar[bool] = False
+    #: Whether the component reads the gold labels of the posts it is given (a simulated judge of
+    #: known quality, an upper bound): its runs are marked "simulated" on every leaderboard and
+    #: take no part in rankings. Recorded in the run spec (``uses_gold_labels: true``) only when set.
+    uses_gold_labels: ClassVar[bool] = False
 
     def __init__(self, params: Any | None = None) -> None:
         self.params = params if params is not None else self.Params()
@@ -136,7 +140,8 @@ class Component(abc.ABC):
         False}`` (how many processes to use, say) is left out, so it never changes a run id or a
         cache key."""
         return {"kind": self.kind, "name": self.name, "version": self.version,
-                "params": _jsonable(output_params(self.params))}
+                "params": _jsonable(output_params(self.params)),
+                **({"uses_gold_labels": True} if self.uses_gold_labels else {})}
 
 
 def output_params(params: Any) -> dict[str, Any]:

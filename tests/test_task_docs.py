@@ -114,6 +114,7 @@ def test_every_documented_field_is_accepted(tmp_path: Path) -> None:
         for field in _allowed(tmp_path, example, table) or []:
             accepted.update(_doc_name(table, field))
     rows = re.findall(r"^\| `([a-z_<>.]+)` \|", DOC.read_text(), flags=re.M)
+    rows = [name for name in rows if not name.startswith("study.")]  # studies: the test below
     assert len(rows) > 30
     assert not [name for name in rows if name not in accepted]
 
@@ -122,3 +123,49 @@ def test_every_documented_field_is_accepted(tmp_path: Path) -> None:
 def test_the_probe_really_is_refused(tmp_path: Path, table: tuple[str, ...]) -> None:
     """The meta-test relies on unknown fields being errors; so does every user with a typo."""
     assert _allowed(tmp_path, _example(), table)
+
+
+def _study_example() -> dict[str, Any]:
+    """The doc's study example (the ```toml block with a [study] table)."""
+    blocks = re.findall(r"```toml\n(.*?)```", DOC.read_text(), flags=re.S)
+    found = [tomllib.loads(b) for b in blocks if "[study]" in b]
+    assert found, "docs/tasks.md has no ```toml study example"
+    return found[0]
+
+
+def test_every_study_and_sweep_field_is_documented(tmp_path: Path) -> None:
+    """The study parser is asked which fields [study] and [study.sweep] accept (its unknown-field
+    error lists them); docs/tasks.md documents each, and its example is a valid swept study."""
+    from alexbench.config.studies import load_study
+    from alexbench.config.sweeps import expand
+    from alexbench.config.tasks import TaskCatalog
+    from alexbench.config.variants import VariantCatalog
+    from alexbench.plugin.host import PluginHost
+
+    host = PluginHost()
+    catalog = VariantCatalog(TaskCatalog(host.task_dirs()).variant_files)
+    example = _study_example()
+    path = tmp_path / "study.toml"
+    path.write_text(tomli_w.dumps(example))
+    spec = load_study(path, catalog)
+    plan = expand(path, spec.sweep, spec.variants, lambda kind, name: host.component_info(kind, name)[1], spec.fixed)
+    assert {a.name for a in spec.sweep} == {"minority_share", "train_size", "explainer.catch_rate"} and plan.cells
+    undocumented, accepted = [], {"study.sweep"}
+    for table, prefix in ((("study",), "study"), (("study", "sweep"), "study.sweep")):
+        data = copy.deepcopy(example)
+        target = data
+        for key in table:
+            target = target[key]
+        target[PROBE] = "x" if table == ("study",) else [1]
+        path.write_text(tomli_w.dumps(data))
+        with pytest.raises(TaskFileError) as info:
+            load_study(path, catalog)
+        assert "Allowed: " in str(info.value), str(info.value)
+        for field_ in str(info.value).split("Allowed: ", 1)[1].split(", "):
+            name = f"{prefix}.{field_}".replace("COMPONENT.KEY", "<component>.<key>")
+            accepted.add(name)
+            if not _documented(name):
+                undocumented.append(name)
+    assert not undocumented, f"study fields docs/tasks.md does not document: {undocumented}"
+    rows = [n for n in re.findall(r"^\| `([a-z_<>.]+)` \|", DOC.read_text(), flags=re.M) if n.startswith("study.")]
+    assert rows and not [n for n in rows if n not in accepted]  # and the doc names no field the parser refuses

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from alexbench.config.studies import StudySpec, load_study
+from alexbench.config.sweeps import SweepPlan, expand
 from alexbench.config.tasks import TaskCatalog, load_task
 from alexbench.config.variants import VariantCatalog, VariantSpec
 from alexbench.errors import AlexbenchError, UnknownNameError
@@ -165,6 +166,15 @@ def variants_of(app: App, ref: str) -> list[VariantSpec]:
     if ref.endswith(".toml") or Path(ref).is_file():
         return app.variants().from_file(Path(ref))
     return [app.variants().get(ref)]
+
+
+def study_plan(app: App, spec: StudySpec) -> SweepPlan | None:
+    """A swept study's cells (the reference point, then each axis's values), checked against the
+    plugins' parameters; None for a study without ``[study.sweep]``."""
+    if not spec.sweep:
+        return None
+    return expand(spec.path, spec.sweep, spec.variants, lambda kind, name: app.host.component_info(kind, name)[1],
+                  spec.fixed)
 
 
 def study_of(app: App, study: str) -> StudySpec:

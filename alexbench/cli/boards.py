@@ -19,14 +19,17 @@ from alexbench.cli.app import (
     out,
     store_options,
     study_of,
+    study_plan,
     task_name_of,
     writable_dir,
 )
 from alexbench.cli.errors import reports_errors
+from alexbench.config.sweeps import SweepPlan
 from alexbench.config.tasks import Reference
 from alexbench.errors import EXIT_FAILURE, AlexbenchError, FailureError
 from alexbench.fsio import atomic_write_text
 from alexbench.report import leaderboard as lb
+from alexbench.report import sweep, sweep_tables
 from alexbench.report.htmlpage import write_html
 from alexbench.report.latex import to_latex
 from alexbench.run.store import DamagedRunError, StoredRun, safe_part
@@ -34,9 +37,10 @@ from alexbench.run.store import DamagedRunError, StoredRun, safe_part
 
 def build_boards(app: App, task_names: Collection[str] | None, *, baseline: str | None,
                   variants_: Collection[str] | None, seeds: Collection[int] | None,
-                  n_boot: int) -> tuple[list[lb.Leaderboard], int]:
+                  n_boot: int, plan: SweepPlan | None = None) -> tuple[list[lb.Leaderboard], int]:
     """The leaderboards of ``task_names`` (all when None), and how many of their stored runs are
-    damaged (each left out with a warning naming the file and the repair)."""
+    damaged (each left out with a warning naming the file and the repair); with a swept study's
+    ``plan``, each board's sweep outputs too."""
     folders = None if task_names is None else {safe_part(name) for name in task_names}
     damaged = 0
 
@@ -51,6 +55,8 @@ def build_boards(app: App, task_names: Collection[str] | None, *, baseline: str 
     boards = [b for b in boards if task_names is None or b.task in task_names]
     for board in boards:
         board.references = _published(app, board)
+    if plan is not None:
+        sweep.attach(boards, plan, [c.base for c in plan.cells if c.is_reference], app.host.metrics, n_boot)
     return boards, damaged
 
 
@@ -107,6 +113,9 @@ def write_boards(boards: Sequence[lb.Leaderboard], out_dir: Path, *, again: str,
             paths = lb.write(board, out_dir)
             paths.append(out_dir / f"{board.task}.tex")
             atomic_write_text(paths[-1], to_latex(board))
+            if board.sweeps:
+                paths.append(out_dir / f"{board.task}.sweep.csv")
+                atomic_write_text(paths[-1], sweep_tables.to_csv(board.sweeps))
             if plots:
                 from alexbench.report.plots import write_plots  # matplotlib: imported only when plotting
 
@@ -141,15 +150,19 @@ def leaderboard(app: App, task_refs: tuple[str, ...], study: str | None, baselin
     names = {task_name_of(ref) for ref in task_refs} or None
     variants_: list[str] | None = None
     seeds: tuple[int, ...] | None = None
+    plan = None
     if study is not None:
         spec = study_of(app, study)
+        plan = study_plan(app, spec)
         study_tasks = {task_name_of(ref, app.catalog) for ref in spec.tasks}
         names = study_tasks if names is None else names & study_tasks
-        variants_, seeds = [v.name for v in spec.variants], spec.seeds
+        variants_ = [c.variant.name for c in plan.cells] if plan else [v.name for v in spec.variants]
+        seeds = spec.seeds
         baseline = baseline or spec.baseline
     if out_dir is not None:
         writable_dir(out_dir)
-    boards, damaged = build_boards(app, names, baseline=baseline, variants_=variants_, seeds=seeds, n_boot=n_boot)
+    boards, damaged = build_boards(app, names, baseline=baseline, variants_=variants_, seeds=seeds, n_boot=n_boot,
+                                   plan=plan)
     if not boards and damaged:
         raise FailureError(f"every stored run{' of ' + ', '.join(sorted(names)) if names else ''} is damaged (see above)")
     if not boards:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,12 @@ from alexbench.cli.app import (
     App,
     out,
     store_options,
+    study_of,
+    study_plan,
 )
 from alexbench.cli.errors import reports_errors
 from alexbench.config.tasks import load_task, validate_metric
+from alexbench.config.tomlfile import read_toml
 from alexbench.data.splits import load_dataset
 from alexbench.errors import AlexbenchError
 from alexbench.plugin.host import TRACE_ENV
@@ -143,6 +147,39 @@ def variants(app: App) -> None:
     out.print(table)
 
 
+def _validate_study(app: App, path: Path, no_data: bool) -> None:
+    """A study file: its fields, variants and sweep (the plugins' parameters), then, with data,
+    each task's training counts at each transform point."""
+    spec = study_of(app, str(path))
+    plan = study_plan(app, spec)
+    runs = f", {len(plan.cells)} per task and seed with the sweep's points" if plan else ""
+    out.print("[green]ok[/] " + escape(f"{path}: study {spec.name!r}, {len(spec.tasks)} task(s) × "
+                                       f"{len(spec.variants)} variant(s) × {len(spec.seeds)} seed(s){runs}"),
+              highlight=False)
+    for axis in spec.sweep:
+        out.print(escape(f"  sweep {axis.name}: {', '.join(axis.label(v) for v in axis.values)}"), highlight=False)
+    if plan is None or no_data:
+        return
+    from alexbench.config.sweeps import TaskTransform
+    from alexbench.data.transforms import check_points, transformed
+
+    tasks = [app.catalog.load(name) for name in spec.tasks]
+    loaded = [(task, load_dataset(task)) for task in tasks]
+    check_points(path, plan.axes, loaded)
+    for task, data in loaded:
+        for axis in (a for a in plan.axes if a.is_transform):
+            for value in axis.values:
+                if value == axis.reference:
+                    counts = {k: v for k, v in sorted(Counter(str(p.label) for p in data.train).items())}
+                    out.print(escape(f"  {task.name} at {axis.name}={value}: train {counts}"), highlight=False)
+                    continue
+                report = transformed(data, TaskTransform(axis.name, value), spec.seeds[0]).transform or {}
+                extra = (f", minority {report['minority']!r} now {report['minority_share_after']:.3f} of train"
+                         if "minority" in report else "")
+                out.print(escape(f"  {task.name} at {axis.name}={axis.label(value)}: train {report['train_after']} "
+                                 f"(from {report['train_before']}{extra}; dev and test unchanged)"), highlight=False)
+
+
 @click.command()
 @store_options
 @click.argument("task_file", type=click.Path(path_type=Path))
@@ -150,7 +187,11 @@ def variants(app: App) -> None:
 @click.pass_obj
 @reports_errors
 def validate(app: App, task_file: Path, no_data: bool) -> None:
-    """Check a task file (and, unless --no-data, every row of its data)."""
+    """Check a task file (and, unless --no-data, every row of its data); or a study file (a
+    [study] table): its variants and sweep, and each task's training counts at each sweep point."""
+    if task_file.suffix == ".toml" and task_file.is_file() and "study" in read_toml(task_file):
+        _validate_study(app, task_file, no_data)
+        return
     task = load_task(task_file, app.data_root)
     validate_metric(task, app.host.metrics.names())
     check_official(task, app.host.metrics)

@@ -23,14 +23,17 @@ from alexbench.cli.app import (
     parse_seeds,
     store_options,
     study_of,
+    study_plan,
     variants_of,
     writable_dir,
 )
 from alexbench.cli.boards import build_boards, print_boards, write_boards
 from alexbench.cli.errors import reports_errors
 from alexbench.config.overrides import Override, apply_overrides
+from alexbench.config.sweeps import Cell, SweepPlan, validate_values
 from alexbench.config.tasks import TaskSpec, default_data_root, validate_metric
 from alexbench.config.variants import ComponentSpec, VariantSpec
+from alexbench.data.transforms import check_points
 from alexbench.errors import RunError, StorageError
 from alexbench.report import leaderboard as lb
 from alexbench.run.executors import Job, make_executor
@@ -39,12 +42,13 @@ from alexbench.run.runner import Runner
 from alexbench.scoring.metrics import check_official
 
 
-def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSpec], seeds: Sequence[int],
+def _run_grid(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds: Sequence[int],
               *, force: bool, progress: bool, device: str, out_dir: Path | None, again: str,
               baseline: str | None = None, n_boot: int = 1000, executor: str = "local", workers: int = 1,
-              address: str | None = None) -> int:
-    """Run every task × variant × seed, print their leaderboards and, when ``out_dir`` is given,
-    write them there. Returns the exit code (1 when a run failed)."""
+              address: str | None = None, plan: SweepPlan | None = None, study_path: Path | None = None) -> int:
+    """Run every task × cell (a variant, at a sweep point when the study has a sweep) × seed,
+    print their leaderboards and, when ``out_dir`` is given, write them there. Returns the exit
+    code (1 when a run failed)."""
     catalog, store = app.catalog, app.store()
     runner = Runner(app.host, store, console=err, show_progress=progress, device=device)
     tasks_ = [catalog.load(name) for name in task_names]
@@ -53,20 +57,24 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
         check_official(task, app.host.metrics)
         task.check_data()
         runner.dataset(task)  # every row is checked before any run (a bad or empty split is the input's fault)
-    for variant in variants_:  # parameter errors are configuration errors: report them before any work
-        parts = runner.build(variant)
+    if plan is not None:  # a sweep's points must fit every task's data before any run
+        check_points(study_path, plan.axes, [(task, runner.dataset(task)) for task in tasks_])
+        validate_values(plan, runner.build)
+    for cell in cells:  # parameter errors are configuration errors: report them before any work
+        parts = runner.build(cell.variant)
         for task in tasks_:  # so is a component that cannot handle a task (multi-label)
-            check_supported(task, variant, parts.all())
+            check_supported(task, cell.variant, parts.all())
     if out_dir is not None:
         writable_dir(out_dir)
-    total = len(tasks_) * len(variants_) * len(seeds)
+    total = len(tasks_) * len(cells) * len(seeds)
     if executor != "local" or workers > 1:
-        failures = _run_jobs(app, tasks_, variants_, seeds, force=force, device=device, executor=executor,
+        failures = _run_jobs(app, tasks_, cells, seeds, force=force, device=device, executor=executor,
                              workers=workers, address=address, progress=progress)
     else:
-        failures = _run_in_process(runner, tasks_, variants_, seeds, force=force)
-    boards, _ = build_boards(app, {t.name for t in tasks_}, baseline=baseline, variants_=[v.name for v in variants_],
-                              seeds=seeds, n_boot=n_boot)  # a damaged run of the grid is one of its failures
+        failures = _run_in_process(runner, tasks_, cells, seeds, force=force)
+    boards, _ = build_boards(app, {t.name for t in tasks_}, baseline=baseline,
+                             variants_=[c.variant.name for c in cells], seeds=seeds, n_boot=n_boot,
+                             plan=plan)  # a damaged run of the grid is one of its failures
     print_boards(boards)
     if out_dir is not None:
         write_boards(boards, out_dir, again=again)
@@ -75,7 +83,7 @@ def _run_grid(app: App, task_names: Sequence[str], variants_: Sequence[VariantSp
     return 1 if failures else 0
 
 
-def _dry_run(app: App, task_names: Sequence[str], variants_: Sequence[VariantSpec], seeds: Sequence[int], *,
+def _dry_run(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds: Sequence[int], *,
             as_json: bool = False) -> None:
     """``grid --dry-run``: the explainers' plans (alexbench/run/dryrun.py), one row per run, then totals."""
     from alexbench.run.dryrun import plan_grid
@@ -86,7 +94,7 @@ def _dry_run(app: App, task_names: Sequence[str], variants_: Sequence[VariantSpe
         validate_metric(task, app.host.metrics.names())
         check_official(task, app.host.metrics)
         task.check_data()
-    planned = plan_grid(runner, tasks_, variants_, seeds)
+    planned = plan_grid(runner, tasks_, cells, seeds)
     if as_json:
         click.echo(json.dumps({"dry_run": True, "runs": [p.to_dict() for p in planned]}, indent=2))
         return
@@ -109,8 +117,10 @@ def _dry_run(app: App, task_names: Sequence[str], variants_: Sequence[VariantSpe
     for row in planned:
         p = row.plan
         if p is None:
-            table.add_row(Text(row.task), Text(row.variant), str(row.seed), "", Text(f"reused run {row.run_id}"),
-                          "", "", "0", "0", "", "", "0.0000")
+            what = f"reused run {row.run_id}" if row.reused else "its explainer cannot tell (no plan)"
+            table.add_row(Text(row.task), Text(row.variant), str(row.seed), "", Text(what),
+                          "", "", "0" if row.reused else "?", "0" if row.reused else "?", "", "",
+                          "0.0000" if row.reused else "?")
             continue
         basis = "gold (estimate)" if row.basis.startswith("estimate") else row.basis.replace(
             "classifier predictions of run ", "run ")
@@ -138,15 +148,16 @@ def _dry_run(app: App, task_names: Sequence[str], variants_: Sequence[VariantSpe
                   highlight=False)
 
 
-def _run_jobs(app: App, tasks_: Sequence[TaskSpec], variants_: Sequence[VariantSpec], seeds: Sequence[int], *,
+def _run_jobs(app: App, tasks_: Sequence[TaskSpec], cells: Sequence[Cell], seeds: Sequence[int], *,
               force: bool, device: str, executor: str, workers: int, address: str | None,
               progress: bool = True) -> int:
     """Fan the grid out through an executor (a process pool or Ray); every worker writes to the
     same results store, so the leaderboard afterwards reads them all."""
     data_root = str((app.data_root or default_data_root()).resolve())
     results = str(app.store().root.resolve())
-    jobs = [Job(str(task.path), data_root, variant.to_dict(), seed, results, device, force, progress)
-            for task in tasks_ for variant in variants_ for seed in seeds]
+    jobs = [Job(str(task.path), data_root, cell.variant.to_dict(), seed, results, device, force, progress,
+                cell.transform.to_dict() if cell.transform else None)
+            for seed in seeds for task in tasks_ for cell in cells]  # seed by seed: see _run_in_process
     failures = 0
     for done, result in enumerate(make_executor(executor, workers, address).map(jobs), start=1):
         label = f"[{done}/{len(jobs)}] {result.task} · {result.job.variant['name']} · seed {result.job.seed}"
@@ -163,17 +174,20 @@ def _run_jobs(app: App, tasks_: Sequence[TaskSpec], variants_: Sequence[VariantS
     return failures
 
 
-def _run_in_process(runner: Runner, tasks_: Sequence[TaskSpec], variants_: Sequence[VariantSpec],
+def _run_in_process(runner: Runner, tasks_: Sequence[TaskSpec], cells: Sequence[Cell],
                     seeds: Sequence[int], *, force: bool) -> int:
-    total = len(tasks_) * len(variants_) * len(seeds)
+    """Seed by seed: every task × cell of the first seed, then of the next, so that a long study
+    stopped part-way holds whole designs (every task, variant and sweep point) with fewer seeds."""
+    total = len(tasks_) * len(cells) * len(seeds)
     done = failures = 0
-    for task in tasks_:
-        for variant in variants_:
-            for seed in seeds:
+    for seed in seeds:
+        for task in tasks_:
+            for cell in cells:
+                variant = cell.variant
                 done += 1
                 label = f"[{done}/{total}] {task.name} · {variant.name} · seed {seed}"
                 try:
-                    outcome = runner.run(task, variant, seed, force=force)
+                    outcome = runner.run(task, variant, seed, force=force, transform=cell.transform)
                 except RunError as exc:
                     failures += 1
                     err.print(f"[red]✗[/] {escape(label)}: {escape(str(exc))}", highlight=False)
@@ -225,8 +239,8 @@ def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], c
                                  lambda kind, name: app.host.component_info(kind, name)[1])
     again = ("write the leaderboards later with 'alexbench leaderboard "
              + " ".join(f"-t {shlex.quote(name)}" for name in task_names) + f" --out {shlex.quote(str(out_dir))}'")
-    sys.exit(_run_grid(app, task_names, chosen, seeds, force=force, progress=not no_progress,
-                       device=device, out_dir=out_dir, again=again))
+    sys.exit(_run_grid(app, task_names, [Cell(v, v.name) for v in chosen], seeds, force=force,
+                       progress=not no_progress, device=device, out_dir=out_dir, again=again))
 
 
 @click.command()
@@ -253,16 +267,19 @@ def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_
     """Run every task × variant × seed of a study (a name or a study file), print its leaderboards
     and write them to leaderboards/<study name>/ (or --out)."""
     spec = study_of(app, study)
+    plan = study_plan(app, spec)
     if dry_run:
-        _dry_run(app, spec.tasks, spec.variants, spec.seeds, as_json=as_json)
+        _dry_run(app, spec.tasks, plan.cells if plan else [Cell(v, v.name) for v in spec.variants], spec.seeds,
+                 as_json=as_json)
         return
     if as_json:
         raise click.UsageError("--json goes with --dry-run")
     out_dir = out_dir if out_dir is not None else Path("leaderboards") / spec.name
     again = f"write the leaderboards later with 'alexbench leaderboard --study {shlex.quote(study)} --out {shlex.quote(str(out_dir))}'"
-    sys.exit(_run_grid(app, spec.tasks, spec.variants, spec.seeds, force=force, progress=not no_progress,
+    cells = plan.cells if plan else [Cell(v, v.name) for v in spec.variants]
+    sys.exit(_run_grid(app, spec.tasks, cells, spec.seeds, force=force, progress=not no_progress,
                        device=device, out_dir=out_dir, again=again, baseline=spec.baseline, n_boot=n_boot,
-                       executor=executor, workers=workers, address=address))
+                       executor=executor, workers=workers, address=address, plan=plan, study_path=spec.path))
 
 
 @click.command()

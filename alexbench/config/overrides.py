@@ -79,6 +79,13 @@ def _matching(variant: VariantSpec, target: str) -> list[tuple[_Slot, ComponentS
     return named
 
 
+def component_at(variant: VariantSpec, place: str) -> ComponentSpec | None:
+    """The component at ``place`` (``classifier``, ``explainer``, ``augmenter`` when the chain has
+    one, ``augmenter1``…, or a component's name), None when the variant has none there."""
+    found = _matching(variant, place)
+    return found[0][1] if found else None
+
+
 def apply_overrides(variants: Sequence[VariantSpec], overrides: Sequence[Override],
                     params_class: Callable[[str, str], type]) -> list[VariantSpec]:
     """The variants with the overrides applied where their COMPONENT is (each override must

@@ -3,7 +3,9 @@
 A study file may define its own ``[variants.*]`` (with ``extends``, also of built-in variants),
 and may extend another study file (``[study] extends = "other.toml"``, relative to this file): it
 takes the other study's fields and variants, and gives its own name and what it changes (e.g. more
-seeds). Finished runs are reused, a failing run is recorded and the grid goes on.
+seeds). It may declare sweep axes (``[study.sweep]``, :mod:`alexbench.config.sweeps`). Finished
+runs are reused, a failing run is recorded and the grid goes on. Empty or repeated task, variant
+and seed lists are refused (a study that runs nothing, or a variant twice, is a mistake).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alexbench.config.sweeps import Axis, parse_sweep
 from alexbench.config.tasks import is_name
 from alexbench.config.tomlfile import Table, read_toml
 from alexbench.config.variants import VariantCatalog, VariantSpec, parse_variants
@@ -28,6 +31,10 @@ class StudySpec:
     seeds: tuple[int, ...]
     description: str = ""
     baseline: str | None = None
+    #: Sweep axes (``[study.sweep]``, :mod:`alexbench.config.sweeps`); empty: no sweep.
+    sweep: tuple[Axis, ...] = ()
+    #: Variants of a swept study run at the reference point only (``[study.sweep] fixed``).
+    fixed: tuple[str, ...] = ()
 
 
 def load_study(path: Path, catalog: VariantCatalog) -> StudySpec:
@@ -42,7 +49,7 @@ def _load(path: Path, catalog: VariantCatalog, chain: tuple[Path, ...]) -> tuple
     root = Table(path, data)
     root.reject_unknown({"study", "variants"})
     study = root.table("study", required=True)
-    study.reject_unknown({"name", "description", "tasks", "variants", "seeds", "baseline", "extends"})
+    study.reject_unknown({"name", "description", "tasks", "variants", "seeds", "baseline", "extends", "sweep"})
     local: dict[str, VariantSpec] = {}
     if "variants" in data:
         # Local variants may extend built-in ones: resolve against a merged table.
@@ -69,8 +76,20 @@ def _load(path: Path, catalog: VariantCatalog, chain: tuple[Path, ...]) -> tuple
     name = study.get("name", str)
     if not is_name(name):
         raise study.error("name", f"must be a name of letters, digits, _ - . not starting with '.', got {name!r}")
-    return StudySpec(name, path, tuple(study.str_list("tasks")), variants, tuple(seeds),
-                     study.get("description", str, ""), baseline), data
+    tasks = study.str_list("tasks")
+    if not tasks:
+        raise study.error("tasks", "lists no task: a study runs at least one")
+    if not names:
+        raise study.error("variants", "lists no variant: a study runs at least one")
+    if not seeds:
+        raise study.error("seeds", "lists no seed: a study runs at least one (e.g. seeds = [1])")
+    for field_, values in (("tasks", tasks), ("variants", names)):
+        repeated = next((v for i, v in enumerate(values) if v in values[:i]), None)
+        if repeated is not None:
+            raise study.error(field_, f"{repeated!r} is listed twice")
+    sweep, fixed = parse_sweep(study.table("sweep"), names) if "sweep" in study.data else ((), ())
+    return StudySpec(name, path, tuple(tasks), variants, tuple(seeds),
+                     study.get("description", str, ""), baseline, sweep, fixed), data
 
 
 def _with_parent(path: Path, data: dict[str, Any], catalog: VariantCatalog,

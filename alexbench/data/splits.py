@@ -58,6 +58,9 @@ class SplitData:
 class Dataset:
     task: TaskSpec
     splits: dict[str, SplitData]
+    #: When the training split was subsampled to a sweep point (:mod:`alexbench.data.transforms`):
+    #: what was done, with the counts before and after; None for the task's own data.
+    transform: dict[str, Any] | None = None
 
     @property
     def train(self) -> list[Post]:
@@ -72,14 +75,14 @@ class Dataset:
         return self.splits["test"].posts
 
     def provenance(self) -> dict[str, Any]:
-        return {
+        return {**({"transform": dict(self.transform)} if self.transform else {}), **{
             name: {"source": s.source, "sha256": s.sha256, "rows": s.report.rows,
                    "label_counts": s.report.label_counts, "bom_stripped": s.report.bom_stripped,
                    "crlf_lines": s.report.crlf_lines, "skipped_unlabeled": s.report.skipped_unlabeled,
                    "renamed_duplicate_ids": s.report.renamed_duplicate_ids,
                    "truncated_long_posts": s.report.truncated_long_posts}
             for name, s in self.splits.items()
-        }
+        }}
 
 
 def posts_fingerprint(posts: Sequence[Post]) -> str:

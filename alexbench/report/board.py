@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,8 @@ class Row:
     #: Multi-label: per label, test posts with it in gold and in the prediction, tp, fp and fn,
     #: summed over seeds (the summary shown instead of a confusion matrix); empty otherwise.
     label_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: A component reads the gold labels (a simulated judge): marked on every format, never ranked.
+    simulated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +81,7 @@ class Row:
             "test_confusion_summed": self.confusion,
             "provenance": self.provenance,
             **({"test_label_counts_summed": self.label_counts} if self.label_counts else {}),
+            **({"simulated": True} if self.simulated else {}),
         }
 
 
@@ -98,6 +101,8 @@ class Leaderboard:
     multi_label: bool = False
     #: The official metric's direction: False (e.g. hamming_loss) ranks the lowest first.
     higher_is_better: bool = True
+    #: A swept study's outputs for this task, one per axis (:mod:`alexbench.report.sweep`).
+    sweeps: list[Any] = field(default_factory=list)
 
     @property
     def direction(self) -> str:
@@ -116,7 +121,8 @@ class Leaderboard:
                 "significance": SIGNIFICANCE_NOTE,
                 "rows": [r.to_dict() for r in self.rows],
                 "references": [{**ref.to_dict(), "official_metric": self.official_metric}
-                               for ref in self.references]}
+                               for ref in self.references],
+                **({"sweep": [s.to_dict() for s in self.sweeps]} if self.sweeps else {})}
 
 
 SIGNIFICANCE_NOTE = ("Δ = difference of the seed-averaged official test metric from the baseline; "
@@ -196,6 +202,7 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
                 confusion=_summed([t["confusion"]["matrix"] for t in tests]),
                 provenance=_provenance_summary(items[0][0], first_spec),
                 label_counts=_label_counts(labels, tests) if first_spec.task.multi_label else {},
+                simulated=first_spec.variant.uses_gold_labels,
             )
             if all("explainer" in m for _, _, m in items):
                 for key in EXPLAINER_KEYS + JSON_ONLY_EXPLAINER_KEYS:  # the tables and CSV show the first
@@ -234,13 +241,19 @@ def data_warnings(specs: dict[str, RunSpec]) -> list[str]:
     """One warning per split whose data differ between the rows (``specs``: each row's variant
     and run spec): the rows were scored (or trained) on different posts, e.g. a data file changed
     between runs, and do not compare. The posts' fingerprints are compared (a file re-saved with
-    other line endings is the same data); runs recorded before them are compared by file hash."""
+    other line endings is the same data); runs recorded before them are compared by file hash. The
+    training posts of a sweep point (a subsample of train, :mod:`alexbench.data.transforms`) are
+    not compared: they differ from the others' by design."""
     key = "posts" if all(spec.posts is not None for spec in specs.values()) else "data"
     warnings = []
     for split in ("train", "dev", "test"):
         groups: dict[str, list[str]] = defaultdict(list)
         for variant, spec in specs.items():
-            digest = ((spec.posts if key == "posts" else spec.data) or {}).get(split)
+            # a sweep point's training posts are a subsample by design: its train file is compared
+            point = split == "train" and spec.transform is not None
+            digest = ((spec.data if key == "data" or point else spec.posts) or {}).get(split)
+            if point and key == "posts":
+                continue
             if digest:
                 groups[digest].append(variant)
         if len(groups) > 1:
@@ -279,6 +292,18 @@ def _compare_to_baseline(board: Leaderboard, baseline: str, metrics: Registry[Me
             row.delta = row.test_official.mean - base.test_official.mean
     if metrics is None:
         return
+    others = [r for r in board.rows if r is not base]
+    compared = compare_rows(board, base, others, metrics, n_boot)
+    for row in others:
+        row.comparison = compared.get(row.variant)
+
+
+def compare_rows(board: Leaderboard, base: Row, rows: Sequence[Row], metrics: Registry[Metric],
+                 n_boot: int) -> dict[str, Comparison]:
+    """Each of ``rows`` against ``base`` (paired bootstrap over the test posts, all seeds of a post
+    resampled together, and McNemar), Holm-corrected across the rows compared; by variant. A row
+    that cannot be compared (damaged predictions, other test posts) is left out with a note on
+    ``board``."""
     scoring = StoredScoring.from_run_spec(base.runs[0].spec())
     metric = metrics.get(scoring.official_metric)
 
@@ -293,42 +318,41 @@ def _compare_to_baseline(board: Leaderboard, baseline: str, metrics: Registry[Me
     try:
         base_preds = [_test_predictions(r) for r in base.runs]
     except DamagedRunError as exc:
-        board.notes.append(f"baseline {baseline!r}: no significance tests: {exc}")
-        return
+        board.notes.append(f"{base.variant}: no significance tests: {exc}")
+        return {}
     ids = sorted(base_preds[0])
-    compared: list[Row] = []
-    for row in board.rows:
-        if row is base:
-            continue
+    compared: dict[str, Comparison] = {}
+    for row in rows:
         try:
             preds = [_test_predictions(r) for r in row.runs]
         except DamagedRunError as exc:
             board.notes.append(f"{row.variant}: not compared: {exc}")
             continue
         if any(set(p) != set(ids) for p in (*preds, *base_preds)):
-            board.notes.append(f"{row.variant}: test posts differ from the baseline's; not compared")
+            board.notes.append(f"{row.variant}: test posts differ from {base.variant}'s; not compared")
             continue
         gold = [base_preds[0][i]["gold"] for i in ids]
         extra = [base_preds[0][i].get("extra", {}) for i in ids]
-        row.comparison = compare(gold, [[p[i]["pred"] for i in ids] for p in preds],
-                                 [[p[i]["pred"] for i in ids] for p in base_preds], official, extra, n_boot=n_boot,
-                                 higher_is_better=board.higher_is_better, counted=counted)
-        compared.append(row)
+        compared[row.variant] = compare(gold, [[p[i]["pred"] for i in ids] for p in preds],
+                                        [[p[i]["pred"] for i in ids] for p in base_preds], official, extra,
+                                        n_boot=n_boot, higher_is_better=board.higher_is_better, counted=counted)
     if compared:
-        p_boot = holm([r.comparison.p_bootstrap for r in compared if r.comparison])
-        p_mc = holm([r.comparison.p_mcnemar for r in compared if r.comparison])
-        for r, pb, pm in zip(compared, p_boot, p_mc):
-            assert r.comparison is not None
-            r.comparison = dataclasses.replace(r.comparison, p_bootstrap_holm=pb, p_mcnemar_holm=pm)
+        names = list(compared)
+        p_boot = holm([compared[n].p_bootstrap for n in names])
+        p_mc = holm([compared[n].p_mcnemar for n in names])
+        for n, pb, pm in zip(names, p_boot, p_mc):
+            compared[n] = dataclasses.replace(compared[n], p_bootstrap_holm=pb, p_mcnemar_holm=pm)
+    return compared
 
 
 def ranking(boards: list[Leaderboard]) -> list[dict[str, Any]]:
     """Across tasks: mean rank of each variant present on every board, and its win rate (share
     of (task, other variant) pairs where its official metric is better: higher, or lower for a
-    board whose metric is lower-is-better)."""
+    board whose metric is lower-is-better). Simulated rows (a judge reading the gold labels) take
+    no part."""
     if len(boards) < 2:
         return []
-    common = set.intersection(*({r.variant for r in b.rows} for b in boards))
+    common = set.intersection(*({r.variant for r in b.rows if not r.simulated} for b in boards))
     out = []
     for variant in common:
         ranks, wins, games = [], 0, 0

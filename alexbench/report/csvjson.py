@@ -6,9 +6,11 @@ micro F1, accuracy (multi-label: also samples F1, subset accuracy, Hamming loss)
 (or label) and every explainer statistic of the table model's
 :data:`~alexbench.report.table.EXPLAINER_COLUMNS` but the machine's latencies, as ``<column>_mean``
 and ``<column>_std``. A
-board whose official metric is lower-is-better (e.g. ``hamming_loss``) has one more, last column,
+board whose official metric is lower-is-better (e.g. ``hamming_loss``) has one more column,
 ``official_direction`` (``lower is better``), and its JSON ``official_higher_is_better: false``
-(and each comparison's ``higher_is_better: false``); rows are in leaderboard order, best first.
+(and each comparison's ``higher_is_better: false``); a board with a simulated row (a judge that
+reads the gold labels) has a last column ``simulated`` (``true``/``false``), and the row's JSON
+``simulated: true``; rows are in leaderboard order, best first.
 """
 
 from __future__ import annotations
@@ -39,11 +41,13 @@ def to_csv(board: Leaderboard) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     stats = stat_columns(board)
+    simulated = any(r.simulated for r in board.rows)
     writer.writerow(["task", "variant", "official_metric", "n_seeds", "baseline", "delta", "ci_low", "ci_high",
                      "p_bootstrap_holm", "p_mcnemar_holm"]
                     + [f"{name}_{part}" for name, _ in stats for part in ("mean", "std")]
                     + ["kind", "reference_split", "reference_source", "reference_note"]
-                    + ([] if board.higher_is_better else ["official_direction"]))
+                    + ([] if board.higher_is_better else ["official_direction"])
+                    + (["simulated"] if simulated else []))
     direction = [] if board.higher_is_better else ["lower is better"]
     for row in board.rows:
         values: list[str] = []
@@ -54,11 +58,12 @@ def to_csv(board: Leaderboard) -> str:
         sig = [f"{c.ci_low:.6f}", f"{c.ci_high:.6f}", f"{c.p_bootstrap_holm:.6g}", f"{c.p_mcnemar_holm:.6g}"] if c else [""] * 4
         delta = "" if row.delta is None else f"{row.delta:.6f}"
         writer.writerow([row.task, row.variant, row.official_metric, len(row.seeds), board.baseline or "", delta,
-                         *sig, *values, "run", "", "", "", *direction])
+                         *sig, *values, "run", "", "", "", *direction,
+                         *(["true" if row.simulated else "false"] if simulated else [])])
     for ref in board.references:  # a published result: its score in test_official_mean, nothing else
         writer.writerow([board.task, ref.name, board.official_metric, 0, board.baseline or "", "", "", "", "", "",
                          f"{ref.score:.6g}", *[""] * (2 * len(stats) - 1), "reference", ref.split, ref.source,
-                         ref.note, *direction])
+                         ref.note, *direction, *(["false"] if simulated else [])])
     return buf.getvalue()
 
 

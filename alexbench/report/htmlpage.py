@@ -36,8 +36,10 @@ from markupsafe import Markup
 
 from alexbench import __version__
 from alexbench.fsio import atomic_write_text
+from alexbench.report import sweep_tables
 from alexbench.report.board import SIGNIFICANCE_NOTE, Leaderboard, Row, Stat, ranking
-from alexbench.report.table import REFERENCE_NOTE, Column, build_table, reference_score
+from alexbench.report.sweep_svg import curves_svg
+from alexbench.report.table import REFERENCE_NOTE, SIMULATED_NOTE, Column, build_table, reference_score
 from alexbench.scoring.significance import verdict
 
 
@@ -174,7 +176,10 @@ def environment() -> jinja2.Environment:
         Bar=Bar, zip=zip, components_summary=components_summary, json=lambda v: json.dumps(v, sort_keys=True),
         sort_key=_sort_key, delta_tip=_delta_tip, verdict=verdict, reference_score=reference_score,
         inline=lambda name: Markup(env.loader.get_source(env, name)[0]),  # type: ignore[union-attr]
-        SIGNIFICANCE_NOTE=SIGNIFICANCE_NOTE, REFERENCE_NOTE=REFERENCE_NOTE, version=__version__)
+        SIGNIFICANCE_NOTE=SIGNIFICANCE_NOTE, REFERENCE_NOTE=REFERENCE_NOTE, SIMULATED_NOTE=SIMULATED_NOTE,
+        version=__version__, curves_svg=curves_svg, curve_cell=sweep_tables.curve_cell,
+        effect_cell=sweep_tables.effect_cell, break_even_lines=sweep_tables.break_even_lines,
+        CURVE_NOTE=sweep_tables.CURVE_NOTE, EFFECT_NOTE=sweep_tables.EFFECT_NOTE)
     return env
 
 

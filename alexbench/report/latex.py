@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from alexbench.report.board import Leaderboard, Row, Stat
+from alexbench.report.sweep import AxisReport, SweepPoint
 from alexbench.report.table import Column, LeaderboardTable, build_table
 
 LATEX_SPECIALS = {
@@ -54,7 +55,7 @@ def _head(column: Column) -> str:
 
 def _cell(model: LeaderboardTable, column: Column, row: Row) -> str:
     if column.group == "variant":
-        return latex_escape(row.variant)
+        return latex_escape(row.variant) + (r"$^\ddagger$" if row.simulated else "")
     if column.group == "seeds":
         return str(len(row.seeds))
     if column.group == "delta":
@@ -82,6 +83,9 @@ def to_latex(board: Leaderboard, *, caption: str | None = None, label: str | Non
             caption += (rf" $\Delta$: difference from {latex_escape(board.baseline)} with the 95\% paired-bootstrap "
                         r"CI; $^{*}$~$p<0.05$, $^{**}$~$p<0.01$ (paired bootstrap over test posts, Holm-corrected "
                         r"across variants).")
+        if any(r.simulated for r in board.rows):
+            caption += (r" $^\ddagger$~Simulated: a component reads the gold labels (a judge of known quality); "
+                        "not ranked.")
         if board.references:
             caption += (r" $^\dagger$~Published, not run here (no $\Delta$, significance or ranking): "
                         + "; ".join(f"{latex_escape(r.name)}, {latex_escape(r.source)}"
@@ -97,4 +101,34 @@ def to_latex(board: Leaderboard, *, caption: str | None = None, label: str | Non
         " & ".join(heads) + r" \\", r"\midrule", *lines, r"\bottomrule", r"\end{tabular}",
         rf"\caption{{{caption}}}", rf"\label{{{label}}}", r"\end{table}",
     ]
-    return "\n".join(out) + "\n"
+    return "\n".join(out) + "\n" + "".join("\n" + sweep_to_latex(report) for report in board.sweeps)
+
+
+def sweep_to_latex(report: AxisReport) -> str:
+    """The stage effects as a booktabs table float."""
+    labels = report.labels
+    effects = [s for s in report.series if s.first_significant is not None]
+    head = " & ".join(["Stage (variant)", *(latex_escape(lab) for lab in labels), "First sig. gain"]) + r" \\"
+
+    def cell(p: SweepPoint) -> str:
+        if p.delta is None:
+            return "--"
+        c = p.comparison
+        sup = f"^{{{c.marker()}}}" if c and c.marker() else ""
+        ci = rf"\,{{\scriptsize[${c.ci_low:+.3f}$, ${c.ci_high:+.3f}$]}}" if c else ""
+        return rf"${p.delta:+.3f}{sup}${ci}"
+
+    rows = [" & ".join([latex_escape(s.variant) + (r"$^\ddagger$" if s.simulated else ""),
+                        *(cell(p) for p in s.points), latex_escape(s.first_significant or "")]) + r" \\"
+            for s in effects]
+    label = "tab:" + "".join(ch if ch.isalnum() or ch in "-_:." else "-" for ch in f"{report.task}-{report.axis.name}")
+    caption = (rf"{latex_escape(report.task)}: $\Delta$ of each stage against {latex_escape(report.baseline or '')} "
+               rf"at each {latex_escape(report.axis.name)} point, with the 95\% paired-bootstrap CI; $^{{*}}$~$p<0.05$, "
+               r"$^{**}$~$p<0.01$ (Holm across the variants at each point).")
+    if any(s.simulated for s in effects):
+        caption += r" $^\ddagger$~Simulated: reads the gold labels; not ranked."
+    return "\n".join([f"% alexbench sweep of {latex_escape(report.task)} over {latex_escape(report.axis.name)}",
+                      r"\begin{table}[t]", r"\centering", r"\small",
+                      rf"\begin{{tabular}}{{l{'r' * len(labels)}l}}", r"\toprule", head, r"\midrule", *rows,
+                      r"\bottomrule", r"\end{tabular}", rf"\caption{{{caption}}}", rf"\label{{{label}}}",
+                      r"\end{table}"]) + "\n"

@@ -78,6 +78,18 @@ JSON_ONLY_EXPLAINER_KEYS = ("label_questions", "label_removals", "label_removals
 
 REFERENCE_MARK = "†"
 REFERENCE_NOTE = "† published result, not run here: no Δ, significance or ranking."
+SIMULATED_MARK = "‡"
+SIMULATED_NOTE = ("‡ simulated: a component reads the gold labels (a judge of known quality, to tell how good a "
+                  "judge must be); not ranked.")
+
+
+def variant_text(row: Row) -> str:
+    """A row's name as the tables show it: marked when the row is simulated."""
+    return f"{row.variant} {SIMULATED_MARK}" if row.simulated else row.variant
+
+
+def has_simulated(board: Leaderboard) -> bool:
+    return any(r.simulated for r in board.rows)
 
 
 def reference_score(ref: Reference) -> str:
@@ -170,7 +182,7 @@ class LeaderboardTable:
 
 def _text_cell(board: Leaderboard, column: Column, row: Row) -> str:
     if column.group == "variant":
-        return row.variant
+        return variant_text(row)
     if column.group == "seeds":
         return str(len(row.seeds))
     if column.group == "delta":

@@ -7,8 +7,16 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from alexbench.report import sweep_tables
 from alexbench.report.board import SIGNIFICANCE_NOTE, Leaderboard
-from alexbench.report.table import REFERENCE_MARK, REFERENCE_NOTE, build_table, reference_line
+from alexbench.report.table import (
+    REFERENCE_MARK,
+    REFERENCE_NOTE,
+    SIMULATED_NOTE,
+    build_table,
+    has_simulated,
+    reference_line,
+)
 
 
 def to_rich(board: Leaderboard) -> Table:
@@ -23,6 +31,8 @@ def to_rich(board: Leaderboard) -> Table:
                          style="bold" if column.group == "official" else None, overflow="fold")
     for row in board.rows:
         table.add_row(*(Text(cell) for cell in model.text_cells(row)))
+    if has_simulated(board):
+        table.caption = "\n".join(filter(None, [table.caption, SIMULATED_NOTE]))
     if board.references:
         table.add_section()
         for ref in board.references:
@@ -36,8 +46,12 @@ def to_rich(board: Leaderboard) -> Table:
 
 def print_rich(console: Console, board: Leaderboard) -> None:
     """Print a leaderboard without hiding digits: on a terminal its columns fold within the
-    window; anywhere else (a log file, a pipe, CI) the table gets its natural width."""
+    window; anywhere else (a log file, a pipe, CI) the table gets its natural width. A swept
+    study's curves and stage effects follow."""
     print_table(console, to_rich(board))
+    for report in board.sweeps:
+        for table in sweep_tables.to_rich(report):
+            print_table(console, table)
 
 
 def print_table(console: Console, table: Table) -> None:

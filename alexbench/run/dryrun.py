@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from alexbench.config.sweeps import Cell
 from alexbench.config.tasks import TaskSpec
-from alexbench.config.variants import VariantSpec
 from alexbench.errors import RunError
 from alexbench.interfaces import Context, ExplainerPlan, Post, Prediction
 from alexbench.run.runner import Runner
@@ -54,17 +54,19 @@ def _prediction(posts: Sequence[Post], labels: Sequence[str], n_labels: int) -> 
     return Prediction(list(labels), [[0.0] * n_labels for _ in posts])
 
 
-def plan_grid(runner: Runner, tasks: Sequence[TaskSpec], variants: Sequence[VariantSpec],
+def plan_grid(runner: Runner, tasks: Sequence[TaskSpec], cells: Sequence[Cell],
               seeds: Sequence[int]) -> list[PlannedRun]:
+    """Every task × cell (a variant at a sweep point) × seed whose variant has an explainer."""
     out: list[PlannedRun] = []
     for task in tasks:
-        data = runner.dataset(task)
-        for variant in variants:
+        for cell in cells:
+            variant = cell.variant
             if variant.explainer is None:
                 continue
             for seed in seeds:
+                data = runner.dataset(task, cell.transform, seed)
                 parts = runner.build(variant)
-                spec = runner.run_spec(task, variant, seed, data, parts)
+                spec = runner.run_spec(task, variant, seed, data, parts, cell.transform)
                 run_id = spec.run_id
                 if runner.store.find(task.name, variant.name, seed, run_id) is not None:
                     out.append(PlannedRun(task.name, variant.name, seed, run_id, True, "stored run", None))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from alexbench.config.sweeps import TaskTransform
 from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.errors import AlexbenchError, FailureError, RunError, StorageError
 
@@ -29,6 +30,8 @@ class Job:
     device: str = "auto"
     force: bool = False
     progress: bool = True  # lines in the worker's log (never bars: workers share a terminal)
+    #: A sweep point of the task (``{"minority_share": 0.1}``); None: the task's own data.
+    transform: dict[str, Any] | None = None
 
     @property
     def label(self) -> str:
@@ -71,7 +74,8 @@ def run_job(job: Job) -> JobResult:
         task_name = task.name
         runner = Runner(PluginHost(), ResultsStore(Path(job.results)), show_progress=job.progress,
                         progress_to_log=True, device=job.device)
-        outcome = runner.run(task, variant_from_dict(job.variant), job.seed, force=job.force)
+        transform = TaskTransform.from_dict(job.transform) if job.transform else None
+        outcome = runner.run(task, variant_from_dict(job.variant), job.seed, force=job.force, transform=transform)
         if outcome.run is None:
             raise RunError(f"run {task_name}/{outcome.variant}/seed {job.seed} finished without a stored run")
         value = outcome.run.metrics()["test"]["official"]["value"]

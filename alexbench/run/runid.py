@@ -34,8 +34,15 @@ def run_id(spec: dict[str, Any]) -> str:
 
 
 def definition(spec: dict[str, Any]) -> dict[str, Any]:
-    """What must agree for two runs to be seeds of one leaderboard row: the identity but the seed."""
-    return {k: v for k, v in identity(spec).items() if k != "seed"}
+    """What must agree for two runs to be seeds of one leaderboard row: the identity but the seed.
+    At a sweep point (``transform``) each seed draws its own training posts, so the train posts'
+    fingerprint is left out and the train file's hash stands in for it (a changed file still
+    makes a new definition)."""
+    out = {k: v for k, v in identity(spec).items() if k != "seed"}
+    if spec.get("transform") and isinstance(out.get("posts"), dict):
+        out["posts"] = {k: v for k, v in out["posts"].items() if k != "train"}
+        out["train_file_sha256"] = (spec.get("data") or {}).get("train")
+    return out
 
 
 #: What decides a run's classifier predictions (dev and test): everything up to the classifier.

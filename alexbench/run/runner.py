@@ -22,10 +22,12 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from alexbench.config.sweeps import TaskTransform
 from alexbench.config.tasks import TaskSpec
 from alexbench.config.variants import VariantSpec
 from alexbench.data.augment import apply_chain
 from alexbench.data.splits import Dataset, load_dataset, posts_fingerprint
+from alexbench.data.transforms import transformed
 from alexbench.errors import (
     AlexbenchError,
     NativeCrash,
@@ -151,17 +153,25 @@ class Runner:
         self.device = device
         self.reuse_classifier = reuse_classifier
         self._datasets: dict[tuple[str, str], Dataset] = {}
+        self._transformed: dict[tuple[str, str, TaskTransform, int], Dataset] = {}
         #: The software and checkout this runner runs, read once when it is made: a commit or a
         #: checkout during a long study must not be recorded as the code of its later runs.
         self.environment = environment()
         self.display = ProgressDisplay(self.console, enabled=show_progress, log_only=progress_to_log)
 
     # -- data -------------------------------------------------------------------------------
-    def dataset(self, task: TaskSpec) -> Dataset:
+    def dataset(self, task: TaskSpec, transform: TaskTransform | None = None, seed: int = 0) -> Dataset:
+        """The task's data, read once; with ``transform``, its training split at that sweep point
+        for ``seed`` (computed once per (task, point, seed) and kept for the runs of a grid)."""
         key = (str(task.path), str(task.data_dir))
         if key not in self._datasets:
             self._datasets[key] = load_dataset(task)
-        return self._datasets[key]
+        if transform is None:
+            return self._datasets[key]
+        point = (*key, transform, seed)
+        if point not in self._transformed:
+            self._transformed[point] = transformed(self._datasets[key], transform, seed)
+        return self._transformed[point]
 
     # -- one run ----------------------------------------------------------------------------
     def build(self, variant: VariantSpec) -> Components:
@@ -178,7 +188,8 @@ class Runner:
         return Components(augs, clf, exp)  # type: ignore[arg-type]
 
     @staticmethod
-    def run_spec(task: TaskSpec, variant: VariantSpec, seed: int, data: Dataset, parts: Components) -> RunSpec:
+    def run_spec(task: TaskSpec, variant: VariantSpec, seed: int, data: Dataset, parts: Components,
+                 transform: TaskTransform | None = None) -> RunSpec:
         """How the run is made. Its id hashes the part that can change outputs (see :mod:`.runid`);
         the rest (task file and data file hashes, descriptions) is provenance."""
         return RunSpec(
@@ -195,16 +206,19 @@ class Runner:
                 classifier=_described(parts.classifier, task),
                 explainer=_described(parts.explainer, task) if parts.explainer else None),
             seed=seed,
+            transform=transform.to_dict() if transform is not None else None,
         )
 
-    def run(self, task: TaskSpec, variant: VariantSpec, seed: int, *, force: bool = False) -> RunOutcome:
+    def run(self, task: TaskSpec, variant: VariantSpec, seed: int, *, force: bool = False,
+            transform: TaskTransform | None = None) -> RunOutcome:
+        """One run; with ``transform``, on the task's training split at that sweep point."""
         problem = seed_problem(seed)
         if problem:
             raise ParamError(f"seed: {problem}")
-        data = self.dataset(task)
+        data = self.dataset(task, transform, seed)
         parts = self.build(variant)
         check_supported(task, variant, parts.all())
-        spec = self.run_spec(task, variant, seed, data, parts)
+        spec = self.run_spec(task, variant, seed, data, parts, transform)
         run_id = spec.run_id
         existing = self.store.find(task.name, variant.name, seed, run_id)
         if existing is not None and not force:

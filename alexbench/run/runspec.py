@@ -178,6 +178,12 @@ class RecordedVariant:
                 "augmenters": [a.to_dict() for a in self.augmenters], "classifier": self.classifier.to_dict(),
                 "explainer": self.explainer.to_dict() if self.explainer else None}
 
+    @property
+    def uses_gold_labels(self) -> bool:
+        """A component reads the gold labels (a simulated judge): the run is marked simulated."""
+        parts = [*self.augmenters, self.classifier, *([self.explainer] if self.explainer else [])]
+        return any(c.extra.get("uses_gold_labels") is True for c in parts)
+
     def components(self) -> dict[str, Any]:
         """The components as recorded (JSON): what a leaderboard row shows."""
         full = self.to_dict()
@@ -197,15 +203,19 @@ class RunSpec:
     posts: dict[str, str] | None
     variant: RecordedVariant
     seed: int
+    #: The sweep point the training split was subsampled to (``{"minority_share": 0.1}``,
+    #: :mod:`alexbench.data.transforms`); None for the task's own data, and then absent from the
+    #: stored spec, so every run made without one keeps its id.
+    transform: dict[str, Any] | None = None
 
     @classmethod
     def from_dict(cls, data: Any, source: Path | str | None = None) -> RunSpec:
         """A stored spec (``source``, the file it came from, is named in errors)."""
         r = _Reader(data, "", source)
-        r.reject_unknown(("schema", "task", "data", "posts", "variant", "seed"))
+        r.reject_unknown(("schema", "task", "data", "posts", "variant", "seed", "transform"))
         return cls(r.get("schema", int, optional=True), RecordedTask.from_dict(r.section("task")), r.get("data", dict),
                    r.get("posts", dict, optional=True), RecordedVariant.from_dict(r.section("variant")),
-                   r.get("seed", int))
+                   r.get("seed", int), r.get("transform", dict, optional=True))
 
     def to_dict(self) -> dict[str, Any]:
         """Exactly the stored ``run_spec.json`` (keys absent in an old schema stay absent)."""
@@ -214,6 +224,8 @@ class RunSpec:
         if self.posts is not None:
             out["posts"] = dict(self.posts)
         out.update(variant=self.variant.to_dict(), seed=self.seed)
+        if self.transform is not None:
+            out["transform"] = dict(self.transform)
         return out
 
     @property

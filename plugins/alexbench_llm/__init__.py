@@ -21,6 +21,10 @@ __version__ = "0.3.0"
 
 @hookimpl
 def alexbench_register_explainers(registry: Any) -> None:
+    registry.add_lazy("oracle_judge", "alexbench_llm.oracle:OracleJudge", params="alexbench_llm.oracle:OracleParams",
+                      version=__version__,
+                      description="simulated judge (reads the gold labels): flips wrong predictions at catch_rate, "
+                                  "right ones at false_flip_rate; its rows are marked simulated")
     registry.add_lazy("llm", "alexbench_llm.explainer:LLMExplainer", multi_label=True,
                       description="LLM checks the predicted label (local Gemma-3-270M in a child process by default; any litellm model)")
 
