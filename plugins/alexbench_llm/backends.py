@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
@@ -141,3 +142,73 @@ class LiteLLMBackend:
             None, None, f"no verdict value with true/false alternatives in the first {SCORE_MAX_TOKENS} tokens: "
             f"{result.reply[:120]!r}")
         return dataclasses.replace(result, reply=reply, logprobs=None)
+
+
+# -- label scoring (the ``llm`` classifier) -------------------------------------------------------
+#: Alternatives asked for at the first generated token when a hosted model scores labels.
+LABEL_TOP_LOGPROBS = 20
+#: Log-probability given to a label whose answer a hosted model did not list among its alternatives.
+UNLISTED_LOGPROB = -30.0
+
+
+def labels_reply(logprobs: Sequence[float], error: str = "") -> str:
+    body: dict[str, Any] = {"logprobs": [round(float(x), 6) for x in logprobs]}
+    if error:
+        body["error"] = error
+    return json.dumps(body, sort_keys=True)
+
+
+def read_labels_reply(reply: str | None, n: int) -> list[float] | None:
+    """The per-answer log-probabilities of a label-scoring reply, or None when it holds none."""
+    if not reply:
+        return None
+    try:
+        values = json.loads(reply).get("logprobs")
+    except (json.JSONDecodeError, AttributeError):
+        return None
+    if not isinstance(values, list) or len(values) != n or not all(isinstance(v, (int, float)) for v in values):
+        return None
+    return [float(v) for v in values]
+
+
+def first_token_logprobs(answers: Sequence[str], alternatives: Sequence[tuple[str, float]]) -> list[float]:
+    """Each answer's log-probability at a hosted model's first generated token: the summed
+    probability of the alternatives that begin the answer (any case, any leading space);
+    :data:`UNLISTED_LOGPROB` for an answer none of them begins."""
+    out = []
+    for answer in answers:
+        word = answer.strip().lower()
+        p = sum(math.exp(lp) for alt, lp in alternatives
+                if alt.strip() and word.startswith(alt.strip().lower()))
+        out.append(math.log(p) if p > 0 else UNLISTED_LOGPROB)
+    return out
+
+
+def score_labels_local(engine: Engine, messages: Sequence[Mapping[str, str]], prefix: str,
+                       answers: Sequence[str]) -> CallResult:
+    """Each answer's log-probability after the prompt, from the local engine (one forward pass
+    over the prompt; longer answers from its saved state)."""
+    start = time.perf_counter()
+    try:
+        out = engine.continuation_logprobs(engine.render(messages), [" " + a.strip() for a in answers], prefix=prefix)
+    except (ValueError, RuntimeError) as exc:
+        return CallResult(None, 1, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}")
+    return CallResult(labels_reply(out.logprobs), 1, time.perf_counter() - start, out.prompt_tokens,
+                      sum(out.continuation_tokens), 0.0)
+
+
+def score_labels_hosted(settings: CallSettings, messages: Sequence[Mapping[str, str]],
+                        answers: Sequence[str]) -> CallResult:
+    """Each answer's log-probability at a hosted model's first generated token (``logprobs``)."""
+    asked = dataclasses.replace(settings, top_logprobs=LABEL_TOP_LOGPROBS, max_tokens=1)
+    result = complete(asked, [dict(m) for m in messages])
+    if result.reply is None:
+        return result
+    if not result.logprobs:
+        raise LLMConfigError(f"LLM {settings.model!r} returned no logprobs: the llm classifier's 'score' decision needs "
+                             "a model that returns them; use decision = \"generate\"")
+    token, logprob, alternatives = result.logprobs[0]
+    seen = dict(alternatives)
+    seen.setdefault(token, logprob)
+    return dataclasses.replace(result, reply=labels_reply(first_token_logprobs(answers, list(seen.items()))),
+                               logprobs=None)

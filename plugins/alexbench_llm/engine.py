@@ -52,6 +52,23 @@ class Generation:
     logprobs: list[tuple[str, float, list[tuple[str, float]]]] | None = None
 
 
+@dataclass(frozen=True)
+class ContinuationScores:
+    """:meth:`LocalEngine.continuation_logprobs`: one log-probability per continuation."""
+
+    logprobs: list[float]
+    prompt_tokens: int
+    reused_tokens: int
+    continuation_tokens: list[int]
+    seconds: float
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    x = logits.astype(np.float64)
+    m = x.max()
+    return x - (m + np.log(np.exp(x - m).sum()))
+
+
 class LocalEngine:
     """One GGUF model in this process. Calls are serialised (a llama.cpp context is not
     thread-safe). ``prefix`` arguments are the fixed beginning of a prompt; its state is computed
@@ -236,6 +253,34 @@ class LocalEngine:
 
     def _text(self, tokens: Sequence[int]) -> str:
         return self.llm.detokenize(list(tokens)).decode("utf-8", errors="ignore")
+
+    def continuation_logprobs(self, prompt: str, continuations: Sequence[str], *, prefix: str = "") -> ContinuationScores:
+        """The log-probability of each continuation after ``prompt`` (the sum over its tokens):
+        the prompt is evaluated once (``prefix`` restored as for :meth:`complete`); a one-token
+        continuation is read from the prompt's last logits, a longer one evaluated from the
+        prompt's saved state. What the ``llm`` classifier scores its labels' verbalisers with."""
+        start = time.perf_counter()
+        with self.lock:
+            tokens = self.tokenize(prompt)
+            reused = self._prompt(tokens, prefix)
+            first = _log_softmax(self._logits())
+            pieces = [list(self.llm.tokenize(c.encode("utf-8"), add_bos=False, special=False)) for c in continuations]
+            if any(not p for p in pieces):
+                raise ValueError(f"a continuation tokenizes to nothing: {[c for c, p in zip(continuations, pieces) if not p]}")
+            saved = self._save() if any(len(p) > 1 for p in pieces) else None
+            out: list[float] = []
+            evaluated = False
+            for piece in pieces:
+                total = float(first[piece[0]])
+                if len(piece) > 1:
+                    if evaluated:
+                        self._load(saved, tokens)
+                    for prev, nxt in zip(piece, piece[1:]):
+                        self._eval([prev])
+                        total += float(_log_softmax(self._logits())[nxt])
+                    evaluated = True
+                out.append(total)
+        return ContinuationScores(out, len(tokens), reused, [len(p) for p in pieces], time.perf_counter() - start)
 
     def verdict_score(self, prompt: str, *, prefix: str = "", opening: str = VERDICT_OPEN) -> VerdictScore:
         """P(true) and P(false) as the verdict's first token after ``prompt`` + ``opening``: one

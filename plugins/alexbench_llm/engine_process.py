@@ -110,6 +110,10 @@ class EngineProcess:
         """:meth:`.engine.LocalEngine.verdict_score` in the child."""
         return self._call("verdict_score", (prompt,), kwargs)
 
+    def continuation_logprobs(self, prompt: str, continuations: Sequence[str], **kwargs: Any) -> Any:
+        """:meth:`.engine.LocalEngine.continuation_logprobs` in the child."""
+        return self._call("continuation_logprobs", (prompt, list(continuations)), kwargs)
+
     @property
     def stats(self) -> dict[str, int]:
         return dict(self._call("stats", (), {}))
@@ -223,7 +227,7 @@ def serve(fd: int) -> None:
                 value: Any = {"n_vocab": engine.n_vocab}
             elif method == "stats":
                 value = dict(engine.stats)
-            elif method in ("render", "complete", "verdict_score"):
+            elif method in ("render", "complete", "verdict_score", "continuation_logprobs"):
                 value = getattr(engine, method)(*args, **kwargs)
             else:
                 raise ValueError(f"unknown request {method!r}")
