@@ -86,6 +86,10 @@ class Context:
     cache_dir: Path | None = None
     progress: Callable[..., Iterator[Any]] | None = None
     log: Callable[[str], None] = lambda message: None
+    #: The task's official metric of ``labels`` (one per post, in order) on ``posts`` (dev posts):
+    #: set by the host for a classifier's ``fit`` and an explainer's ``calibrate``, so a component
+    #: can tune on dev by what the task is scored by; None elsewhere.
+    objective: Callable[[Sequence[Post], Sequence[str]], float] | None = None
 
     def track(self, items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
         """Iterate ``items`` with a progress bar when the host provides one."""
@@ -183,6 +187,12 @@ class Augmenter(Component):
     def augment(self, train: Sequence[Post], ctx: Context) -> list[Post]:
         ...
 
+    def plan(self, train: Sequence[Post], ctx: Context) -> ExplainerPlan | None:
+        """What :meth:`augment` would send to a model that charges or takes long per copy (an LLM
+        writing copies), without sending anything (``alexbench grid --dry-run``); an upper bound
+        is fine (say so in ``note``). Default: None (nothing to send)."""
+        return None
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -192,10 +202,16 @@ class Prediction:
     task ``labels[i]`` is post ``i``'s predicted label set as a canonical string
     (:func:`join_labels`) and ``probs[i][j]`` the independent probability that label ``j`` applies
     (a row need not sum to 1).
+
+    ``usage`` is for a classifier that calls a model per post (the ``llm`` classifier): what these
+    predictions cost — ``questions``, ``cached``, ``prompt_tokens``, ``cost_usd`` (None when
+    unknown), ``latency_p50_s``, ``latency_p95_s``. The runner stores it in ``metrics.json``
+    (``classifier_usage``, per split); it is not part of the predictions.
     """
 
     labels: list[str]
     probs: list[list[float]]
+    usage: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if len(self.labels) != len(self.probs):
@@ -214,6 +230,14 @@ class Classifier(Component):
     @abc.abstractmethod
     def predict(self, posts: Sequence[Post], ctx: Context) -> Prediction:
         ...
+
+    def plan(self, posts: Sequence[Post], ctx: Context, dev: Sequence[Post] = (),
+             train: Sequence[Post] = ()) -> ExplainerPlan | None:
+        """What :meth:`fit` (on ``dev``; ``train`` as :meth:`fit` would get it before any
+        augmentation, e.g. for few-shot examples) and :meth:`predict` (on ``posts``) would send to a
+        model that charges or takes long per post (an LLM asked directly), without sending anything
+        (``alexbench grid --dry-run``). Default: None (nothing to send)."""
+        return None
 
 
 Status = Literal["not_sent", "ok", "unparsable", "failed"]

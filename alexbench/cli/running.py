@@ -99,7 +99,7 @@ def _dry_run(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds: 
         click.echo(json.dumps({"dry_run": True, "runs": [p.to_dict() for p in planned]}, indent=2))
         return
     if not planned:
-        out.print("no variant of this study has an explainer: nothing would be sent to an LLM")
+        out.print("no variant of this study has an explainer or an LLM classifier: nothing would be sent to an LLM")
         return
 
     def num(value: Any, money: bool = False) -> str:
@@ -107,18 +107,19 @@ def _dry_run(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds: 
             return "?"
         return f"{value:.4f}" if money else f"{value:,}"
 
-    table = Table(title=Text("dry run: what each explainer would send (nothing was sent)"), title_justify="left")
-    for head in ("task", "variant", "seed", "model", "predictions", "posts", "in cache", "to send", "calls ≤",
+    table = Table(title=Text("dry run: what each explainer or LLM classifier would send (nothing was sent)"),
+                  title_justify="left")
+    for head in ("task", "variant", "seed", "stage", "model", "predictions", "posts", "in cache", "to send", "calls ≤",
                  "prompt tokens", "completion tokens ≤", "cost USD ≤"):
         table.add_column(Text(head), overflow="fold",
-                         justify="left" if head in ("task", "variant", "model", "predictions") else "right")
+                         justify="left" if head in ("task", "variant", "stage", "model", "predictions") else "right")
     totals: dict[str, list[Any]] = {}
     notes: dict[str, None] = {}
     for row in planned:
         p = row.plan
         if p is None:
             what = f"reused run {row.run_id}" if row.reused else "its explainer cannot tell (no plan)"
-            table.add_row(Text(row.task), Text(row.variant), str(row.seed), "", Text(what),
+            table.add_row(Text(row.task), Text(row.variant), str(row.seed), Text(row.component), "", Text(what),
                           "", "", "0" if row.reused else "?", "0" if row.reused else "?", "", "",
                           "0.0000" if row.reused else "?")
             continue
@@ -126,7 +127,8 @@ def _dry_run(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds: 
             "classifier predictions of run ", "run ")
         if p.note:
             notes[f"{p.model}: {p.note}"] = None
-        table.add_row(Text(row.task), Text(row.variant), str(row.seed), Text(p.model), Text(basis), num(p.posts),
+        table.add_row(Text(row.task), Text(row.variant), str(row.seed), Text(row.component), Text(p.model), Text(basis),
+                      num(p.posts),
                       num(p.cached), num(p.to_send), num(p.calls), num(p.prompt_tokens), num(p.completion_tokens_max),
                       num(p.cost_usd_max, money=True))
         t = totals.setdefault(p.model, [0, 0, 0, 0, 0.0])

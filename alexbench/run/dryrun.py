@@ -1,4 +1,5 @@
-"""``alexbench grid STUDY --dry-run``: what a grid's explainers would send, before anything is sent.
+"""``alexbench grid STUDY --dry-run``: what a grid's explainers (and LLM classifiers) would send,
+before anything is sent.
 
 For every task × variant with an explainer × seed: a run already stored is reused and sends
 nothing; otherwise the explainer's :meth:`~alexbench.interfaces.Explainer.plan` counts the posts
@@ -33,12 +34,15 @@ class PlannedRun:
     reused: bool  # the run is stored: the grid reuses it and sends nothing
     basis: str  # where the predictions that decide what is sent come from
     plan: ExplainerPlan | None
+    #: Which stage would send: the "explainer" (the judge) or the "classifier" (an LLM asked directly).
+    component: str = "explainer"
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
 
         return {"task": self.task, "variant": self.variant, "seed": self.seed, "run_id": self.run_id,
-                "reused": self.reused, "basis": self.basis, "plan": asdict(self.plan) if self.plan else None}
+                "reused": self.reused, "basis": self.basis, "plan": asdict(self.plan) if self.plan else None,
+                "component": self.component}
 
 
 def stored_predictions(runner: Runner, task: TaskSpec, spec: RunSpec) -> tuple[StoredRun, dict[str, str]] | None:
@@ -56,22 +60,40 @@ def _prediction(posts: Sequence[Post], labels: Sequence[str], n_labels: int) -> 
 
 def plan_grid(runner: Runner, tasks: Sequence[TaskSpec], cells: Sequence[Cell],
               seeds: Sequence[int]) -> list[PlannedRun]:
-    """Every task × cell (a variant at a sweep point) × seed whose variant has an explainer."""
+    """Every task × cell (a variant at a sweep point) × seed whose explainer, classifier or
+    augmenters would send posts to a model (a classifier or augmenter with a ``plan``). A
+    classifier's few-shot examples, and what an augmenter grows, are planned from the train split
+    before augmentation."""
     out: list[PlannedRun] = []
     for task in tasks:
         for cell in cells:
             variant = cell.variant
-            if variant.explainer is None:
-                continue
             for seed in seeds:
                 data = runner.dataset(task, cell.transform, seed)
                 parts = runner.build(variant)
+                ctx = Context(task=task, seed=seed, device="cpu", cache_dir=runner.store.cache_dir)
+                aug_plans = [(a.name, plan) for a in parts.augmenters if (plan := a.plan(data.train, ctx)) is not None]
+                clf_plan = parts.classifier.plan(data.test, ctx, data.dev, data.train)
+                if variant.explainer is None and clf_plan is None and not aug_plans:
+                    continue
                 spec = runner.run_spec(task, variant, seed, data, parts, cell.transform)
                 run_id = spec.run_id
                 if runner.store.find(task.name, variant.name, seed, run_id) is not None:
-                    out.append(PlannedRun(task.name, variant.name, seed, run_id, True, "stored run", None))
+                    stage = "explainer" if variant.explainer is not None else \
+                        "classifier" if clf_plan is not None else "augmenter"
+                    out.append(PlannedRun(task.name, variant.name, seed, run_id, True, "stored run", None, stage))
                     continue
-                found = stored_predictions(runner, task, spec)
+                # the runner takes a stored run's classifier predictions (and so its augmentation) only for
+                # a variant with an explainer
+                found = stored_predictions(runner, task, spec) if variant.explainer is not None else None
+                if found is None:
+                    out += [PlannedRun(task.name, variant.name, seed, run_id, False, f"train posts ({name})", plan,
+                                       "augmenter") for name, plan in aug_plans]
+                if clf_plan is not None and found is None:
+                    out.append(PlannedRun(task.name, variant.name, seed, run_id, False, "dev and test posts",
+                                          clf_plan, "classifier"))
+                if variant.explainer is None:
+                    continue
                 n = len(task.labels)
                 if found is not None:
                     run, preds = found
@@ -88,7 +110,6 @@ def plan_grid(runner: Runner, tasks: Sequence[TaskSpec], cells: Sequence[Cell],
                 explainer = parts.explainer
                 if explainer is None:  # the variant names an explainer, so the runner built one
                     raise RunError(f"{variant.name}: its explainer {variant.explainer.name!r} was not built")
-                ctx = Context(task=task, seed=seed, device="cpu", cache_dir=runner.store.cache_dir)
                 plan = explainer.plan(data.test, test, ctx, data.dev, dev)
                 out.append(PlannedRun(task.name, variant.name, seed, run_id, False, basis, plan))
     return out

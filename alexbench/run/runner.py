@@ -259,8 +259,12 @@ class Runner:
                  spec: RunSpec, run_id: str, source: StoredRun | None = None) -> dict[str, Any]:
         timings: dict[str, float] = {}
         log_lines: list[str] = []
+        def official(posts: Sequence[Post], labels: Sequence[str]) -> float:
+            value = self._score(task, posts, list(labels))["official"]["value"]
+            return float(value if value is not None else 0.0)
+
         ctx = Context(task=task, seed=seed, device=self.device, cache_dir=self.store.cache_dir,
-                      progress=self.display.track, log=log_lines.append)
+                      progress=self.display.track, log=log_lines.append, objective=official)
         seed_everything(seed)
 
         def timed(stage: str, fn: Callable[[], Any]) -> Any:
@@ -296,6 +300,9 @@ class Runner:
             "dev": self._score(task, data.dev, dev_pred.labels),
             "test": self._score(task, data.test, test_pred.labels),
         }
+        usage = {split: dict(pred.usage) for split, pred in (("dev", dev_pred), ("test", test_pred)) if pred.usage}
+        if usage:  # what a model-calling classifier's predictions cost (absent when reused from a stored run)
+            metrics["classifier_usage"] = usage
         final_test = list(test_pred.labels)
         explanations: list[dict[str, Any]] = []
         exp = parts.explainer
@@ -303,8 +310,7 @@ class Runner:
             seed_everything(seed)  # the explainer's randomness never depends on what training used
 
             def dev_official(labels: Sequence[str]) -> float:
-                value = self._score(task, data.dev, list(labels))["official"]["value"]
-                return float(value if value is not None else 0.0)
+                return official(data.dev, labels)
 
             calibration = timed("calibrate", lambda: exp.calibrate(data.dev, dev_pred, ctx, dev_official))
             if calibration is not None:

@@ -44,7 +44,10 @@ def _close(a: Any, b: Any) -> bool:
 def _keep_decisions(new: dict[str, Any], old: dict[str, Any] | None) -> None:
     """What the run decided rather than measured cannot come back from its predictions: the
     explainer's calibration on dev (its candidates and the threshold chosen) is kept from the
-    stored metrics.json, so a rewrite never loses it."""
+    stored metrics.json, so a rewrite never loses it; so is what a model-calling classifier's
+    predictions cost (``classifier_usage``), which its predictions do not hold."""
+    if old is not None and isinstance(old.get("classifier_usage"), dict):
+        new["classifier_usage"] = old["classifier_usage"]
     calibration = old.get("explainer_calibration") if old is not None else None
     if calibration is None or "explainer" not in new:
         return

@@ -20,6 +20,14 @@ __version__ = "0.3.0"
 
 
 @hookimpl
+def alexbench_register_classifiers(registry: Any) -> None:
+    registry.add_lazy("llm", "alexbench_llm.classifier:LLMClassifier", params="alexbench_llm.classifier:LLMClassifierParams",
+                      version=__version__, multi_label=True,
+                      description="an LLM asked directly: each label's answer scored after a zero- or k-shot prompt "
+                                  "(local Gemma-3-270M by default; any litellm model)")
+
+
+@hookimpl
 def alexbench_register_explainers(registry: Any) -> None:
     registry.add_lazy("oracle_judge", "alexbench_llm.oracle:OracleJudge", params="alexbench_llm.oracle:OracleParams",
                       version=__version__,
