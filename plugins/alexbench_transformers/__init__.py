@@ -22,6 +22,12 @@ def alexbench_register_classifiers(registry: Any) -> None:
         description="fine-tuned BERT-style classifier (transformers + torch): weighted/focal loss, "
                     "best-epoch selection on dev, offline default all-MiniLM-L6-v2",
     )
+    registry.add_lazy(
+        "embed_logreg", "alexbench_transformers.embed:EmbedLogReg", params="alexbench_transformers.embed:EmbedParams",
+        version=__version__, multi_label=True,
+        description="frozen sentence embeddings (all-MiniLM-L6-v2, mean pooling; cached per post) + logistic "
+                    "regression (balanced option)",
+    )
 
 
 @hookimpl
