@@ -28,6 +28,8 @@ AUGMENTERS: dict[str, tuple[str, str]] = {
     "nlpaug_spelling": ("nlpaug_aug:NlpaugSpelling", "nlpaug SpellingAug: bundled misspelling list"),
     "nlpaug_synonym": ("nlpaug_aug:NlpaugSynonym", "nlpaug SynonymAug: WordNet synonyms, offline POS tags"),
     "resample": ("resample:Resample", "random over-/under-sampling (verbatim copies), no new text"),
+    "llm_paraphrase": ("llm_paraphrase:LLMParaphrase", "LLM rewrites of the grown classes' posts (local Gemma-3-270M; "
+                       "any litellm model) + ALEX's balancing recipes"),
 }
 
 

@@ -20,3 +20,16 @@ PRESETS: dict[str, dict[str, Any]] = {
     # copies up to the majority's size, 1:1.
     "smm4h23_task4": {"grow": "minority", "n": 3, "oversample_to": 1.0, "balance": "ratio", "ratio": 1.0},
 }
+
+
+def apply_preset(params: Any) -> None:
+    """Fill a frozen Params dataclass's fields left at their defaults from its ``preset`` (a
+    parameter set to another value wins): called from ``__post_init__``."""
+    import dataclasses
+
+    if not params.preset:
+        return
+    defaults = {f.name: f.default for f in dataclasses.fields(params)}
+    for key, value in PRESETS[params.preset].items():
+        if getattr(params, key) == defaults[key]:
+            object.__setattr__(params, key, value)

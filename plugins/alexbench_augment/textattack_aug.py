@@ -4,7 +4,6 @@ eda_fast.py) and ``textattack`` (TextAttack itself, imported on first use)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -16,7 +15,7 @@ from . import __version__
 from .base import Balance, Copies, Fraction, GrowingAugmenter, GrowParams
 from .generation import MENTION_PLACEHOLDER
 from .nltkdata import ENGLISH_STOPWORDS
-from .presets import PRESETS
+from .presets import PRESETS, apply_preset
 from .supply import Job, Made
 from .workers import CHARS_PER_SECOND
 
@@ -94,11 +93,7 @@ class AlexParams(GrowParams):
     engine: Engine = "fast"
 
     def __post_init__(self) -> None:
-        if self.preset:  # a preset's values replace the defaults a variant left as they are
-            defaults = {f.name: f.default for f in dataclasses.fields(self)}
-            for key, value in PRESETS[self.preset].items():
-                if getattr(self, key) == defaults[key]:
-                    object.__setattr__(self, key, value)
+        apply_preset(self)  # a preset's values replace the defaults a variant left as they are
         super().__post_init__()
 
     def transformation_names(self) -> list[str]:
