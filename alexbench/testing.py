@@ -128,6 +128,14 @@ def _task_ref(cls: type, ref: Any, base: Path) -> tuple[str, str]:
     return str(path.resolve()), path.parent.name if path.stem == "task" else path.stem
 
 
+def _has_multi_label_file(refs: list[tuple[str, str]]) -> bool:
+    """Whether a task file among the contract's ``tasks`` is multi-label (it stands in for the
+    kit's tiny one, e.g. because the component needs a file beside the task)."""
+    from alexbench.config.tasks import load_task
+
+    return any(load_task(Path(param)).multi_label for param, _ in refs if param not in TASK_KINDS)
+
+
 _MULTI_LABEL: dict[type, bool] = {}
 
 
@@ -154,7 +162,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                          f"({', '.join(sorted(TASK_KINDS))}) and task files, got {cls.tasks!r}")
     base = Path(metafunc.module.__file__).parent
     refs = [_task_ref(cls, ref, base) for ref in cls.tasks]
-    if MULTI_LABEL_KIND not in cls.tasks and _declares_multi_label(cls):
+    if MULTI_LABEL_KIND not in cls.tasks and not _has_multi_label_file(refs) and _declares_multi_label(cls):
         refs.append((MULTI_LABEL_KIND, MULTI_LABEL_KIND))
     ids = [test_id if [i for _, i in refs].count(test_id) == 1 else f"{test_id}-{n}" for n, (_, test_id) in
            enumerate(refs)]

@@ -11,6 +11,7 @@ host refuses to run it on a multi-label task, naming the component and the task.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -86,13 +87,19 @@ class MultiLabelContract:
     def test_multi_label_support_is_declared_and_enforced(self, tmp_path: Path) -> None:
         from alexbench.config.tasks import load_task
         from alexbench.errors import UnsupportedTaskError
-        from alexbench.kit.tasks import write_tiny_task
+        from alexbench.kit.tasks import TASK_KINDS, write_tiny_task
         from alexbench.run.runner import Runner
         from alexbench.run.store import ResultsStore
 
         host = self.host()  # type: ignore[attr-defined]
         kind, name = self.kind, self.component  # type: ignore[attr-defined]
-        task = load_task(write_tiny_task(tmp_path / "task", MULTI_LABEL_KIND))
+        # A multi-label task file among the contract's ``tasks`` (one that carries what the component
+        # needs beside it, e.g. a prompt template) is used; otherwise the kit's own tiny one.
+        base = Path(inspect.getfile(type(self))).parent
+        given = [load_task(Path(t) if Path(t).is_absolute() else base / t)
+                 for t in self.tasks if str(t) not in TASK_KINDS]  # type: ignore[attr-defined]
+        task = next((t for t in given if t.multi_label), None) or \
+            load_task(write_tiny_task(tmp_path / "task", MULTI_LABEL_KIND))
         if declares_multi_label(host, kind, name):
             run = self.run(task, tmp_path / "results", host).run  # type: ignore[attr-defined]
             stored = run.predictions()
