@@ -189,10 +189,14 @@ def read_split_file(path: Path, spec: SplitSpec, labels: Sequence[str], *,
                     index = {name: header.index(name) for name in cols.all}
                     continue
                 header = [str(i) for i in range(len(row))]
-                try:
-                    index = {name: int(name) for name in cols.all}
-                except ValueError:
-                    raise DataError(path, line, "", "a file without a header names its columns by number") from None
+                for field, column in cols.fields():  # numbers from 0 (checked when the task file is read)
+                    if not (column.isascii() and column.isdigit()):
+                        raise DataError(path, line, "", f"columns.{field} = {column!r}: a file without a header "
+                                        "names its columns by number from 0")
+                    if int(column) >= len(row):
+                        raise DataError(path, line, "", f"columns.{field} = {column!r}: there is no column {column}, "
+                                        f"the row has {len(row)} fields (columns 0 to {len(row) - 1}; no header)")
+                index = {name: int(name) for name in cols.all}
             if end > line and quoting == csv.QUOTE_MINIMAL:  # a quoted field runs over several lines
                 for number in range(line, end):  # every line but the last, where such a field ends
                     if _row_by_itself(physical[number - 1], fmt, len(header), index, cols, parse,
