@@ -124,7 +124,8 @@ def test_run_writes_a_complete_reproducible_record(runner, tiny_task) -> None:
     outcome = runner.run(tiny_task, TFIDF, seed=7)
     run = outcome.run
     assert not outcome.reused and run.path.name == f"s7-{outcome.run_id}"
-    assert {p.name for p in run.path.iterdir()} == {"run_spec.json", "metrics.json", "predictions.jsonl", "provenance.json"}
+    assert {p.name for p in run.path.iterdir()} == {"run_spec.json", "metrics.json", "predictions.jsonl", "provenance.json",
+                                                  "checksums.json"}
     spec, metrics, prov = run.spec(), run.metrics(), run.provenance()
     assert spec.seed == 7 and spec.variant.classifier.params["C"] == 4.0
     assert set(spec.data) == {"train", "dev", "test"} and all(len(h) == 64 for h in spec.data.values())

@@ -21,7 +21,7 @@ from alexbench.errors import StorageError
 from alexbench.run.store import MIN_FREE_BYTES, ResultsStore, storage_exhausted
 
 PAGE = os.sysconf("SC_PAGE_SIZE")  # tmpfs charges whole pages of file data
-RUN_FILES = {"run_spec.json", "metrics.json", "provenance.json", "predictions.jsonl"}
+RUN_FILES = {"run_spec.json", "metrics.json", "provenance.json", "predictions.jsonl", "checksums.json"}
 
 
 def _namespaces_work(tmp: Path) -> bool:

@@ -21,7 +21,7 @@ from alexbench.config.variants import VariantCatalog, VariantSpec
 from alexbench.errors import AlexbenchError, UnknownNameError
 from alexbench.plugin.host import PluginHost
 from alexbench.run.device import device_problem, select_device
-from alexbench.run.seeding import seed_problem
+from alexbench.run.seeding import MAX_SEEDS, seed_problem
 from alexbench.run.store import ResultsStore
 
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
@@ -76,23 +76,32 @@ class App:
 
 
 def parse_seeds(_ctx: click.Context | None, _param: click.Parameter | None, text: str) -> list[int]:
-    """``--seeds``: whole numbers and ranges, ``1,2,3`` or ``1-5`` or ``0,10-12``."""
-    example = "give whole numbers from 0, e.g. 1,2,3 or 1-5"
+    """``--seeds``: whole numbers and ranges, ``1,2,3`` or ``1-5`` or ``0,10-12``; ASCII digits
+    only (``١``, an Arabic-Indic one, is not taken for 1), at most :data:`MAX_SEEDS` seeds."""
+    example = "give whole numbers from 0 in ASCII digits, e.g. 1,2,3 or 1-5"
     seeds: list[int] = []
     for part in (p.strip() for p in text.split(",")):
         lo, dash, hi = part.partition("-")
-        if not lo.isdigit() or (dash and not hi.isdigit()):
+        if not _digits(lo) or (dash and not _digits(hi)):
             raise click.BadParameter(f"{part!r} is not a seed or a range of seeds; {example}")
         if dash and int(hi) < int(lo):
             raise click.BadParameter(f"{part!r} is an empty range; {example}")
-        for seed in range(int(lo), int(hi or lo) + 1):
-            problem = seed_problem(seed)
+        for end in (lo, hi or lo):
+            problem = seed_problem(int(end))
             if problem:
                 raise click.BadParameter(problem)
+        if len(seeds) + int(hi or lo) - int(lo) + 1 > MAX_SEEDS:
+            raise click.BadParameter(f"{text!r} gives more than {MAX_SEEDS} seeds, each a run of every variant; "
+                                     f"give at most {MAX_SEEDS} (e.g. 1-{MAX_SEEDS})")
+        for seed in range(int(lo), int(hi or lo) + 1):
             if seed in seeds:
                 raise click.BadParameter(f"seed {seed} is given twice")
             seeds.append(seed)
     return seeds
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def _check_device(_ctx: click.Context | None, _param: click.Parameter | None, value: str) -> str:

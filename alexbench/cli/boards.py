@@ -34,6 +34,10 @@ from alexbench.report.htmlpage import write_html
 from alexbench.report.latex import to_latex
 from alexbench.run.store import DamagedRunError, StoredRun, safe_part
 
+#: ``--bootstrap``: a whole number of resamples, at least one (0 or fewer left the paired
+#: bootstrap nothing to take a percentile of: a traceback, not an answer).
+BOOTSTRAP_RESAMPLES = click.IntRange(min=1)
+
 
 def build_boards(app: App, task_names: Collection[str] | None, *, baseline: str | None,
                   variants_: Collection[str] | None, seeds: Collection[int] | None,
@@ -135,7 +139,8 @@ def write_boards(boards: Sequence[lb.Leaderboard], out_dir: Path, *, again: str,
 @click.option("--study", "-s", default=None,
               help="Only this study's tasks, variants and seeds, compared with its baseline (a name or a study file).")
 @click.option("--baseline", "-b", default=None, help="Variant to compare every other variant with (Δ, significance).")
-@click.option("--bootstrap", "n_boot", default=1000, show_default=True, help="Bootstrap resamples for significance.")
+@click.option("--bootstrap", "n_boot", type=BOOTSTRAP_RESAMPLES, default=1000, show_default=True,
+              help="Bootstrap resamples for significance (at least 1).")
 @click.option("--format", "fmt", type=click.Choice(["rich", "markdown", "json", "csv", "latex"]), default="rich",
               show_default=True)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,

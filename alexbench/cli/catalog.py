@@ -208,6 +208,17 @@ def validate(app: App, task_file: Path, no_data: bool) -> None:
             fixes = [f for f, on in (("BOM stripped", r.bom_stripped), (f"{r.crlf_lines} CRLF lines", r.crlf_lines),
                                      (f"{r.skipped_unlabeled} unlabelled rows skipped", r.skipped_unlabeled),
                                      (f"{r.renamed_duplicate_ids} duplicate ids renamed", r.renamed_duplicate_ids),
-                                     (f"{r.truncated_long_posts} long posts truncated", r.truncated_long_posts)) if on]
+                                     (f"{r.truncated_long_posts} long posts truncated", r.truncated_long_posts),
+                                     (f"{r.control_char_posts} posts with control characters", r.control_char_posts),
+                                     (f"{r.line_separator_posts} posts with U+2028/U+2029 line separators",
+                                      r.line_separator_posts),
+                                     (f"{r.trimmed_labels} labels with spaces around them trimmed", r.trimmed_labels))
+                     if on]
             out.print(escape(f"  {name}: {r.rows} rows {r.label_counts} from {split.source}"
                              + (f" ({'; '.join(fixes)})" if fixes else "")), highlight=False)
+            leak = data.overlap.get(name)
+            if leak:
+                out.print("  [yellow]leak:[/] " + escape(
+                    f"{name}: {leak['same_id']} posts have the id and {leak['same_text']} the text of a train post "
+                    f"(e.g. {', '.join(leak['examples'])}); a model is scored on what it was trained on. Remove them "
+                    "from one split (provenance.json records the counts: data.<split>.train_overlap)"), highlight=False)

@@ -18,10 +18,11 @@ from alexbench.cli.app import (
     writable_dir,
 )
 from alexbench.cli.errors import reports_errors
+from alexbench.config.tasks import validate_metric
 from alexbench.errors import EXIT_FAILURE, AlexbenchError
 from alexbench.fsio import atomic_write_text
 from alexbench.run.store import DamagedRunError
-from alexbench.scoring.metrics import higher_is_better
+from alexbench.scoring.metrics import check_official, higher_is_better
 from alexbench.scoring.rescore import rescore as rescore_run
 from alexbench.scoring.significance import direction_note
 from alexbench.scoring.submission import score_files, scores_txt, write_submission
@@ -58,6 +59,8 @@ def score(app: App, codalab_dirs: tuple[Path, ...], task_name: str, gold: Path |
     """Score a submission: --gold GOLD --pred PRED, or CodaLab style: score INPUT_DIR OUTPUT_DIR
     (INPUT_DIR/ref holds the gold file, INPUT_DIR/res the submission; writes OUTPUT_DIR/scores.txt)."""
     task = app.catalog.load(task_name)
+    validate_metric(task, app.host.metrics.names())
+    check_official(task, app.host.metrics)  # its params too: a wrong one would score wrongly, not fail
     output_dir = None
     if codalab_dirs:
         if len(codalab_dirs) != 2 or gold or pred:

@@ -216,7 +216,7 @@ def _run_in_process(runner: Runner, tasks_: Sequence[TaskSpec], cells: Sequence[
                    "true, [1, 2]); a string parameter takes the text as typed. The variant is renamed "
                    "NAME[COMPONENT.KEY=VALUE].")
 @click.option("--seeds", default="0", show_default=True, callback=parse_seeds,
-              help="Seeds: whole numbers from 0, e.g. 1,2,3 or 1-5.")
+              help="Seeds: whole numbers from 0, e.g. 1,2,3 or 1-5 (at most 1000).")
 @device_option
 @click.option("--force", is_flag=True, help="Recompute even if a finished run exists.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")

@@ -15,6 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from alexbench.config import placeholders
+from alexbench.config.fileformat import (
+    Columns,
+    FileFormat,
+    SubmissionSpec,
+    check_column_numbers,
+    read_columns,
+    read_format,
+    read_submission,
+)
 from alexbench.config.labels import LabelSpace, read_labels
 from alexbench.config.tomlfile import Table, read_toml
 from alexbench.errors import AlexbenchError, DataMissingError, TaskFileError, UnknownNameError
@@ -31,35 +40,6 @@ def is_name(text: str) -> bool:
 
 def default_data_root() -> Path:
     return Path(os.environ.get(DATA_ROOT_ENV) or "data")
-
-
-@dataclass(frozen=True)
-class FileFormat:
-    kind: str = "tsv"  # tsv | csv
-    delimiter: str = "\t"
-    quoting: str = "none"  # none | minimal
-    encoding: str = "utf-8"
-    header: bool = True
-    max_chars: int = 20000  # longer posts are truncated to this many characters and counted
-
-
-@dataclass(frozen=True)
-class Columns:
-    """Column names; ``extra`` maps each extra input's key (as plugins see it in
-    ``Post.extra``) to its column name in this file."""
-
-    id: str
-    text: str
-    label: str
-    extra: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def extra_keys(self) -> tuple[str, ...]:
-        return tuple(key for key, _ in self.extra)
-
-    @property
-    def all(self) -> tuple[str, ...]:
-        return (self.id, self.text, self.label, *(column for _, column in self.extra))
 
 
 @dataclass(frozen=True)
@@ -80,16 +60,6 @@ class SplitSpec:
     carve: Carve | None = None
     unlabeled: str = "error"  # error | skip (skipped rows are counted in the load report)
     duplicate_ids: str = "error"  # error | rename (a repeated id gets "#2", "#3"…, counted)
-
-
-@dataclass(frozen=True)
-class SubmissionSpec:
-    file: str
-    id_column: str
-    label_column: str
-    delimiter: str = "\t"
-    header: bool = True
-    zip: bool = True
 
 
 @dataclass(frozen=True)
@@ -165,52 +135,6 @@ class TaskSpec:
             )
 
 
-def _format(table: Table, base: FileFormat | None = None) -> FileFormat:
-    table.reject_unknown({"type", "delimiter", "quoting", "encoding", "header", "max_chars"})
-    base = base or FileFormat()
-    kind = table.choice("type", ("tsv", "csv"), base.kind)
-    default_delim = base.delimiter if "type" not in table.data else ("\t" if kind == "tsv" else ",")
-    delimiter = table.get("delimiter", str, default_delim)
-    if len(delimiter) != 1:
-        raise table.error("delimiter", f"must be one character, got {delimiter!r}")
-    default_quoting = base.quoting if "type" not in table.data else ("none" if kind == "tsv" else "minimal")
-    quoting = table.choice("quoting", ("none", "minimal"), default_quoting)
-    encoding = table.get("encoding", str, base.encoding)
-    try:
-        "".encode(encoding)
-    except LookupError:
-        raise table.error("encoding", f"unknown encoding {encoding!r}") from None
-    max_chars = table.get("max_chars", int, base.max_chars)
-    if max_chars < 1:
-        raise table.error("max_chars", f"must be a positive number of characters, got {max_chars}")
-    return FileFormat(kind, delimiter, quoting, encoding, table.get("header", bool, base.header), max_chars)
-
-
-def _extra(table: Table, base: Columns | None) -> tuple[tuple[str, str], ...]:
-    """``extra = ["therapy"]`` (key = column) or ``extra = { claim = "Claim" }`` (key → column)."""
-    if "extra" not in table.data:
-        return base.extra if base else ()
-    value = table.data["extra"]
-    if isinstance(value, dict):
-        for key, column in value.items():
-            if not isinstance(column, str):
-                raise table.error(f"extra.{key}", f"expected a column name, got {column!r}")
-        pairs = tuple(value.items())
-    else:
-        pairs = tuple((name, name) for name in table.str_list("extra"))
-    if base is not None and {k for k, _ in pairs} != set(base.extra_keys):
-        raise table.error("extra", f"must give the same keys as the task's [columns].extra {list(base.extra_keys)}")
-    return pairs
-
-
-def _columns(table: Table, base: Columns | None = None) -> Columns:
-    table.reject_unknown({"id", "text", "label", "extra"})
-    if base is None:
-        return Columns(table.get("id", str), table.get("text", str), table.get("label", str), _extra(table, None))
-    return Columns(table.get("id", str, base.id), table.get("text", str, base.text),
-                   table.get("label", str, base.label), _extra(table, base))
-
-
 def _confined(table: Table, key: str, data_dir: Path) -> str:
     rel = table.get(key, str)
     candidate = (data_dir / rel).resolve()
@@ -242,8 +166,8 @@ def load_task(path: Path | str, data_root: Path | None = None) -> TaskSpec:
     obtain = placeholders.parse(task.get("obtain", str, "Put the data files in {data_dir}."), {"data_dir"},
                                 path=path, field="task.obtain")
 
-    fmt = _format(root.table("format"))
-    columns = _columns(root.table("columns", required=True))
+    fmt = read_format(root.table("format"))
+    columns = read_columns(root.table("columns", required=True))
 
     splits_table = root.table("splits", required=True)
     splits: dict[str, SplitSpec] = {}
@@ -265,10 +189,13 @@ def load_task(path: Path | str, data_root: Path | None = None) -> TaskSpec:
                 raise st.error("file", "a carved split ('from') has no file")
         else:
             file = _confined(st, "file", data_dir)
-        splits[split_name] = SplitSpec(
-            split_name, file, _columns(st.table("columns"), columns), _format(st.table("format"), fmt), carve,
+        split = SplitSpec(
+            split_name, file, read_columns(st.table("columns"), columns), read_format(st.table("format"), fmt), carve,
             st.choice("unlabeled", ("error", "skip"), "error"), st.choice("duplicate_ids", ("error", "rename"), "error"),
         )
+        if split.file is not None and not split.format.header:
+            check_column_numbers(st, split.columns, split_name)
+        splits[split_name] = split
     for split_name, spec in splits.items():
         if spec.carve and splits[spec.carve.source].carve:
             raise splits_table.error(split_name, f"cannot be carved from {spec.carve.source!r}, which is carved too")
@@ -280,17 +207,7 @@ def load_task(path: Path | str, data_root: Path | None = None) -> TaskSpec:
     official = metric_t.get("official", str)
     metric_params = metric_t.get("params", dict, {})
 
-    submission = None
-    if "submission" in root.data:
-        sub = root.table("submission")
-        sub.reject_unknown({"file", "id_column", "label_column", "delimiter", "header", "zip"})
-        file_name = sub.get("file", str)
-        if "/" in file_name or "\\" in file_name or file_name in ("", ".", ".."):
-            raise sub.error("file", f"must be a plain file name, got {file_name!r}")
-        submission = SubmissionSpec(
-            file_name, sub.get("id_column", str, columns.id), sub.get("label_column", str, "label"),
-            sub.get("delimiter", str, "\t"), sub.get("header", bool, True), sub.get("zip", bool, True),
-        )
+    submission = read_submission(root.table("submission"), columns) if "submission" in root.data else None
 
     references = _references(root)
 

@@ -3,7 +3,10 @@
 Nothing is dropped silently: a BOM or CRLF endings are accepted and counted; unlabelled rows
 are an error unless the split says ``unlabeled = "skip"``, in which case they are counted;
 every other defect (wrong field count, bad quoting, bad bytes, missing or duplicate id,
-empty post, unknown label) raises :class:`DataError` naming file, line and field.
+empty, duplicate or missing column name, empty post, a NUL character, unknown label) raises
+:class:`DataError` naming file, line and field. What is kept but unusual is counted: posts with
+control characters (ESC, ...) or Unicode line separators, label cells with spaces (NBSP too)
+around the label; and a held-out post with a training post's id or text (a leak) is reported.
 """
 
 from __future__ import annotations
@@ -37,6 +40,12 @@ class LoadReport:
     skipped_unlabeled: int = 0
     renamed_duplicate_ids: int = 0
     truncated_long_posts: int = 0
+    #: posts whose text holds a control character other than tab and line breaks (ESC, ...)
+    control_char_posts: int = 0
+    #: posts whose text holds U+2028 or U+2029 (Unicode line and paragraph separators)
+    line_separator_posts: int = 0
+    #: label cells with whitespace (spaces, tabs, NBSP, ...) around the label, trimmed
+    trimmed_labels: int = 0
     label_counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -61,6 +70,8 @@ class Dataset:
     #: When the training split was subsampled to a sweep point (:mod:`alexbench.data.transforms`):
     #: what was done, with the counts before and after; None for the task's own data.
     transform: dict[str, Any] | None = None
+    #: dev and test posts that share an id or a text with a training post (:func:`train_overlap`).
+    overlap: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def train(self) -> list[Post]:
@@ -80,9 +91,52 @@ class Dataset:
                    "label_counts": s.report.label_counts, "bom_stripped": s.report.bom_stripped,
                    "crlf_lines": s.report.crlf_lines, "skipped_unlabeled": s.report.skipped_unlabeled,
                    "renamed_duplicate_ids": s.report.renamed_duplicate_ids,
-                   "truncated_long_posts": s.report.truncated_long_posts}
+                   "truncated_long_posts": s.report.truncated_long_posts,
+                   "control_char_posts": s.report.control_char_posts,
+                   "line_separator_posts": s.report.line_separator_posts,
+                   "trimmed_labels": s.report.trimmed_labels,
+                   **({"train_overlap": self.overlap[name]} if name in self.overlap else {})}
             for name, s in self.splits.items()
         }}
+
+
+#: Control characters a post may not hold (a NUL: a binary file or the wrong encoding), and those
+#: it may hold but that are counted (everything in Unicode's Cc but tab and line breaks).
+_NUL = "\x00"
+_CONTROL = frozenset(chr(c) for c in (*range(0x01, 0x20), *range(0x7F, 0xA0))) - frozenset("\t\n\r")
+_LINE_SEPARATORS = frozenset("\u2028\u2029")
+
+
+def _count_unusual(body: str, report: LoadReport) -> None:
+    chars = set(body)
+    report.control_char_posts += bool(chars & _CONTROL)
+    report.line_separator_posts += bool(chars & _LINE_SEPARATORS)
+
+
+def _check_header(path: Path, line: int, header: list[str]) -> None:
+    """A header names each column once, and no name is empty."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if not name:
+            raise DataError(path, line, "", f"column {i + 1} of the header {header} has no name; name every column "
+                            "(a stray delimiter at the end of the line?)")
+        if name in seen:
+            raise DataError(path, line, name, f"column name {name!r} is in the header twice (columns {seen[name] + 1} "
+                            f"and {i + 1}); name every column once")
+        seen[name] = i
+
+
+def train_overlap(train: Sequence[Post], held_out: Sequence[Post]) -> dict[str, Any]:
+    """How many ``held_out`` posts have the id or the text of a training post (a leak: the model
+    was trained on what it is scored on), with up to five of their ids; empty when none."""
+    ids = {p.id for p in train}
+    texts = {p.text for p in train}
+    same_id = [p.id for p in held_out if p.id in ids]
+    same_text = [p.id for p in held_out if p.text in texts]
+    if not same_id and not same_text:
+        return {}
+    return {"same_id": len(same_id), "same_text": len(same_text),
+            "examples": list(dict.fromkeys(same_id + same_text))[:5]}
 
 
 def posts_fingerprint(posts: Sequence[Post]) -> str:
@@ -183,16 +237,21 @@ def read_split_file(path: Path, spec: SplitSpec, labels: Sequence[str], *,
             if header is None:
                 if fmt.header:
                     header = [h.strip() for h in row]
+                    _check_header(path, line, header)
                     for needed in cols.all:
                         if needed not in header:
                             raise DataError(path, line, needed, f"column missing from the header {header}")
                     index = {name: header.index(name) for name in cols.all}
                     continue
                 header = [str(i) for i in range(len(row))]
-                try:
-                    index = {name: int(name) for name in cols.all}
-                except ValueError:
-                    raise DataError(path, line, "", "a file without a header names its columns by number") from None
+                for field, column in cols.fields():  # numbers from 0 (checked when the task file is read)
+                    if not (column.isascii() and column.isdigit()):
+                        raise DataError(path, line, "", f"columns.{field} = {column!r}: a file without a header "
+                                        "names its columns by number from 0")
+                    if int(column) >= len(row):
+                        raise DataError(path, line, "", f"columns.{field} = {column!r}: there is no column {column}, "
+                                        f"the row has {len(row)} fields (columns 0 to {len(row) - 1}; no header)")
+                index = {name: int(name) for name in cols.all}
             if end > line and quoting == csv.QUOTE_MINIMAL:  # a quoted field runs over several lines
                 for number in range(line, end):  # every line but the last, where such a field ends
                     if _row_by_itself(physical[number - 1], fmt, len(header), index, cols, parse,
@@ -220,10 +279,16 @@ def read_split_file(path: Path, spec: SplitSpec, labels: Sequence[str], *,
             body = row[index[cols.text]].strip()
             if not body:
                 raise DataError(path, line, cols.text, "empty post")
+            if _NUL in body:
+                raise DataError(path, line, cols.text, "a NUL character (\\x00) in the post: a binary file, or not "
+                                f"{fmt.encoding} (format.encoding)?")
+            _count_unusual(body, report)
             if len(body) > fmt.max_chars:
                 body = body[: fmt.max_chars]
                 report.truncated_long_posts += 1
-            label = row[index[cols.label]].strip()
+            cell = row[index[cols.label]]
+            label = cell.strip()
+            report.trimmed_labels += bool(label) and label != cell
             if not label:
                 if spec.unlabeled == "skip":
                     report.skipped_unlabeled += 1
@@ -297,4 +362,6 @@ def load_dataset(task: TaskSpec) -> Dataset:
         report = LoadReport(rows=len(cut), label_counts=count_labels(cut, task))
         origin = f"{spec.carve.fraction:g} of {spec.carve.source} (stratified, seed {spec.carve.seed})"
         splits[name] = SplitData(name, cut, posts_fingerprint(cut), origin, report)
-    return Dataset(task, {name: splits[name] for name in ("train", "dev", "test")})
+    overlap = {name: found for name in ("dev", "test")
+               if (found := train_overlap(splits["train"].posts, splits[name].posts))}
+    return Dataset(task, {name: splits[name] for name in ("train", "dev", "test")}, overlap=overlap)

@@ -7,6 +7,9 @@ import sys
 
 #: Seeds are whole numbers NumPy accepts: 0 ≤ seed ≤ 2**32 - 1.
 SEED_MAX = 2**32 - 1
+#: The most seeds one ``--seeds`` may give: every seed is a run of every variant, and a range like
+#: 0-100000000 would otherwise be expanded (and run) before anything said so.
+MAX_SEEDS = 1000
 
 
 def seed_problem(value: object) -> str | None:

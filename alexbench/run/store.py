@@ -3,12 +3,15 @@
 Layout under the results root::
 
     runs/<task>/<variant>/s<seed>-<hash>/   run_spec.json, metrics.json, predictions.jsonl,
-                                             provenance.json, [explanations.jsonl]
+                                             provenance.json, [explanations.jsonl], checksums.json
     failed/<hash>.json                      the spec, error and traceback of a failed run
     cache/                                  augmentation and model caches
 
 A run folder is written under a temporary name and renamed into place when complete, so a
 crash leaves either nothing or a finished run; a rerun of a finished spec is served as is.
+``checksums.json`` holds the sha256 of the content of what the run measured and predicted
+(:data:`CHECKSUMMED`), so an edited result is named when it is read; runs stored before it
+existed have none and are read as before (their files' structure checked only).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from alexbench.errors import AlexbenchError, FailureError, StorageError
-from alexbench.fsio import atomic_write_json, atomic_write_jsonl, make_temp_dir, read_json
+from alexbench.fsio import atomic_write_json, atomic_write_jsonl, make_temp_dir, read_json, sha256_obj
 from alexbench.run.runspec import RunSpec, RunSpecError
 
 RESULTS_ENV = "ALEXBENCH_RESULTS"
@@ -65,6 +68,18 @@ class DamagedRunError(FailureError):
     copy cut short): names the file, what is wrong and how to repair it."""
 
 
+#: The file recording the sha256 of the content of each of :data:`CHECKSUMMED` (of its parsed
+#: JSON, canonical: key order and spacing do not count, a changed value does).
+CHECKSUMS = "checksums.json"
+#: What a run measured and predicted: an edit to one is reported wherever it is read.
+CHECKSUMMED = ("metrics.json", "predictions.jsonl", "explanations.jsonl")
+
+
+def content_sha256(content: Any) -> str:
+    """The checksum of a run file's parsed content (:data:`CHECKSUMS`)."""
+    return sha256_obj(content)
+
+
 #: What the leaderboard, rescore and grid read from a run's metrics.json, per split.
 _METRICS_KEYS = (("official", "value"), ("scalars",), ("per_class",), ("confusion", "labels"), ("confusion", "matrix"))
 
@@ -86,7 +101,7 @@ class StoredRun:
         return self.path.name.rsplit("-", 1)[-1]
 
     def _repair(self, name: str) -> str:
-        if name == "metrics.json":
+        if name in ("metrics.json", CHECKSUMS):
             return f"'alexbench rescore --run {self.path} --write' rebuilds it from the stored predictions"
         return f"delete the folder {self.path} and run it again (its spec is content-addressed)"
 
@@ -120,6 +135,34 @@ class StoredRun:
         except (UnicodeDecodeError, OSError) as exc:
             raise DamagedRunError(f"{path}: cannot be read ({exc}); {self._repair(name)}") from None
 
+    def checksums(self) -> dict[str, str] | None:
+        """The recorded checksums by file name; None for a run stored without them (before
+        they existed). Raises :class:`DamagedRunError` when the file is damaged."""
+        path = self.path / CHECKSUMS
+        if not path.exists():
+            return None
+        sums = self._read(CHECKSUMS)
+        if not isinstance(sums, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in sums.items()):
+            raise DamagedRunError(f"{path}: expected a table of file name -> sha256; {self._repair(CHECKSUMS)}")
+        return sums
+
+    def _verified(self, name: str, content: Any, verify: bool) -> Any:
+        sums = self.checksums() if verify else None
+        if sums is not None and name in sums and content_sha256(content) != sums[name]:
+            raise DamagedRunError(f"{self.path / name}: edited since the run was stored (its content does not match "
+                                  f"the sha256 in {CHECKSUMS}); {self._repair(name)}")
+        return content
+
+    def seal(self, contents: dict[str, Any], *, rebuild: bool = False) -> None:
+        """Record the checksums of ``contents`` (file name -> parsed content, as just written),
+        keeping the others' unless ``rebuild`` (or they cannot be read)."""
+        try:
+            sums = {} if rebuild else dict(self.checksums() or {})
+        except DamagedRunError:
+            sums = {}
+        sums.update({name: content_sha256(content) for name, content in contents.items()})
+        atomic_write_json(self.path / CHECKSUMS, sums)
+
     def spec(self) -> RunSpec:
         path = self.path / "run_spec.json"
         try:
@@ -127,30 +170,40 @@ class StoredRun:
         except RunSpecError as exc:
             raise DamagedRunError(f"{exc}; {self._repair('run_spec.json')}") from None
 
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self, *, verify: bool = True) -> dict[str, Any]:
+        """metrics.json, checked whole and (unless ``verify`` is False) against its checksum."""
         metrics = self._read("metrics.json")
         for split in ("dev", "test"):
             for keys in _METRICS_KEYS:
                 if _missing(metrics, (split, *keys)):
                     raise DamagedRunError(f"{self.path / 'metrics.json'}: {'.'.join((split, *keys))} is missing; "
                                           f"{self._repair('metrics.json')}")
-        return metrics
+        return self._verified("metrics.json", metrics, verify)
 
     def provenance(self) -> dict[str, Any]:
         return self._read("provenance.json")
 
-    def predictions(self) -> list[dict[str, Any]]:
-        return self._read("predictions.jsonl", lines=True)
+    def predictions(self, *, verify: bool = True) -> list[dict[str, Any]]:
+        return self._verified("predictions.jsonl", self._read("predictions.jsonl", lines=True), verify)
 
-    def explanations(self) -> list[dict[str, Any]]:
+    def explanations(self, *, verify: bool = True) -> list[dict[str, Any]]:
         path = self.path / "explanations.jsonl"
-        return self._read("explanations.jsonl", lines=True) if path.exists() else []
+        if not path.exists():
+            return []
+        return self._verified("explanations.jsonl", self._read("explanations.jsonl", lines=True), verify)
 
     def check(self) -> None:
         """Raise :class:`DamagedRunError` unless the run's spec and metrics can be read whole
         (what reusing the run and its leaderboard row need)."""
         self.spec()
         self.metrics()
+
+
+def _seal_written(run: StoredRun) -> None:
+    """Record the checksums of a run's files as they were written (read back, so the checksum is
+    of exactly what a later read sees)."""
+    run.seal({name: run._read(name, lines=name.endswith(".jsonl")) for name in CHECKSUMMED
+              if (run.path / name).exists()}, rebuild=True)
 
 
 def safe_part(text: str) -> str:
@@ -225,6 +278,7 @@ class ResultsStore:
                     atomic_write_jsonl(tmp / name, content)
                 else:
                     atomic_write_json(tmp / name, content)
+            _seal_written(StoredRun(tmp))
             if final.exists() and replace:
                 old = final.with_name(f".{final.name}.old-{os.getpid()}.tmp")
                 os.replace(final, old)

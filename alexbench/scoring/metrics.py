@@ -25,6 +25,7 @@ from alexbench.errors import TaskFileError
 from alexbench.interfaces import split_labels
 from alexbench.plugin.hookspecs import hookimpl
 from alexbench.scoring.explainer_stats import explainer_stats  # noqa: F401 - re-exported
+from alexbench.scoring.metric_params import REQUIREMENTS, MetricParam, check_metric_params
 from alexbench.scoring.tables import (
     Tables,
     accuracy_of,
@@ -101,7 +102,13 @@ class Metric:
 
     ``from_tables`` (optional): the same metric of a single-label split from its confusion
     :class:`Tables`, equal to ``fn`` float for float. The paired bootstrap uses it (one
-    ``bincount`` per resample instead of a pass over every post); without it, ``fn`` is called."""
+    ``bincount`` per resample instead of a pass over every post); without it, ``fn`` is called.
+
+    ``params`` (optional): the ``[metric] params`` it takes, by name (:class:`MetricParam`: a kind
+    such as ``"labels"`` or ``"extra"``, and whether it is required), checked when a task names it
+    official (an unknown name, a missing required one, a label the task lacks are errors naming
+    ``metric.params.KEY``); None, the default, takes any params unchecked. ``requires``: what the
+    task must define for it to apply (``"positive"``: ``labels.positive``)."""
 
     name: str
     fn: Callable[[ScoreInput], float | None]
@@ -109,6 +116,13 @@ class Metric:
     higher_is_better: bool = True
     multi_label: bool = False
     from_tables: Callable[[Tables], float | None] | None = None
+    params: Mapping[str, MetricParam] | None = field(default=None, hash=False)
+    requires: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = [need for need in self.requires if need not in REQUIREMENTS]
+        if unknown:
+            raise ValueError(f"metric {self.name!r}: requires {unknown}; known: {sorted(REQUIREMENTS)}")
 
     def __call__(self, data: ScoreInput) -> float | None:
         return self.fn(data)
@@ -252,23 +266,28 @@ def grouped_macro_f1(d: ScoreInput) -> float | None:
     return grouped_macro_f1_of(tables(d))
 
 
+_SUBSET = MetricParam("labels", description="the labels to average over (default: all)")
+_GROUP_BY = MetricParam("extra", required=True, description="the extra column whose groups are averaged")
+
 BUILTIN_METRICS = (
-    Metric("f1_positive", f1_positive, "F1 of the task's positive class", from_tables=f1_positive_of),
-    Metric("micro_f1", micro_f1, "micro-averaged F1 over all labels", multi_label=True, from_tables=micro_f1_of),
+    Metric("f1_positive", f1_positive, "F1 of the task's positive class", from_tables=f1_positive_of, params={},
+           requires=("positive",)),
+    Metric("micro_f1", micro_f1, "micro-averaged F1 over all labels", multi_label=True, from_tables=micro_f1_of,
+           params={}),
     Metric("macro_f1", macro_f1, "unweighted mean of per-class F1 (params.labels: a subset)", multi_label=True,
-           from_tables=macro_f1_of),
+           from_tables=macro_f1_of, params={"labels": _SUBSET}),
     Metric("weighted_f1", weighted_f1, "per-class F1 weighted by support", multi_label=True,
-           from_tables=weighted_f1_of),
+           from_tables=weighted_f1_of, params={}),
     Metric("accuracy", accuracy, "share of posts labelled correctly (multi-label: the whole set)", multi_label=True,
-           from_tables=accuracy_of),
+           from_tables=accuracy_of, params={}),
     Metric("grouped_macro_f1", grouped_macro_f1, "mean over params.group_by groups of macro-F1 over params.labels",
-           from_tables=grouped_macro_f1_of),
+           from_tables=grouped_macro_f1_of, params={"group_by": _GROUP_BY, "labels": _SUBSET}),
     Metric("samples_f1", samples_f1, "multi-label: mean over posts of the F1 of the predicted label set",
-           multi_label=True),
+           multi_label=True, params={}),
     Metric("subset_accuracy", subset_accuracy, "multi-label: share of posts with exactly the right label set",
-           multi_label=True),
+           multi_label=True, params={}),
     Metric("hamming_loss", hamming_loss, "multi-label: share of wrong (post, label) decisions (lower is better)",
-           higher_is_better=False, multi_label=True),
+           higher_is_better=False, multi_label=True, params={}),
 )
 
 
@@ -281,8 +300,10 @@ def alexbench_register_metrics(registry: Registry[Metric]) -> None:
 def check_official(task: TaskSpec, metrics: Registry[Metric]) -> None:
     """The task's official metric must score the task, said when the task is read for a run, not
     after training: on a multi-label task it must score label sets (:func:`score` would fail
-    then). Either direction is fine: leaderboards rank, take Δ and count wins by
-    :attr:`Metric.higher_is_better` (:func:`higher_is_better`)."""
+    then), and the task's ``[metric] params`` must be what the metric declares, the task must
+    define what it requires (:mod:`alexbench.scoring.metric_params`). Either direction is fine:
+    leaderboards rank, take Δ and count wins by :attr:`Metric.higher_is_better`
+    (:func:`higher_is_better`)."""
     if task.official_metric not in metrics.names():
         return
     official = metrics.get(task.official_metric)
@@ -290,6 +311,8 @@ def check_official(task: TaskSpec, metrics: Registry[Metric]) -> None:
         usable = [n for n in metrics.names() if getattr(metrics.get(n), "multi_label", False)]
         raise TaskFileError(task.path, "metric.official", f"{task.official_metric!r} does not score label sets "
                             f"(a multi-label task); use one of {usable}")
+    check_metric_params(task, task.official_metric, getattr(official, "params", None),
+                        getattr(official, "requires", ()))
 
 
 def higher_is_better(name: str, metrics: Registry[Metric] | None = None) -> bool:
