@@ -5,6 +5,7 @@ every stage)."""
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,31 +36,86 @@ def check_supported(task: TaskSpec, variant: VariantSpec, components: Sequence[C
             "augmenter, classifier and explainer does)")
 
 
+#: How far a single-label probability row's sum may be from 1 (float rounding: a float32 softmax,
+#: probabilities rounded to a few decimals). The host and the conformance kit use the same.
+PROB_SUM_TOLERANCE = 1e-3
+
+
+def row_problem(task: TaskSpec, row: Sequence[object]) -> str | None:
+    """Why ``row`` is not a probability row of ``task`` (one number in [0, 1] per label of
+    ``task.labels``, in that order; on a single-label task summing to 1 within
+    :data:`PROB_SUM_TOLERANCE`), with what to change; None when it is one."""
+    labels = list(task.labels)
+    if not isinstance(row, (list, tuple)) or len(row) != len(labels):
+        got = f"{len(row)} probabilities" if isinstance(row, (list, tuple)) else f"a {type(row).__name__}"
+        return (f"gave {got}, expected {len(labels)}: one per label of ctx.task.labels {labels}, in that order"
+                + (" (multi-label: P(label) for each)" if task.multi_label else ""))
+    if not all(isinstance(p, numbers.Real) and not isinstance(p, bool) and 0.0 <= p <= 1.0 for p in row):
+        return (f"gave probabilities {list(row)}: each must be a number in [0, 1]"
+                + (" (multi-label: a sigmoid per label)" if task.multi_label else " (e.g. a softmax of the scores)"))
+    total = float(sum(row))  # type: ignore[arg-type]
+    if not task.multi_label and abs(total - 1.0) > PROB_SUM_TOLERANCE:
+        return (f"gave probabilities that sum to {total:.6g}, not 1: on a single-label task a row is a distribution "
+                f"over ctx.task.labels (its sum within {PROB_SUM_TOLERANCE:g} of 1); normalise each row (a softmax, "
+                "not a sigmoid per label; only multi-label tasks have rows that need not sum to 1)")
+    return None
+
+
 def check_prediction(clf: Classifier, posts: Sequence[Post], pred: Prediction, task: TaskSpec) -> None:
-    labels = task.labels
-    space = task.label_space
+    """A classifier's predictions for ``posts``: one canonical label and one probability row
+    (:func:`row_problem`) per post. Each message names the component, the post and what to change."""
+    who = f"classifier {clf.name!r}"
     if not isinstance(pred, Prediction):
-        raise PluginError(f"classifier {clf.name!r} returned {type(pred).__name__}, not Prediction")
+        raise PluginError(f"{who}: predict() returned {type(pred).__name__}, not a Prediction: return "
+                          "alexbench.interfaces.Prediction(labels, probs), one label and one probability row per post")
     if len(pred.labels) != len(posts):
-        raise PluginError(f"classifier {clf.name!r} returned {len(pred.labels)} predictions for {len(posts)} posts")
-    for label, row in zip(pred.labels, pred.probs):
-        if (problem := space.problem(label)) is not None:
-            raise PluginError(f"classifier {clf.name!r} predicted {label!r}, {problem}")
-        if len(row) != len(labels):
-            raise PluginError(f"classifier {clf.name!r} gave {len(row)} probabilities, expected {len(labels)}")
+        raise PluginError(f"{who} returned {len(pred.labels)} predictions for {len(posts)} posts: return one label and "
+                          "one probability row per post, in the order given (Prediction([], []) for none)")
+    fix = ("give join_labels(labels, ctx.task.labels) (alexbench.interfaces)" if task.multi_label
+           else "predict one of ctx.task.labels")
+    for post, label, row in zip(posts, pred.labels, pred.probs):
+        if (problem := task.label_space.problem(label)) is not None:
+            raise PluginError(f"{who} predicted {label!r} for post {post.id!r}, {problem}: {fix}")
+        if (problem := row_problem(task, row)) is not None:
+            raise PluginError(f"{who}, post {post.id!r}: {problem}")
+
+
+STATUSES = ("not_sent", "ok", "unparsable", "failed")
 
 
 def check_explanations(exp: Explainer, posts: Sequence[Post], pred: Prediction,
-                        out: Sequence[Explanation], task: TaskSpec) -> None:
+                       out: Sequence[Explanation], task: TaskSpec) -> None:
+    """An explainer's answers for ``posts``: one :class:`Explanation` per post, in order, naming
+    the post and its predicted label, with a valid status and label, changed only with a parsed
+    False verdict. Each message names the component, the post and what to change."""
+    who = f"explainer {exp.name!r}"
+    if not isinstance(out, (list, tuple)) or not all(isinstance(e, Explanation) for e in out):
+        kind = type(out).__name__ if not isinstance(out, (list, tuple)) else \
+            f"a list holding {type(next(e for e in out if not isinstance(e, Explanation))).__name__}"
+        raise PluginError(f"{who}: explain() returned {kind}: return a list of alexbench.interfaces.Explanation, "
+                          "one per post")
     if len(out) != len(posts):
-        raise PluginError(f"explainer {exp.name!r} returned {len(out)} explanations for {len(posts)} posts")
-    for post, old, e in zip(posts, pred.labels, out):
-        if e.post_id != post.id or e.old_label != old:
-            raise PluginError(f"explainer {exp.name!r}: explanation for {e.post_id!r} is out of line with post {post.id!r}")
+        raise PluginError(f"{who} returned {len(out)} explanations for {len(posts)} posts: return one Explanation per "
+                          "post, in the order given (status='not_sent' for the posts it skips)")
+    for i, (post, old, e) in enumerate(zip(posts, pred.labels, out)):
+        if e.post_id != post.id:
+            raise PluginError(f"{who}: explanation {i} is for post {e.post_id!r}, but post {i} is {post.id!r}: "
+                              "return one Explanation per post in the order given, with post_id=post.id")
+        if e.old_label != old:
+            raise PluginError(f"{who}: the explanation of post {post.id!r} has old_label {e.old_label!r}, but the "
+                              f"classifier predicted {old!r}: set old_label=prediction.labels[i]")
+        if e.status not in STATUSES:
+            raise PluginError(f"{who} gave post {post.id!r} status {e.status!r}: use one of "
+                              f"{', '.join(map(repr, STATUSES))}")
         if (problem := task.label_space.problem(e.new_label)) is not None:
-            raise PluginError(f"explainer {exp.name!r} gave label {e.new_label!r}, {problem}")
+            raise PluginError(f"{who} gave post {post.id!r} the label {e.new_label!r}, {problem}: new_label is "
+                              "old_label when the prediction stands, else "
+                              + ("a label set, join_labels(labels, ctx.task.labels)" if task.multi_label
+                                 else "one of ctx.task.labels"))
         if e.new_label != e.old_label and not (e.status == "ok" and e.verdict is False):
-            raise PluginError(f"explainer {exp.name!r} changed the label of {post.id!r} without a parsed False verdict")
+            raise PluginError(f"{who} changed the label of post {post.id!r} from {e.old_label!r} to {e.new_label!r} "
+                              f"without a parsed False verdict (status {e.status!r}, verdict {e.verdict!r}): a label "
+                              "changes only with status='ok' and verdict=False; otherwise return new_label=old_label")
 
 
 def watched_files(task: TaskSpec, data: Dataset, task_file_sha256: str) -> dict[Path, str]:
