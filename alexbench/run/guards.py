@@ -5,14 +5,16 @@ every stage)."""
 
 from __future__ import annotations
 
+import math
 import numbers
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from alexbench.config.tasks import TaskSpec
 from alexbench.config.variants import VariantSpec
 from alexbench.data.splits import Dataset
-from alexbench.errors import PluginError, RunError, UnsupportedTaskError
+from alexbench.errors import ParamError, PluginError, RunError, UnsupportedTaskError
 from alexbench.fsio import sha256_file
 from alexbench.interfaces import Classifier, Component, Explainer, Explanation, Post, Prediction
 
@@ -116,6 +118,56 @@ def check_explanations(exp: Explainer, posts: Sequence[Post], pred: Prediction,
             raise PluginError(f"{who} changed the label of post {post.id!r} from {e.old_label!r} to {e.new_label!r} "
                               f"without a parsed False verdict (status {e.status!r}, verdict {e.verdict!r}): a label "
                               "changes only with status='ok' and verdict=False; otherwise return new_label=old_label")
+
+
+#: The share of the posts sent to an explainer (status other than ``not_sent``) whose explanation
+#: may have failed (``status == "failed"``: no answer, e.g. a model that could not be reached)
+#: before the run fails instead of being stored. Not part of a run's identity.
+EXPLAINER_MAX_FAILED_ENV = "ALEXBENCH_EXPLAINER_MAX_FAILED"
+
+
+def allowed_failed_share(value: float | str | None = None) -> float:
+    """The share of posts sent an explainer may fail on: ``value`` (the runner's argument), else
+    ``$ALEXBENCH_EXPLAINER_MAX_FAILED``, else 0 (any failed post fails the run)."""
+    raw = os.environ.get(EXPLAINER_MAX_FAILED_ENV) if value is None else value
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return 0.0
+    try:
+        share = float(raw)
+    except (TypeError, ValueError):
+        share = math.nan
+    if not 0.0 <= share <= 1.0:  # NaN too
+        where = EXPLAINER_MAX_FAILED_ENV if value is None else "the explainer's allowed share of failed posts"
+        raise ParamError(f"{where}={raw!r}: expected the share of the posts sent to an explainer that may fail "
+                         "before its run fails, a number from 0 to 1 (e.g. 0.05; default 0: none may)")
+    return share
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.3g}%"
+
+
+def check_explainer_failures(exp: Explainer, out: Sequence[Explanation], allowed: float) -> str | None:
+    """Judge an explainer's failed posts (``status == "failed"``) against the ``allowed`` share of
+    the posts it was sent: more fails the run (:class:`RunError`: the count, the share, the first
+    error and what to change); some but not more gives a warning line for the run's log; none, None."""
+    sent = [e for e in out if e.status != "not_sent"]
+    failed = [e for e in sent if e.status == "failed"]
+    if not failed:
+        return None
+    first = failed[0]
+    details = first.details if isinstance(first.details, Mapping) else {}
+    error = str(details.get("error") or first.reason or "no error recorded (details['error'] is empty)")
+    error = error if len(error) <= 300 else error[:300] + "…"
+    share = len(failed) / len(sent)
+    what = (f"explainer {exp.name!r} failed on {len(failed)} of {len(sent)} posts sent ({_percent(share)}); first "
+            f"error (post {first.post_id!r}): {error}")
+    if share > allowed:
+        raise RunError(f"{what}. That is more than the {_percent(allowed)} allowed, so the run is not stored and a "
+                       f"rerun asks again; to store runs with some failed posts, set {EXPLAINER_MAX_FAILED_ENV} to the "
+                       "share allowed (e.g. 0.05): the leaderboard counts them ('llm failed')")
+    return (f"{what}; stored, as {EXPLAINER_MAX_FAILED_ENV} allows {_percent(allowed)}: those posts keep the "
+            "classifier's label")
 
 
 def watched_files(task: TaskSpec, data: Dataset, task_file_sha256: str) -> dict[Path, str]:

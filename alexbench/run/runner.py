@@ -50,6 +50,8 @@ from alexbench.plugin.host import PluginHost
 from alexbench.progress import ProgressDisplay
 from alexbench.run.device import device_problem
 from alexbench.run.guards import (
+    allowed_failed_share,
+    check_explainer_failures,
     check_explanations,
     check_files,
     check_prediction,
@@ -143,10 +145,13 @@ class Runner:
 
     def __init__(self, host: PluginHost, store: ResultsStore, *, console: Console | None = None,
                  show_progress: bool = True, device: str = "auto", progress_to_log: bool = False,
-                 reuse_classifier: bool = True) -> None:
+                 reuse_classifier: bool = True, explainer_max_failed: float | None = None) -> None:
         problem = device_problem(device)
         if problem:
             raise ParamError(problem)
+        #: The share of the posts sent to an explainer that may fail before its run fails instead
+        #: of being stored (None: $ALEXBENCH_EXPLAINER_MAX_FAILED, default 0); not part of run ids.
+        self.explainer_max_failed = allowed_failed_share(explainer_max_failed)
         self.host, self.store = host, store
         self.console = console or Console(stderr=True)
         self.show_progress = show_progress
@@ -312,6 +317,10 @@ class Runner:
             out = timed("explain", lambda: exp.explain(data.test, test_pred, ctx))
             check_files(files, "during explanation", f"The explainer {exp.name!r} must never write to the task's files.")
             check_explanations(exp, data.test, test_pred, out, task)
+            failures = check_explainer_failures(exp, out, self.explainer_max_failed)  # too many: the run fails
+            if failures:
+                log_lines.append(f"WARNING: {failures}")
+                self.console.print("[yellow]warning:[/] " + escape(f"{self.display.prefix}{failures}"), highlight=False)
             explanations = [dataclasses.asdict(e) for e in out]
             final_test = [e.new_label for e in out]
             metrics["test_before_explainer"] = metrics["test"]
