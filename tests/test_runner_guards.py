@@ -11,7 +11,7 @@ import pytest
 from alexbench import hookimpl
 from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.errors import PluginError, RunError
-from alexbench.interfaces import Classifier, Explainer, Explanation, Prediction
+from alexbench.interfaces import Augmenter, Classifier, Explainer, Explanation, Prediction
 from alexbench.plugin.host import PluginHost
 from alexbench.run import executors
 from alexbench.run import runner as runner_module
@@ -199,3 +199,76 @@ def test_an_explanation_out_of_line_names_both_posts_and_the_fix(tiny_task, stor
     assert (f"explainer 'judged_ids': explanation {i} is for post '{post.id}-judged', but post {i} is {post.id!r}: "
             "return one Explanation per post in the order given, with post_id=post.id") in str(caught.value)
     assert "judged_ids" in store.failures()[0]["error"] and not list(store.runs())
+
+
+class ReturnsDicts(Augmenter):
+    name = "returns_dicts"
+    version = "1.0"
+
+    def augment(self, train, ctx):
+        return [*train, {"id": "new", "text": "a row as a dict", "label": "1"}]
+
+
+class RelabelsToMaybe(Augmenter):
+    name = "maybe_label"
+    version = "1.0"
+
+    def augment(self, train, ctx):
+        post = train[0]
+        return [*train, post.replace(id=f"{post.id}~maybe", label="maybe", meta={"source_id": post.id})]
+
+
+class TouchesDev(Augmenter):
+    """Reaches the dev split it was never given (through the garbage collector) and edits a post."""
+
+    name = "touches_dev"
+    version = "1.0"
+
+    def augment(self, train, ctx):
+        import gc
+
+        from alexbench.data.splits import Dataset
+
+        for obj in gc.get_objects():
+            if isinstance(obj, Dataset) and obj.dev:
+                object.__setattr__(obj.dev[1], "text", obj.dev[1].text + " (edited)")
+        return list(train)
+
+
+def test_an_augmenter_message_names_the_row_and_the_fix(tiny_task, store) -> None:
+    runner = guarded_runner(store, ReturnsDicts, RelabelsToMaybe)
+    with pytest.raises(RunError) as caught:
+        runner.run(tiny_task, VariantSpec("dicts", ComponentSpec("majority"), (ComponentSpec("returns_dicts"),)), 0)
+    train = runner.dataset(tiny_task).train
+    assert (f"augmenter 'returns_dicts' returned dict as row {len(train)}, not Post: return a list of "
+            "alexbench.interfaces.Post (post.replace(id=..., text=...) makes a new row from a post)") in str(caught.value)
+    with pytest.raises(RunError) as caught:
+        runner.run(tiny_task, VariantSpec("maybe", ComponentSpec("majority"), (ComponentSpec("maybe_label"),)), 0)
+    assert (f"augmenter 'maybe_label' produced label 'maybe' for row '{train[0].id}~maybe': not one of ['0', '1']: a "
+            "row keeps the label of the post it is or was made from (post.replace(...) keeps it)") in str(caught.value)
+    assert not list(store.runs())
+
+
+def test_a_held_out_split_changed_during_augmentation_names_the_post_and_the_fix(tiny_task, store) -> None:
+    runner = guarded_runner(store, TouchesDev)
+    with pytest.raises(RunError) as caught:
+        runner.run(tiny_task, VariantSpec("touch", ComponentSpec("majority"), (ComponentSpec("touches_dev"),)), 0)
+    dev = runner.dataset(tiny_task).dev
+    assert (f"the dev split changed during augmentation (post {dev[1].id!r} (row 2) changed its text): an augmenter "
+            "is given the train split only and must not change any other") in str(caught.value)
+    assert not list(store.runs()) and "dev split changed" in store.failures()[0]["error"]
+
+
+def test_changed_post_says_which_post_changed_and_how() -> None:
+    from alexbench.interfaces import Post
+    from alexbench.run.guards import changed_post, post_rows
+
+    posts = [Post("a", "one", "0"), Post("b", "two", "1", extra={"therapy": "x"})]
+    before = post_rows(posts)
+    assert changed_post(before, posts) is None
+    assert changed_post(before, [posts[0], posts[1].replace(label="0", extra={})]) == \
+        "post 'b' (row 2) changed its label, extra"
+    assert changed_post(before, [posts[1], posts[0]]) == "row 1 was post 'a' and is now 'b'"
+    assert changed_post(before, posts[:1]) == "2 posts before, 1 after: post 'b' and after it removed"
+    assert changed_post(before, [*posts, Post("c", "three", "0")]) == \
+        "2 posts before, 3 after: post 'c' and after it added"

@@ -120,6 +120,29 @@ def check_explanations(exp: Explainer, posts: Sequence[Post], pred: Prediction,
                               "changes only with status='ok' and verdict=False; otherwise return new_label=old_label")
 
 
+def post_rows(posts: Sequence[Post]) -> list[tuple[str, str, str | None, dict[str, str]]]:
+    """What a split holds as the classifier sees it (each post's id, text, label and extra
+    inputs), copied: to tell afterwards which post changed (:func:`changed_post`)."""
+    return [(p.id, p.text, p.label, dict(p.extra)) for p in posts]
+
+
+def changed_post(before: Sequence[tuple[str, str, str | None, dict[str, str]]], posts: Sequence[Post]) -> str | None:
+    """Which post of a split differs from ``before`` (:func:`post_rows`), in words; None if none."""
+    after = post_rows(posts)
+    fields = ("id", "text", "label", "extra")
+    for i, (old, new) in enumerate(zip(before, after)):
+        if old != new:
+            what = ", ".join(f for f, a, b in zip(fields, old, new) if a != b)
+            return f"post {old[0]!r} (row {i + 1}) changed its {what}" if old[0] == new[0] else \
+                f"row {i + 1} was post {old[0]!r} and is now {new[0]!r}"
+    if len(before) != len(after):
+        row = min(len(before), len(after))
+        gone = f"post {before[row][0]!r} and after it removed" if len(before) > len(after) else \
+            f"post {after[row][0]!r} and after it added"
+        return f"{len(before)} posts before, {len(after)} after: {gone}"
+    return None
+
+
 #: The share of the posts sent to an explainer (status other than ``not_sent``) whose explanation
 #: may have failed (``status == "failed"``: no answer, e.g. a model that could not be reached)
 #: before the run fails instead of being stored. Not part of a run's identity.
