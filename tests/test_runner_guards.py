@@ -230,7 +230,7 @@ class TouchesDev(Augmenter):
         from alexbench.data.splits import Dataset
 
         for obj in gc.get_objects():
-            if isinstance(obj, Dataset) and obj.dev:
+            if type(obj) is Dataset and obj.dev:
                 object.__setattr__(obj.dev[1], "text", obj.dev[1].text + " (edited)")
         return list(train)
 
