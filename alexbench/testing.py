@@ -39,7 +39,8 @@ import pytest
 
 # The kit's public names live in alexbench/kit/ (contracts, in-process plugins, tiny tasks) and are
 # re-exported here, the one module plugin authors import.
-from alexbench.kit.contracts import AugmenterContract, ClassifierContract, ExplainerContract, _Contract
+from alexbench.kit.contracts import AugmenterContract, ClassifierContract, _Contract
+from alexbench.kit.explainer import ExplainerContract
 from alexbench.kit.inline import inline_plugin, make_host
 from alexbench.kit.multilabel import MULTI_LABEL_KIND, declares_multi_label
 from alexbench.kit.tasks import TASK_KINDS, write_tiny_task

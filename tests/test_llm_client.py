@@ -437,7 +437,9 @@ def test_label_policy_sends_only_predicted_positives_by_default(scripted, tiny_t
     assert run.metrics()["explainer"]["sent"] == 0
 
 
-def test_unparsable_and_failed_replies_keep_the_label_and_are_counted(scripted, tiny_task_file, store) -> None:
+def test_unparsable_and_failed_replies_keep_the_label_and_are_counted(scripted, tiny_task_file, store,
+                                                                     monkeypatch) -> None:
+    monkeypatch.setenv("ALEXBENCH_EXPLAINER_MAX_FAILED", "0.5")  # a failed post is stored (tests/test_explainer_failures.py)
     data = tiny_task_file.parent / "data" / "test.tsv"
     data.write_text(data.read_text() + "tg1\tgarbage reply please\t0\ntf1\tserver falls over here\t0\n")
     task = load_task(tiny_task_file)

@@ -59,7 +59,7 @@ def test_the_model_has_the_columns_the_board_asks_for(boards) -> None:
     # No baseline, no Δ; no explainer on any row, no explainer column.
     assert [c.group for c in build_table(no_llm).columns if c.group in ("delta", "explainer")] == []
     # One definition of the explainer columns, keyed as metrics.json keys them.
-    assert lb.EXPLAINER_KEYS == tuple(c.key for c in EXPLAINER_COLUMNS) and len(set(lb.EXPLAINER_KEYS)) == 8
+    assert lb.EXPLAINER_KEYS == tuple(c.key for c in EXPLAINER_COLUMNS) and len(set(lb.EXPLAINER_KEYS)) == 9
 
 
 def test_every_renderer_draws_the_model_columns_in_order(boards) -> None:
@@ -105,9 +105,10 @@ def test_the_explainer_columns_agree_across_formats(boards) -> None:
         assert spec.header in markdown_heads(md) and spec.latex in latex_heads(tex)
         assert spec.html in html_heads(page, demo.task)
         assert f'title="{html.escape(spec.tooltip)}"' in page
-    # CSV keeps its fixed schema: every explainer statistic, shown or not, but the machine's latencies.
+    # CSV keeps its fixed schema: every explainer statistic, shown or not, but the machine's latencies
+    # and those recorded only where they happened (failed posts).
     head = lb.to_csv(demo).splitlines()[0].split(",")
-    assert all((f"explainer_{s.key}_mean" in head) is not s.machine for s in EXPLAINER_COLUMNS)
+    assert all((f"explainer_{s.key}_mean" in head) is not (s.machine or s.sparse) for s in EXPLAINER_COLUMNS)
 
 
 def test_the_machines_latencies_are_in_the_terminal_only(boards) -> None:

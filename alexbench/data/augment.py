@@ -88,14 +88,14 @@ def _check(augmenter: Augmenter, rows: Sequence[Post], space: LabelSpace, given:
     """The augmenter contract, checked on every run (errors say what to change)."""
     name = f"augmenter {augmenter.name!r}"
     seen: set[str] = set()
-    for row in rows:
+    for i, row in enumerate(rows):
         if not isinstance(row, Post):
-            raise PluginError(f"{name} returned {type(row).__name__}, not Post")
+            raise PluginError(f"{name} returned {type(row).__name__} as row {i}, not Post: return a list of "
+                              "alexbench.interfaces.Post (post.replace(id=..., text=...) makes a new row from a post)")
         problem = space.problem(row.label)
-        if problem is not None and space.multi_label:
-            raise PluginError(f"{name} produced label {row.label!r} for row {row.id!r}: {problem}")
         if problem is not None:
-            raise PluginError(f"{name} produced label {row.label!r}, not one of {sorted(space.values)}")
+            raise PluginError(f"{name} produced label {row.label!r} for row {row.id!r}: {problem}: a row keeps the "
+                              "label of the post it is or was made from (post.replace(...) keeps it)")
         if row.id in seen:
             raise PluginError(f"{name} returned two rows with id {row.id!r}: give each generated row a new unique id "
                               "(e.g. f'{post.id}~{name}{k}')")

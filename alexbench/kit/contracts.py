@@ -8,7 +8,7 @@ import dataclasses
 import json
 import math
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -20,7 +20,7 @@ from alexbench.kit.tasks import TASK_KINDS
 if TYPE_CHECKING:
     from alexbench.config.tasks import TaskSpec
     from alexbench.data.splits import Dataset
-    from alexbench.interfaces import Component, Context, Explanation, Post, Prediction
+    from alexbench.interfaces import Component, Context, Post, Prediction
     from alexbench.plugin.host import PluginHost
     from alexbench.run.runner import RunOutcome
     from alexbench.run.runspec import RecordedComponent, RunSpec
@@ -358,62 +358,3 @@ class AugmenterContract(_Contract):
             ("two calls with the same seed gave different output: derive all randomness from ctx.seed and the "
              "post (random.Random(f'{ctx.seed}:{post.id}')), never from the clock or an unseeded generator")
         self.augmented(task, self.seed + 1)  # another seed may differ, but must work
-
-
-class ExplainerContract(_Contract):
-    """What every explainer must do. Set ``component`` (and ``params``) in a ``Test*`` subclass.
-    The predictions it explains come from ``classifier`` (default ``majority``)."""
-
-    kind: ClassVar[str] = "explainer"
-
-    def explained(self, task: TaskSpec, order: Callable[[list[Post]], list[Post]] | None = None
-                  ) -> tuple[list[Post], Prediction, list[Explanation]]:
-        from alexbench.interfaces import Explanation, Prediction
-
-        host = self.host()
-        data = self.dataset(task)
-        ctx = self.context(task, self.seed)
-        clf = host.build("classifier", *self.classifier_for(task, host))
-        clf.fit(data.train, data.dev, ctx)
-        posts = order(list(data.test)) if order else list(data.test)
-        pred = clf.predict(posts, ctx)
-        out = self.build(host).explain(posts, Prediction(list(pred.labels), [list(r) for r in pred.probs]), ctx)
-        assert isinstance(out, list) and all(isinstance(e, Explanation) for e in out), \
-            "explain must return a list of alexbench.interfaces.Explanation"
-        return posts, pred, out
-
-    def test_one_explanation_per_post_in_order(self, alexbench_contract_task: TaskSpec) -> None:
-        task = alexbench_contract_task
-
-        def shuffled(posts: list[Post]) -> list[Post]:
-            random.Random(99).shuffle(posts)
-            return posts
-
-        for order in (None, shuffled):
-            posts, pred, out = self.explained(task, order)
-            assert len(out) == len(posts), \
-                f"{len(out)} explanations for {len(posts)} posts: return one per post (status 'not_sent' for skipped)"
-            assert [e.post_id for e in out] == [p.id for p in posts], \
-                "explanations must follow input order: one per post, in the order the posts were given"
-            assert [e.old_label for e in out] == list(pred.labels), \
-                "old_label must be the classifier's label for the post (prediction.labels[i])"
-            for e in out:
-                assert e.status in ("not_sent", "ok", "unparsable", "failed"), \
-                    f"{e.post_id}: status {e.status!r}: use one of not_sent, ok, unparsable, failed"
-                ml.check_new_label(task, e.post_id, e.new_label)
-
-    def test_never_changes_a_label_without_a_false_verdict(self, alexbench_contract_task: TaskSpec,
-                                                         tmp_path: Path) -> None:
-        task = alexbench_contract_task
-        _, _, out = self.explained(task)
-        for e in out:
-            if e.new_label != e.old_label:
-                assert e.status == "ok" and e.verdict is False, \
-                    f"{e.post_id}: label changed {e.old_label!r} -> {e.new_label!r} with status {e.status!r}, " \
-                    f"verdict {e.verdict!r} (needs status 'ok' and verdict False; otherwise keep new_label = old_label)"
-        # The real runner enforces the same rule and stores what it accepted.
-        run = self.run(task, tmp_path / "results").run
-        stored = run.explanations()
-        assert len(stored) == len(self.dataset(task).test)
-        final = {row["id"]: row["pred"] for row in run.predictions() if row["split"] == "test"}
-        assert all(final[e["post_id"]] == e["new_label"] for e in stored)

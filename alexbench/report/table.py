@@ -39,9 +39,13 @@ class ExplainerColumn:
     typeset_digits: int = 3
     #: A measurement of the machine (seconds), not of the method: shown in the terminal only.
     machine: bool = False
+    #: Recorded only in runs where it happened (an explainer's failed posts): shown, in every format
+    #: but the CSV, when some row has it; the CSV's fixed columns leave it out.
+    sparse: bool = False
 
 
-#: The explainer statistics shown per variant: counts, the model's cost per 1,000 posts and
+#: The explainer statistics shown per variant: counts (and the posts whose explanation failed,
+#: only where some did), the model's cost per 1,000 posts and
 #: latency per post sent (p50/p95, from the model's own time also for cached replies), and the
 #: ``score`` verdict's threshold. A column no row has a value for is left out of the tables (not
 #: of CSV and JSON). The latencies are the machine's, not the method's: the terminal shows them,
@@ -56,6 +60,10 @@ EXPLAINER_COLUMNS = (
                     "share of the explainer's label changes that fixed an error"),
     ExplainerColumn("unparsable_rate", "llm unparsable_rate", "unparsable", "unparsable",
                     "share of explainer answers that could not be parsed"),
+    ExplainerColumn("failed", "llm failed", "LLM failed", "LLM failed",
+                    "posts whose explanation failed (no answer), mean over the seeds whose runs had any: a run "
+                    "with failed posts is stored only as far as ALEXBENCH_EXPLAINER_MAX_FAILED allows",
+                    digits=0, typeset_digits=1, sparse=True),
     ExplainerColumn("cost_per_1000_posts_usd", "llm $/1k posts", "LLM $/1k posts", r"LLM \$/1k posts",
                     "the model's price (USD) per 1,000 posts given to the explainer (litellm's price map; 0 for "
                     "local models)", digits=4, typeset_digits=4),
@@ -69,8 +77,10 @@ EXPLAINER_COLUMNS = (
 EXPLAINER_KEYS = tuple(c.key for c in EXPLAINER_COLUMNS)
 #: Explainer statistics that measure the machine (seconds): in the terminal only.
 MACHINE_KEYS = tuple(c.key for c in EXPLAINER_COLUMNS if c.machine)
-#: The explainer statistics of the files (CSV and JSON): all but the machine's.
-FILE_EXPLAINER_KEYS = tuple(k for k in EXPLAINER_KEYS if k not in MACHINE_KEYS)
+#: The explainer statistics of the files: all but the machine's (JSON: those a row has).
+FILE_TABLE_KEYS = tuple(k for k in EXPLAINER_KEYS if k not in MACHINE_KEYS)
+#: The CSV's fixed explainer columns: the files' statistics but the sparse ones.
+FILE_EXPLAINER_KEYS = tuple(c.key for c in EXPLAINER_COLUMNS if not (c.machine or c.sparse))
 #: Explainer statistics in the JSON leaderboard only (``rows[].explainer``), where a run has them: a
 #: multi-label judge's (post, label) questions, the labels it removed and ``removal_precision``
 #: (the share of removed labels not in the gold set; :func:`~alexbench.scoring.explainer_stats.label_removal_stats`).
@@ -106,7 +116,7 @@ def reference_line(board: Leaderboard, ref: Reference) -> str:
 def explainer_columns(board: Leaderboard, *, machine: bool = False) -> list[str]:
     """The explainer columns some row of ``board`` has a value for (the machine's latencies only
     with ``machine``)."""
-    return [k for k in (EXPLAINER_KEYS if machine else FILE_EXPLAINER_KEYS) if any(k in r.explainer for r in board.rows)]
+    return [k for k in (EXPLAINER_KEYS if machine else FILE_TABLE_KEYS) if any(k in r.explainer for r in board.rows)]
 
 
 #: A multi-label task's score columns (besides the official one): the label-set metrics. Accuracy

@@ -26,7 +26,7 @@ from alexbench.config.sweeps import TaskTransform
 from alexbench.config.tasks import TaskSpec
 from alexbench.config.variants import VariantSpec
 from alexbench.data.augment import apply_chain
-from alexbench.data.splits import Dataset, load_dataset, posts_fingerprint
+from alexbench.data.splits import Dataset, load_dataset
 from alexbench.data.transforms import transformed
 from alexbench.errors import (
     AlexbenchError,
@@ -50,10 +50,14 @@ from alexbench.plugin.host import PluginHost
 from alexbench.progress import ProgressDisplay
 from alexbench.run.device import device_problem
 from alexbench.run.guards import (
+    allowed_failed_share,
+    changed_post,
+    check_explainer_failures,
     check_explanations,
     check_files,
     check_prediction,
     check_supported,
+    post_rows,
     watched_files,
 )
 from alexbench.run.provenance import environment
@@ -143,10 +147,13 @@ class Runner:
 
     def __init__(self, host: PluginHost, store: ResultsStore, *, console: Console | None = None,
                  show_progress: bool = True, device: str = "auto", progress_to_log: bool = False,
-                 reuse_classifier: bool = True) -> None:
+                 reuse_classifier: bool = True, explainer_max_failed: float | None = None) -> None:
         problem = device_problem(device)
         if problem:
             raise ParamError(problem)
+        #: The share of the posts sent to an explainer that may fail before its run fails instead
+        #: of being stored (None: $ALEXBENCH_EXPLAINER_MAX_FAILED, default 0); not part of run ids.
+        self.explainer_max_failed = allowed_failed_share(explainer_max_failed)
         self.host, self.store = host, store
         self.console = console or Console(stderr=True)
         self.show_progress = show_progress
@@ -318,6 +325,10 @@ class Runner:
             out = timed("explain", lambda: exp.explain(data.test, test_pred, ctx))
             check_files(files, "during explanation", f"The explainer {exp.name!r} must never write to the task's files.")
             check_explanations(exp, data.test, test_pred, out, task)
+            failures = check_explainer_failures(exp, out, self.explainer_max_failed)  # too many: the run fails
+            if failures:
+                log_lines.append(f"WARNING: {failures}")
+                self.console.print("[yellow]warning:[/] " + escape(f"{self.display.prefix}{failures}"), highlight=False)
             explanations = [dataclasses.asdict(e) for e in out]
             final_test = [e.new_label for e in out]
             metrics["test_before_explainer"] = metrics["test"]
@@ -359,13 +370,15 @@ class Runner:
                            timed: Callable[[str, Callable[[], Any]], Any]) -> tuple[dict[str, Any], Any, Prediction,
                                                                                      Prediction]:
         """Augment → train → predict, checking the plugins' work after each stage."""
-        held_out = {"dev": posts_fingerprint(data.dev), "test": posts_fingerprint(data.test)}
+        held_out = {"dev": post_rows(data.dev), "test": post_rows(data.test)}
         held_out_texts = {p.text for p in data.dev} | {p.text for p in data.test}
         train, aug_report = timed("augment", lambda: apply_chain(
             parts.augmenters, data.train, held_out_texts, ctx, self.store.cache_dir))
         for name, before in held_out.items():
-            if posts_fingerprint(getattr(data, name)) != before:
-                raise RunError(f"the {name} split changed during augmentation: augmenters may touch train only")
+            if (changed := changed_post(before, getattr(data, name))) is not None:
+                raise PluginError(f"the {name} split changed during augmentation ({changed}): an augmenter is given "
+                                  "the train split only and must not change any other (never mutate a Post's "
+                                  "extra or meta in place: post.replace(...) makes a changed copy)")
         names = ", ".join(repr(a.name) for a in parts.augmenters)
         check_files(files, "during augmentation", f"An augmenter ({names}) must never write to the task's files.")
         warning = aug_report.held_out_warning()

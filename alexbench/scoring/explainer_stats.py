@@ -26,12 +26,14 @@ def _percentile(values: Sequence[float], q: float) -> float | None:
 
 def explainer_stats(explanations: Sequence[Mapping[str, Any]], gold: Mapping[str, str]) -> dict[str, Any]:
     """Counts for an explainer variant: sent, flips, flip precision (flips that fixed an error /
-    all flips), unparsable and failure rates; the model's latency per post sent (mean, p50, p95)
+    all flips), unparsable and failure rates (and ``failed``, the posts whose explanation failed,
+    when there are any); the model's latency per post sent (mean, p50, p95)
     and its cost per 1,000 posts given to the explainer. Latency and cost are the model's for
     each reply, also for replies served from a cache (``model_latency_s``, ``model_cost_usd``;
     older runs without them: ``latency_s``, ``cost_usd``), so that a rerun from the cache reports
     what the explainer costs, and ``cost_paid_usd`` what this run paid."""
     sent = [e for e in explanations if e["status"] != "not_sent"]
+    failed = sum(e["status"] == "failed" for e in sent)
     flips = [e for e in sent if e["new_label"] != e["old_label"]]
     fixed = sum(1 for e in flips if gold.get(e["post_id"]) == e["new_label"])
     broke = sum(1 for e in flips if gold.get(e["post_id"]) == e["old_label"])
@@ -51,7 +53,10 @@ def explainer_stats(explanations: Sequence[Mapping[str, Any]], gold: Mapping[str
         "flips_broke": broke,
         "flip_precision": _share(fixed, len(flips)) if flips else None,
         "unparsable_rate": _share(sum(e["status"] == "unparsable" for e in sent), len(sent)) if sent else None,
-        "failed_rate": _share(sum(e["status"] == "failed" for e in sent), len(sent)) if sent else None,
+        "failed_rate": _share(failed, len(sent)) if sent else None,
+        # Only where some post failed (a run the allowed share let through): the leaderboard shows
+        # the column when a row has it, and boards of runs without failures stay as they were.
+        **({"failed": failed} if failed else {}),
         "mean_latency_s": sum(latencies) / len(latencies) if latencies else None,
         "latency_p50_s": _percentile(latencies, 50),
         "latency_p95_s": _percentile(latencies, 95),

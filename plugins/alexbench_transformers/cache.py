@@ -1,12 +1,23 @@
 """The trained-model cache: ``<cache_dir>/models/<key>/`` holds safetensors weights, the
 tokenizer and the fit report. The key covers everything that determines the weights, so
-variants that differ only downstream (e.g. in the explainer) reuse one trained model."""
+variants that differ only downstream (e.g. in the explainer) reuse one trained model.
+
+A cached folder is checked before it is used: its weights file must be a whole safetensors file
+(its header read, every tensor's bytes present: a copy or a disk cut short is not), and its JSON
+files must parse. A damaged folder is set aside as ``<key>.damaged-<time>`` (beside the others,
+never read again) and the model is trained again, saying so on stderr: a cache only saves work,
+so one bad file no longer fails every later run that needs it."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import os
 import shutil
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +62,85 @@ def model_key(source: ModelSource, params: TransformerParams, seed: int, train: 
     })[:24]
 
 
-def cached_dir(cache_dir: Path | None, key: str) -> Path | None:
-    """The cached model folder for ``key`` when it is complete, else None."""
+#: Bytes per element of each safetensors dtype (an unknown dtype is not checked for size).
+_DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "U16": 2, "I16": 2, "F16": 2, "BF16": 2,
+                "U32": 4, "I32": 4, "F32": 4, "U64": 8, "I64": 8, "F64": 8}
+
+
+def safetensors_problem(path: Path) -> str | None:
+    """Why ``path`` is not a whole safetensors file (its 8-byte header length, its JSON header,
+    and every tensor's bytes up to the end of the file), or None. Reads the header only."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            return f"{size} bytes: too short for a safetensors header"
+        length = int.from_bytes(head, "little")
+        if length > size - 8:
+            return f"its header says {length} bytes but the file has {size}"
+        try:
+            header = json.loads(f.read(length))
+        except (UnicodeDecodeError, ValueError):
+            return "its header is not JSON"
+    if not isinstance(header, dict):
+        return "its header is not a JSON object"
+    end = 0
+    for name, tensor in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            begin, stop = (int(x) for x in tensor["data_offsets"])
+            per = _DTYPE_BYTES.get(tensor["dtype"])
+            count = math.prod(int(d) for d in tensor["shape"])
+        except (KeyError, TypeError, ValueError):
+            return f"tensor {name!r} has no valid dtype, shape and data_offsets"
+        if not 0 <= begin <= stop or (per is not None and stop - begin != per * count):
+            return f"tensor {name!r} has data_offsets {[begin, stop]} for its shape and dtype"
+        end = max(end, stop)
+    if 8 + length + end != size:
+        return f"truncated: its tensors need {8 + length + end} bytes, the file has {size}"
+    return None
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why a complete-looking cached model folder cannot be used, or None."""
+    try:
+        problem = safetensors_problem(folder / WEIGHTS)
+        if problem:
+            return f"{WEIGHTS}: {problem}"
+        for path in sorted(folder.glob("*.json")):
+            try:
+                json.loads(path.read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, ValueError) as exc:
+                return f"{path.name} is not valid JSON ({exc})"
+    except OSError as exc:
+        return f"cannot be read ({exc})"
+    return None
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cached_dir(cache_dir: Path | None, key: str, warn: Callable[[str], None] | None = None) -> Path | None:
+    """The cached model folder for ``key`` when it is complete and whole, else None. A damaged
+    folder (:func:`folder_problem`) is set aside as ``<key>.damaged-<time>``, said with ``warn``
+    (default: stderr), and None is returned, so the model is trained again."""
     if cache_dir is None:
         return None
     folder = Path(cache_dir) / "models" / key
-    if (folder / WEIGHTS).is_file() and (folder / REPORT).is_file() and (folder / "config.json").is_file():
+    if not ((folder / WEIGHTS).is_file() and (folder / REPORT).is_file() and (folder / "config.json").is_file()):
+        return None
+    problem = folder_problem(folder)
+    if problem is None:
         return folder
+    aside = folder.with_name(f"{key}.damaged-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+    try:
+        folder.rename(aside)
+    except FileNotFoundError:  # another process set it aside first
+        return None
+    (warn or _to_stderr)(f"warning: the cached model {folder} is damaged ({problem}); it was set aside as {aside} "
+                         f"and the model is trained again (delete {aside} when you no longer need it)")
     return None
 
 
