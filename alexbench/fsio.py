@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -49,6 +51,20 @@ def make_temp_dir(parent: Path, prefix: str) -> Path:
     """A temporary folder to be renamed into place. Made by a plain mkdir, so the umask applies
     (mkdtemp's 0700 would make shared results unreadable to the rest of a team or a cluster)."""
     return _fresh(parent, prefix, lambda p: os.mkdir(p, 0o777))[0]
+
+
+def move_dir_into_place(tmp: Path, final: Path) -> bool:
+    """Rename the finished folder ``tmp`` to ``final``. When another process put ``final`` in
+    place first (content-addressed: the same content), ``tmp`` is deleted and False returned; a
+    concurrent writer never makes this fail, and the folder in place is never touched."""
+    try:
+        os.rename(tmp, final)  # atomic; fails when final is a non-empty folder
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not Path(final).is_dir():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)
+        return False
+    return True
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
