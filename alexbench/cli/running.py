@@ -63,8 +63,9 @@ def _run_grid(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds:
         validate_values(plan, runner.build)
     for cell in cells:  # parameter errors are configuration errors: report them before any work
         parts = runner.build(cell.variant)
-        for task in tasks_:  # so is a component that cannot handle a task (multi-label)
-            check_supported(task, cell.variant, parts.all())
+        for task in tasks_:  # so is a component that cannot handle a task (multi-label), or a name too long
+            check_supported(task, cell.variant, parts.all())  # to name a folder
+            store.check_names(task.name, cell.variant.name)
     if out_dir is not None:
         writable_dir(out_dir)
     total = len(tasks_) * len(cells) * len(seeds)

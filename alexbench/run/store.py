@@ -31,6 +31,7 @@ from alexbench.fsio import (
     atomic_write_jsonl,
     make_temp_dir,
     move_dir_into_place,
+    name_problem,
     read_json,
 )
 from alexbench.run import claims
@@ -164,7 +165,10 @@ class StoredRun:
 
 
 def safe_part(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or "_"
+    """``text`` as one folder name: other characters than letters, digits and ``- _ .`` become
+    ``_``, and a name of dots only (``.``, ``..``: the folder itself, its parent) underscores."""
+    part = "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+    return part if part.strip(".") else "_" * max(len(part), 1)
 
 
 class ResultsStore:
@@ -175,7 +179,20 @@ class ResultsStore:
     def cache_dir(self) -> Path:
         return self.root / "cache"
 
+    @staticmethod
+    def check_names(task: str, variant: str) -> None:
+        """Exit-2 error unless the task's and the variant's names make folder names (a long
+        name, or a long ``-p`` list, would fail with ENAMETOOLONG when the run is stored)."""
+        for kind, name in (("task", task), ("variant", variant)):
+            problem = name_problem(safe_part(name))
+            if problem:
+                raise AlexbenchError(f"{kind} {name!r} cannot name its results folder: the folder name {problem}; "
+                                     f"give the {kind} a shorter name"
+                                     + (" (a [variants.NAME] table that extends it with these parameters) or "
+                                        "fewer -p parameters" if kind == "variant" else ""))
+
     def run_dir(self, task: str, variant: str, seed: int, run_id: str) -> Path:
+        self.check_names(task, variant)
         return self.root / "runs" / safe_part(task) / safe_part(variant) / f"s{seed}-{run_id}"
 
     def find(self, task: str, variant: str, seed: int, run_id: str) -> StoredRun | None:
