@@ -2,15 +2,45 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+#: The longest file or folder name the common file systems allow, in bytes (UTF-8).
+NAME_MAX = 255
+
+#: A task's or study's longest name (UTF-8 bytes): it names folders (``results/runs/<task>/``,
+#: ``leaderboards/<study>/``) and, with suffixes, files (``<task>_per_class_f1.png``).
+MAX_NAME_BYTES = 128
+NAME_RULE = f"letters, digits, _ - . not starting with '.', at most {MAX_NAME_BYTES} bytes"
+
+
+def is_name(text: str) -> bool:
+    """Whether ``text`` follows the task and study name rule, :data:`NAME_RULE`."""
+    return (bool(text) and not text.startswith(".") and len(text.encode("utf-8")) <= MAX_NAME_BYTES
+            and all(c.isalnum() or c in "_-." for c in text))
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot become one folder name as it is (None when it can): it is empty, ``.``
+    or ``..`` (which name a folder itself or its parent), holds a path separator or a control
+    character, or is longer than :data:`NAME_MAX` bytes."""
+    if name in ("", ".", ".."):
+        return f"must not be empty, '.' or '..' (it names a folder), got {name!r}"
+    if any(c in "/\\" or ord(c) < 32 or ord(c) == 127 for c in name):
+        return f"must not contain '/', '\\' or control characters (it names a folder), got {name!r}"
+    size = len(name.encode("utf-8"))
+    if size > NAME_MAX:
+        return f"is {size} bytes long (UTF-8), over the {NAME_MAX} a folder name may have"
+    return None
 
 
 def canonical_json(obj: Any) -> str:
@@ -49,6 +79,20 @@ def make_temp_dir(parent: Path, prefix: str) -> Path:
     """A temporary folder to be renamed into place. Made by a plain mkdir, so the umask applies
     (mkdtemp's 0700 would make shared results unreadable to the rest of a team or a cluster)."""
     return _fresh(parent, prefix, lambda p: os.mkdir(p, 0o777))[0]
+
+
+def move_dir_into_place(tmp: Path, final: Path) -> bool:
+    """Rename the finished folder ``tmp`` to ``final``. When another process put ``final`` in
+    place first (content-addressed: the same content), ``tmp`` is deleted and False returned; a
+    concurrent writer never makes this fail, and the folder in place is never touched."""
+    try:
+        os.rename(tmp, final)  # atomic; fails when final is a non-empty folder
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not Path(final).is_dir():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)
+        return False
+    return True
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -36,6 +36,7 @@ from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.data.transforms import check_points
 from alexbench.errors import RunError, StorageError
 from alexbench.report import leaderboard as lb
+from alexbench.run.claims import RunBusy
 from alexbench.run.executors import Job, make_executor
 from alexbench.run.guards import check_supported
 from alexbench.run.runner import Runner
@@ -62,8 +63,9 @@ def _run_grid(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds:
         validate_values(plan, runner.build)
     for cell in cells:  # parameter errors are configuration errors: report them before any work
         parts = runner.build(cell.variant)
-        for task in tasks_:  # so is a component that cannot handle a task (multi-label)
-            check_supported(task, cell.variant, parts.all())
+        for task in tasks_:  # so is a component that cannot handle a task (multi-label), or a name too long
+            check_supported(task, cell.variant, parts.all())  # to name a folder
+            store.check_names(task.name, cell.variant.name)
     if out_dir is not None:
         writable_dir(out_dir)
     total = len(tasks_) * len(cells) * len(seeds)
@@ -179,26 +181,34 @@ def _run_jobs(app: App, tasks_: Sequence[TaskSpec], cells: Sequence[Cell], seeds
 def _run_in_process(runner: Runner, tasks_: Sequence[TaskSpec], cells: Sequence[Cell],
                     seeds: Sequence[int], *, force: bool) -> int:
     """Seed by seed: every task × cell of the first seed, then of the next, so that a long study
-    stopped part-way holds whole designs (every task, variant and sweep point) with fewer seeds."""
+    stopped part-way holds whole designs (every task, variant and sweep point) with fewer seeds.
+    A run another process is computing (another grid on this store) is left for the end, then
+    waited for and reused: grids started together share the work."""
     total = len(tasks_) * len(cells) * len(seeds)
     done = failures = 0
-    for seed in seeds:
-        for task in tasks_:
-            for cell in cells:
-                variant = cell.variant
+    later: list[tuple[TaskSpec, Cell, int]] = []
+    for wait, todo in ((False, [(task, cell, seed) for seed in seeds for task in tasks_ for cell in cells]),
+                       (True, later)):
+        for task, cell, seed in todo:
+            variant = cell.variant
+            try:
+                outcome = runner.run(task, variant, seed, force=force, transform=cell.transform, wait=wait)
+            except RunBusy:
+                later.append((task, cell, seed))
+                continue
+            except RunError as exc:
                 done += 1
-                label = f"[{done}/{total}] {task.name} · {variant.name} · seed {seed}"
-                try:
-                    outcome = runner.run(task, variant, seed, force=force, transform=cell.transform)
-                except RunError as exc:
-                    failures += 1
-                    err.print(f"[red]✗[/] {escape(label)}: {escape(str(exc))}", highlight=False)
-                    continue
-                metrics = outcome.run.metrics() if outcome.run else {}
-                value = metrics.get("test", {}).get("official", {}).get("value")
-                state = "reused" if outcome.reused else "done"
-                err.print(f"[green]✓[/] {escape(label)}: {state}, test {escape(task.official_metric)} = {value:.4f}  "
-                          f"[dim]{escape(str(outcome.run.path) if outcome.run else '')}[/]", highlight=False)
+                failures += 1
+                err.print(f"[red]✗[/] {escape(f'[{done}/{total}] {task.name} · {variant.name} · seed {seed}')}: "
+                          f"{escape(str(exc))}", highlight=False)
+                continue
+            done += 1
+            label = f"[{done}/{total}] {task.name} · {variant.name} · seed {seed}"
+            metrics = outcome.run.metrics() if outcome.run else {}
+            value = metrics.get("test", {}).get("official", {}).get("value")
+            state = "reused" if outcome.reused else "done"
+            err.print(f"[green]✓[/] {escape(label)}: {state}, test {escape(task.official_metric)} = {value:.4f}  "
+                      f"[dim]{escape(str(outcome.run.path) if outcome.run else '')}[/]", highlight=False)
     return failures
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from alexbench.config.sweeps import Axis, parse_sweep
-from alexbench.config.tasks import is_name
 from alexbench.config.tomlfile import Table, read_toml
 from alexbench.config.variants import VariantCatalog, VariantSpec, parse_variants
 from alexbench.errors import TaskFileError
+from alexbench.fsio import NAME_RULE, is_name
 from alexbench.run.seeding import seed_problem
 
 
@@ -75,7 +75,7 @@ def _load(path: Path, catalog: VariantCatalog, chain: tuple[Path, ...]) -> tuple
         raise study.error("baseline", f"{baseline!r} is not one of the study's variants {names}")
     name = study.get("name", str)
     if not is_name(name):
-        raise study.error("name", f"must be a name of letters, digits, _ - . not starting with '.', got {name!r}")
+        raise study.error("name", f"must be a name of {NAME_RULE}, got {name!r}")
     tasks = study.str_list("tasks")
     if not tasks:
         raise study.error("tasks", "lists no task: a study runs at least one")

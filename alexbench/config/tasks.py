@@ -27,15 +27,10 @@ from alexbench.config.fileformat import (
 from alexbench.config.labels import LabelSpace, read_labels
 from alexbench.config.tomlfile import Table, read_toml
 from alexbench.errors import AlexbenchError, DataMissingError, TaskFileError, UnknownNameError
+from alexbench.fsio import NAME_RULE, is_name
 
 DATA_ROOT_ENV = "ALEXBENCH_DATA_ROOT"
 SPLITS = ("train", "dev", "test")
-
-
-def is_name(text: str) -> bool:
-    """Task and study names become folder names (results, leaderboards): letters, digits,
-    ``_ - .``, not starting with a dot."""
-    return bool(text) and not text.startswith(".") and all(c.isalnum() or c in "_-." for c in text)
 
 
 def default_data_root() -> Path:
@@ -154,7 +149,7 @@ def load_task(path: Path | str, data_root: Path | None = None) -> TaskSpec:
     task.reject_unknown({"name", "title", "version", "description", "data_dir", "obtain"})
     name = task.get("name", str)
     if not is_name(name):
-        raise task.error("name", f"must be a name of letters, digits, _ - . not starting with '.', got {name!r}")
+        raise task.error("name", f"must be a name of {NAME_RULE}, got {name!r}")
     data_root = (Path(data_root) if data_root is not None else default_data_root()).resolve()  # relative to cwd
     data_dir_text = placeholders.parse(task.get("data_dir", str), {"data_root"}, path=path, field="task.data_dir")
     data_dir = Path(data_dir_text.fill({"data_root": data_root}))

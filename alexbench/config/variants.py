@@ -7,12 +7,14 @@ task folders; ``extends = "other"`` derives one from another.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from alexbench.config.tomlfile import Table, read_toml
 from alexbench.errors import TaskFileError, UnknownNameError
+from alexbench.fsio import name_problem
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,10 @@ def parse_variant_files(files: list[tuple[Path, dict[str, Any] | None]]) -> dict
     for path, data in files:
         raw_table = Table(path, data if data is not None else read_toml(path)).table("variants", required=True)
         for name in raw_table.data:
+            problem = name_problem(name)  # it names the runs' folder: results/runs/<task>/<variant>/
+            if problem:
+                key = name if name.replace("-", "").replace("_", "").isalnum() else json.dumps(name)
+                raise raw_table.error(key, f"the variant name {problem}")
             if name in raws:
                 raise TaskFileError(path, f"variants.{name}", f"already defined in {raws[name].path}")
             raws[name] = raw_table

@@ -216,9 +216,21 @@ class Runner:
             transform=transform.to_dict() if transform is not None else None,
         )
 
+    def _stored(self, task: TaskSpec, variant: VariantSpec, seed: int, run_id: str) -> RunOutcome | None:
+        existing = self.store.find(task.name, variant.name, seed, run_id)
+        if existing is None:
+            return None
+        try:
+            existing.check()
+        except DamagedRunError as exc:  # never silently recomputed over: its predictions may be all that is left
+            raise RunError(f"run {task.name}/{variant.name}/seed {seed} is stored but damaged: {exc}") from exc
+        return RunOutcome(task.name, variant.name, seed, run_id, existing, reused=True)
+
     def run(self, task: TaskSpec, variant: VariantSpec, seed: int, *, force: bool = False,
-            transform: TaskTransform | None = None) -> RunOutcome:
-        """One run; with ``transform``, on the task's training split at that sweep point."""
+            transform: TaskTransform | None = None, wait: bool = True) -> RunOutcome:
+        """One run; with ``transform``, on the task's training split at that sweep point. It is
+        computed under its claim in the store; when another process holds the claim, it waits for
+        it and reuses that process's run (``wait`` False: raises :class:`~.claims.RunBusy`)."""
         problem = seed_problem(seed)
         if problem:
             raise ParamError(f"seed: {problem}")
@@ -227,14 +239,22 @@ class Runner:
         check_supported(task, variant, parts.all())
         spec = self.run_spec(task, variant, seed, data, parts, transform)
         run_id = spec.run_id
-        existing = self.store.find(task.name, variant.name, seed, run_id)
-        if existing is not None and not force:
-            try:
-                existing.check()
-            except DamagedRunError as exc:  # never silently recomputed over: its predictions may be all that is left
-                raise RunError(f"run {task.name}/{variant.name}/seed {seed} is stored but damaged: {exc}") from exc
-            return RunOutcome(task.name, variant.name, seed, run_id, existing, reused=True)
+        stored = None if force else self._stored(task, variant, seed, run_id)
+        if stored is not None:
+            return stored
         self.store.ensure_writable()
+        label = f"{task.name}/{variant.name}/s{seed}"
+
+        def waiting(owner: str) -> None:
+            self.console.print(escape(f"{label}: waiting for {owner}, which is computing this run"), highlight=False)
+
+        with self.store.claim(task.name, variant.name, seed, run_id, wait=wait, on_wait=waiting):
+            stored = None if force else self._stored(task, variant, seed, run_id)  # finished while we waited
+            return stored or self._compute(task, variant, seed, parts, data, spec, force)
+
+    def _compute(self, task: TaskSpec, variant: VariantSpec, seed: int, parts: Components, data: Dataset,
+                 spec: RunSpec, force: bool) -> RunOutcome:
+        run_id = spec.run_id
         self.display.prefix = f"{task.name}/{variant.name}/s{seed}: "
         # A variant that adds only an explainer to a stored run's classifier (minilm → minilm+llm)
         # takes that run's predictions instead of training again; --force trains anew.

@@ -12,6 +12,8 @@ crash leaves either nothing or a finished run; a rerun of a finished spec is ser
 ``checksums.json`` holds the sha256 of the content of what the run measured and predicted
 (:data:`CHECKSUMMED`), so an edited result is named when it is read; runs stored before it
 existed have none and are read as before (their files' structure checked only).
+Several processes may share a store: a run is computed under its claim (:mod:`.claims`), and a
+temporary folder is never removed while its writer may be alive.
 """
 
 from __future__ import annotations
@@ -20,13 +22,23 @@ import errno
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alexbench.errors import AlexbenchError, FailureError, StorageError
-from alexbench.fsio import atomic_write_json, atomic_write_jsonl, make_temp_dir, read_json, sha256_obj
+from alexbench.fsio import (
+    atomic_write_json,
+    atomic_write_jsonl,
+    make_temp_dir,
+    move_dir_into_place,
+    name_problem,
+    read_json,
+    sha256_obj,
+)
+from alexbench.run import claims
 from alexbench.run.runspec import RunSpec, RunSpecError
 
 RESULTS_ENV = "ALEXBENCH_RESULTS"
@@ -207,7 +219,10 @@ def _seal_written(run: StoredRun) -> None:
 
 
 def safe_part(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or "_"
+    """``text`` as one folder name: other characters than letters, digits and ``- _ .`` become
+    ``_``, and a name of dots only (``.``, ``..``: the folder itself, its parent) underscores."""
+    part = "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+    return part if part.strip(".") else "_" * max(len(part), 1)
 
 
 class ResultsStore:
@@ -218,7 +233,20 @@ class ResultsStore:
     def cache_dir(self) -> Path:
         return self.root / "cache"
 
+    @staticmethod
+    def check_names(task: str, variant: str) -> None:
+        """Exit-2 error unless the task's and the variant's names make folder names (a long
+        name, or a long ``-p`` list, would fail with ENAMETOOLONG when the run is stored)."""
+        for kind, name in (("task", task), ("variant", variant)):
+            problem = name_problem(safe_part(name))
+            if problem:
+                raise AlexbenchError(f"{kind} {name!r} cannot name its results folder: the folder name {problem}; "
+                                     f"give the {kind} a shorter name"
+                                     + (" (a [variants.NAME] table that extends it with these parameters) or "
+                                        "fewer -p parameters" if kind == "variant" else ""))
+
     def run_dir(self, task: str, variant: str, seed: int, run_id: str) -> Path:
+        self.check_names(task, variant)
         return self.root / "runs" / safe_part(task) / safe_part(variant) / f"s{seed}-{run_id}"
 
     def find(self, task: str, variant: str, seed: int, run_id: str) -> StoredRun | None:
@@ -250,9 +278,7 @@ class ResultsStore:
         try:
             for sub in ("runs", "failed", "cache"):
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
-            probe = self.root / "runs" / f".probe-{os.getpid()}"
-            probe.write_bytes(b"")
-            probe.unlink()
+            make_temp_dir(self.root / "runs", f".probe-{claims.owner_tag()}.").rmdir()  # unique across hosts
             free = shutil.disk_usage(self.root).free
         except OSError as exc:
             raise self._cannot_write(exc) from exc
@@ -260,16 +286,34 @@ class ResultsStore:
             raise StorageError(f"cannot write results under {self.root}: only {free:,} bytes free, "
                                f"{MIN_FREE_BYTES:,} needed to start a run ({RESUME_HINT})")
 
-    def write_run(self, task: str, variant: str, seed: int, run_id: str, files: dict[str, Any],
-                  replace: bool = False) -> StoredRun:
-        """Write every file of a run into a temporary folder, then rename it into place. An existing
-        finished twin is kept unless ``replace`` (``--force``), which swaps it out by renames."""
+    @contextmanager
+    def claim(self, task: str, variant: str, seed: int, run_id: str, *, wait: bool = True,
+              on_wait: Callable[[str], None] | None = None) -> Iterator[bool]:
+        """Hold the run's claim while computing and storing it (:func:`.claims.claim`); once held,
+        temporary folders of the run that dead processes of this host left are removed."""
         final = self.run_dir(task, variant, seed, run_id)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
-            for stale in final.parent.glob(f".{final.name}.*.tmp"):  # left by a killed process
-                shutil.rmtree(stale, ignore_errors=True)
-            tmp = make_temp_dir(final.parent, f".{final.name}.")
+        except OSError as exc:
+            raise self._cannot_write(exc) from exc
+        with ExitStack() as stack:
+            try:
+                held = stack.enter_context(claims.claim(final, wait=wait, on_wait=on_wait))
+            except OSError as exc:
+                raise self._cannot_write(exc) from exc
+            if held:
+                claims.remove_stale_temps(final)
+            yield held
+
+    def write_run(self, task: str, variant: str, seed: int, run_id: str, files: dict[str, Any],
+                  replace: bool = False) -> StoredRun:
+        """Write every file of a run into a temporary folder, then rename it into place. An existing
+        finished twin is kept unless ``replace`` (``--force``), which swaps it out by renames. Other
+        processes' temporary folders are never touched (see :meth:`claim`)."""
+        final = self.run_dir(task, variant, seed, run_id)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            tmp = make_temp_dir(final.parent, claims.temp_prefix(final))
         except OSError as exc:
             raise self._cannot_write(exc) from exc
         try:
@@ -280,14 +324,15 @@ class ResultsStore:
                     atomic_write_json(tmp / name, content)
             _seal_written(StoredRun(tmp))
             if final.exists() and replace:
-                old = final.with_name(f".{final.name}.old-{os.getpid()}.tmp")
-                os.replace(final, old)
-                os.replace(tmp, final)
+                old = make_temp_dir(final.parent, claims.temp_prefix(final))
+                try:
+                    os.replace(final, old)  # onto an empty folder: atomic
+                except FileNotFoundError:  # an unclaimed concurrent --force moved it first
+                    pass
+                move_dir_into_place(tmp, final)
                 shutil.rmtree(old, ignore_errors=True)
-            elif final.exists():  # a finished twin from a concurrent process: identical by construction
-                shutil.rmtree(tmp)
-            else:
-                os.replace(tmp, final)
+            else:  # a finished twin from a concurrent process is kept: identical by construction
+                move_dir_into_place(tmp, final)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise self._cannot_write(exc) from exc

@@ -23,7 +23,7 @@ from typing import Any
 
 from alexbench.config.tasks import TaskSpec
 from alexbench.data.splits import posts_fingerprint
-from alexbench.fsio import atomic_write_json, make_temp_dir, sha256_obj
+from alexbench.fsio import atomic_write_json, make_temp_dir, move_dir_into_place, sha256_obj
 from alexbench.interfaces import Post
 from alexbench.run.provenance import package_version
 
@@ -158,10 +158,7 @@ def save(cache_dir: Path, key: str, model: Any, tokenizer: Any, report: dict[str
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         atomic_write_json(tmp / REPORT, report)
-        if final.exists():  # another process finished the same model first
-            shutil.rmtree(tmp)
-        else:
-            tmp.rename(final)
+        move_dir_into_place(tmp, final)  # another process that finished the same model first keeps its folder
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
