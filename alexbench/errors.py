@@ -12,6 +12,7 @@ import difflib
 import signal as _signal
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 EXIT_FAILURE = 1
 EXIT_USER_ERROR = 2
@@ -104,6 +105,21 @@ class NativeCrash(FailureError):
         #: The run's stage and component it hit (set by the runner).
         self.stage, self.component = "", ""
         super().__init__(message)
+
+
+def native_crash_record(exc: BaseException) -> dict[str, Any] | None:
+    """What a failed-run record says of a native crash in ``exc``'s chain: the signal (or exit
+    status), the part that died, the stage and component of the run, and what to do."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, NativeCrash):
+            return {"signal": current.signal, "exit_status": current.exit_status, "part": current.part,
+                    "stage": current.stage, "component": current.component,
+                    "hint": "run `alexbench doctor` to check this machine's native builds; a rerun retries this run"}
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def signal_text(number: int) -> tuple[str, str]:

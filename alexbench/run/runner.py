@@ -6,7 +6,7 @@ labels and name their sources (:mod:`alexbench.data.augment`), and generated row
 dev/test text are dropped and reported on the console; the task file and its data files are
 hashed on disk before the run and after each stage, and a file that changed fails the run (a
 plugin must never write to the task's data). A native crash in a child process (the local LLM
-engine's) fails the run with the signal recorded in ``results/failed/`` (:func:`native_crash`).
+engine's) fails the run with the signal recorded in ``results/failed/`` (:func:`~alexbench.errors.native_crash_record`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from alexbench.errors import (
     PluginError,
     RunError,
     StorageError,
+    native_crash_record,
 )
 from alexbench.fsio import sha256_file
 from alexbench.interfaces import (
@@ -109,21 +110,6 @@ def _stage_component(stage: str, parts: Components) -> str:
     if stage in ("calibrate", "explain") and parts.explainer is not None:
         return f"explainer {parts.explainer.name!r}"
     return f"classifier {parts.classifier.name!r}"
-
-
-def native_crash(exc: BaseException) -> dict[str, Any] | None:
-    """What a failed-run record says of a native crash in ``exc``'s chain: the signal (or exit
-    status), the part that died, the stage and component of the run, and what to do."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, NativeCrash):
-            return {"signal": current.signal, "exit_status": current.exit_status, "part": current.part,
-                    "stage": current.stage, "component": current.component,
-                    "hint": "run `alexbench doctor` to check this machine's native builds; a rerun retries this run"}
-        current = current.__cause__ or current.__context__
-    return None
 
 
 def _stored_predictions(run: StoredRun, data: Dataset) -> tuple[Prediction, Prediction]:
@@ -265,7 +251,7 @@ class Runner:
                 files = self._execute(task, parts, seed, data, spec, run_id, source)
             stored = self.store.write_run(task.name, variant.name, seed, run_id, files, replace=force)
         except Exception as exc:  # an interrupt is not a failure of the run: it propagates unrecorded
-            crash = native_crash(exc)
+            crash = native_crash_record(exc)
             self.store.record_failure(run_id, {
                 "run_id": run_id, "spec": spec.to_dict(), "error": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc(), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
