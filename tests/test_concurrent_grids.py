@@ -68,8 +68,8 @@ def test_grids_started_together_store_every_run_once_as_one_grid_does(tmp_path: 
     assert sorted(got) == sorted(want) and len(got) == RUNS
     for name, path in got.items():
         assert sorted(f.name for f in path.iterdir()) == [
-            "metrics.json", "predictions.jsonl", "provenance.json", "run_spec.json"], name
-        for file in ("metrics.json", "predictions.jsonl", "run_spec.json"):
+            "checksums.json", "metrics.json", "predictions.jsonl", "provenance.json", "run_spec.json"], name
+        for file in ("checksums.json", "metrics.json", "predictions.jsonl", "run_spec.json"):
             assert (path / file).read_bytes() == (want[name] / file).read_bytes(), f"{name}/{file}"
     assert _leftovers(root) == []
     assert not list((root / "failed").glob("*.json"))
