@@ -39,7 +39,7 @@ def test_a_log_gets_the_whole_table_on_one_line_per_row(board) -> None:
     assert len(STAT.findall(text)) == expected_stats(board) > 20  # every mean±std, whole
     rows = [line for line in text.splitlines() if line.startswith("│")]
     assert len(rows) == len(board.rows)  # nothing wrapped onto a second line
-    assert "F1[1]" in text and "llm flip_precision" in text
+    assert "F1[1]" in text and "third_party_veto flip_precision" in text
 
 
 def test_a_narrow_terminal_folds_cells_instead_of_cutting_them(board) -> None:
