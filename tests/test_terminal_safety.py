@@ -174,3 +174,23 @@ def test_every_rich_text_of_the_cli_and_report_is_made_safe() -> None:
                     and node.args and not (isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str))):
                 raw.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert not raw, f"use alexbench.safetext.rich_text for text from the data: {raw}"
+
+
+@pytest.mark.parametrize("on_terminal", [False, True], ids=["log", "terminal"])
+def test_progress_lines_show_a_variants_escape_sequences_as_text(on_terminal) -> None:
+    """Progress lines (in a log) and bars (on a terminal) name the task and variant being run."""
+    import io
+
+    from rich.console import Console
+
+    from alexbench.progress import ProgressDisplay
+
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=on_terminal, color_system=None, width=200)
+    display = ProgressDisplay(console, interval=0.0)
+    display.prefix = f"evil/{VARIANT}[bold]/s1: "
+    with display.active():
+        assert sum(display.track(range(3), "batches")) == 3
+    text = buf.getvalue()
+    assert not injected(re.sub(r"\x1b\[\?25[lh]|\x1b\[2K|\x1b\[1A|\r", "", text))  # rich's own cursor moves aside
+    assert r"evil/tfidf\x1b[31m-red[bold]/s1: batches" in text  # the name as written, not read as markup
