@@ -27,6 +27,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from alexbench.safetext import rich_text, terminal
+
 T = TypeVar("T")
 INTERVAL_ENV = "ALEXBENCH_PROGRESS_INTERVAL"
 
@@ -69,7 +71,7 @@ class ProgressDisplay:
         if not (self.enabled and self.console.is_terminal) or self.log_only:
             yield
             return
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+        with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), RateColumn(),
                       TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=self.console,
                       transient=True) as bars:
             self._bars = bars
@@ -81,7 +83,8 @@ class ProgressDisplay:
     def track(self, items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
         if total is None and hasattr(items, "__len__"):
             total = len(items)  # type: ignore[arg-type]
-        description = self.prefix + description
+        # the prefix names the task and variant: data, shown with its control characters escaped
+        description = terminal(self.prefix + description)
         if not self.enabled:
             yield from items
         elif self._bars is not None:
@@ -122,4 +125,4 @@ class ProgressDisplay:
             parts.append(f"{clock(elapsed)} elapsed")
             if total and rate > 0:
                 parts.append(f"about {clock((total - done) / rate)} left")
-        self.console.print(Text(" · ".join(parts)), highlight=False, soft_wrap=True)
+        self.console.print(rich_text(" · ".join(parts)), highlight=False, soft_wrap=True)

@@ -18,7 +18,7 @@ from alexbench.config.tasks import Reference
 from alexbench.report import leaderboard as lb
 from alexbench.report.htmlpage import render_html
 from alexbench.report.latex import latex_escape, to_latex
-from alexbench.report.table import EXPLAINER_COLUMNS, build_table
+from alexbench.report.table import EXPLAINER_COLUMNS, build_table, explainer_label
 
 from .leaderboard_runs import make_boards
 
@@ -55,7 +55,7 @@ def test_the_model_has_the_columns_the_board_asks_for(boards) -> None:
     keys = [c.key for c in build_table(demo).columns]
     assert keys[:5] == ["variant", "seeds", "test_official", "delta", "dev_official"]
     assert [k for k in keys if k.startswith("f1_")] == [f"f1_{label}" for label in demo.labels]
-    assert {"llm_sent", "llm_flips", "llm_flip_precision"} <= set(keys)
+    assert {"explainer_sent", "explainer_flips", "explainer_flip_precision"} <= set(keys)
     # No baseline, no Δ; no explainer on any row, no explainer column.
     assert [c.group for c in build_table(no_llm).columns if c.group in ("delta", "explainer")] == []
     # One definition of the explainer columns, keyed as metrics.json keys them.
@@ -97,13 +97,16 @@ def test_every_renderer_draws_the_model_columns_in_order(boards) -> None:
 def test_the_explainer_columns_agree_across_formats(boards) -> None:
     demo = boards[0]
     shown = [c for c in build_table(demo).columns if c.group == "explainer"]
-    specs = {f"llm_{s.key}": s for s in EXPLAINER_COLUMNS}
+    specs = {f"explainer_{s.key}": s for s in EXPLAINER_COLUMNS}
     assert shown and all(c.key in specs for c in shown)
     md, tex, page = lb.to_markdown(demo), to_latex(demo), render_html([demo], generated_at=WHEN)
+    name, typeset = explainer_label(demo), latex_escape(explainer_label(demo, typeset=True))
+    assert name == "third_party_veto"  # the board's explainer (tests/test_explainer_headers.py: the LLM's)
     for column in shown:
         spec = specs[column.key]
-        assert spec.header in markdown_heads(md) and spec.latex in latex_heads(tex)
-        assert spec.html in html_heads(page, demo.task)
+        assert spec.header.replace("{}", name) in markdown_heads(md)
+        assert spec.latex.replace("{}", typeset) in latex_heads(tex)
+        assert spec.html.replace("{}", name) in html_heads(page, demo.task)
         assert f'title="{html.escape(spec.tooltip)}"' in page
     # CSV keeps its fixed schema: every explainer statistic, shown or not, but the machine's latencies
     # and those recorded only where they happened (failed posts).
@@ -124,14 +127,15 @@ def test_the_machines_latencies_are_in_the_terminal_only(boards) -> None:
     buf = io.StringIO()
     Console(file=buf, width=1000, color_system=None).print(lb.to_rich(timed))
     terminal = buf.getvalue()
-    assert all(s.header in terminal for s in machine) and "0.500±0.354" in terminal
+    assert all(s.header.replace("{}", "third_party_veto") in terminal for s in machine) and "0.500±0.354" in terminal
     md, tex, page, csv_text, js = (lb.to_markdown(timed), to_latex(timed), render_html([timed]), lb.to_csv(timed),
                                    lb.to_json(timed))
     for s in machine:
-        assert s.header not in md and s.latex not in tex and s.html not in html_heads(page, timed.task)
+        assert s.header.replace("{}", "third_party_veto") not in md and s.latex.replace("{}", r"third\_party\_veto") not in tex
+        assert s.html.replace("{}", "third_party_veto") not in html_heads(page, timed.task)
         assert s.key not in csv_text and s.key not in js
     # The rest of the explainer's statistics stay in every file.
-    assert "llm flips" in md and "explainer_flips_mean" in csv_text and '"flips"' in js
+    assert "third_party_veto flips" in md and "explainer_flips_mean" in csv_text and '"flips"' in js
     # No time stamp unless asked for: the page is a function of the boards alone.
     assert render_html([timed]) == page and "generated" not in page.split("<main>")[0]
     assert "2026-01-02 03:04:05 UTC" in render_html([timed], generated_at=WHEN)

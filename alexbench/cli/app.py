@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
-from rich.text import Text
 
 from alexbench.config.studies import StudySpec, load_study
 from alexbench.config.sweeps import SweepPlan, expand
@@ -23,11 +21,14 @@ from alexbench.plugin.host import PluginHost
 from alexbench.run.device import device_problem, select_device
 from alexbench.run.seeding import MAX_SEEDS, seed_problem
 from alexbench.run.store import ResultsStore
+from alexbench.safetext import SafeConsole, rich_text
 
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+# SafeConsole: a control character in a printed string (a name, a path, an error quoting them) is
+# shown as an escape, never acted on by the terminal (alexbench.safetext).
+out = SafeConsole(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 
-err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
+err = SafeConsole(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
 
 
 @dataclass
@@ -57,7 +58,7 @@ class App:
             err.print("[yellow]warning:[/] " + escape(f"plugin {broken.name!r} ({broken.distribution or '?'}) "
                                                        f"left out: {broken.error}"), highlight=False)
             if self._host.trace and broken.traceback:
-                err.print(Text(broken.traceback.rstrip(), style="dim"), highlight=False)
+                err.print(rich_text(broken.traceback.rstrip(), "dim", multiline=True), highlight=False)
 
     @property
     def catalog(self) -> TaskCatalog:

@@ -20,7 +20,6 @@ import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
 from alexbench.cli.errors import reports_errors
 from alexbench.config.tasks import TaskCatalog
@@ -30,8 +29,9 @@ from alexbench.interfaces import Context
 from alexbench.plugin.host import PluginHost
 from alexbench.plugin.params import parse_text
 from alexbench.progress import ProgressDisplay
+from alexbench.safetext import SafeConsole, rich_text
 
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+out = SafeConsole(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 
 def parse_param(text: str) -> tuple[str, Any]:
@@ -82,7 +82,7 @@ def _counts_table(title: str, names: list[str], before: dict[str, int], after: d
         table.add_column(head, justify="right" if head != first else "left")
     for name in names:
         b, a = before.get(name, 0), after.get(name, 0)
-        table.add_row(Text(name), str(b), str(a), f"{a - b:+d}")
+        table.add_row(rich_text(name), str(b), str(a), f"{a - b:+d}")
     if total is not None:
         b, a = sum(before.values()), sum(after.values())
         table.add_row(total, str(b), str(a), f"{a - b:+d}")
@@ -173,5 +173,7 @@ def augment(task_name: str, augmenter_name: str, params: tuple[str, ...], seed: 
         table.add_column("original")
         table.add_column("augmented")
         for source, row in examples:
-            table.add_row(Text(str(row.label)), Text(source.text if source else "?"), Text(row.text))
+            # post texts are data: their control characters are shown as escapes, never run
+            table.add_row(rich_text(row.label), rich_text(source.text if source else "?", multiline=True),
+                          rich_text(row.text, multiline=True))
         out.print(table)

@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
 from alexbench.cli.app import (
     App,
@@ -33,6 +32,7 @@ from alexbench.report import sweep, sweep_tables
 from alexbench.report.htmlpage import write_html
 from alexbench.report.latex import to_latex
 from alexbench.run.store import DamagedRunError, StoredRun, safe_part
+from alexbench.safetext import rich_text, terminal
 
 #: ``--bootstrap``: a whole number of resamples, at least one (0 or fewer left the paired
 #: bootstrap nothing to take a percentile of: a traceback, not an answer).
@@ -52,7 +52,7 @@ def build_boards(app: App, task_names: Collection[str] | None, *, baseline: str 
         nonlocal damaged
         if folders is None or run.path.parent.parent.name in folders:  # runs/<task>/<variant>/<run>
             damaged += 1
-            err.print(f"[yellow]warning:[/] left out of the leaderboard: {escape(str(exc))}", highlight=False)
+            err.print(f"[yellow]warning:[/] left out of the leaderboard: {escape(terminal(exc))}", highlight=False)
 
     boards = lb.build(app.store(), baseline=baseline, variants=variants_, seeds=seeds, metrics=app.host.metrics,
                       n_boot=n_boot, on_damaged=left_out)
@@ -85,11 +85,11 @@ def print_boards(boards: Sequence[lb.Leaderboard], fmt: str = "rich") -> None:
     """Print the leaderboards on stdout (notes on stderr); nothing is written to disk."""
     for board in boards:
         for warning in board.warnings:  # stderr, whatever the format: a table of rows that do not compare
-            err.print(f"[yellow]warning:[/] {escape(board.task)}: {escape(warning)}", highlight=False)
+            err.print(f"[yellow]warning:[/] {escape(terminal(board.task))}: {escape(terminal(warning))}", highlight=False)
         if fmt == "rich":
             lb.print_rich(out, board)
             for note in board.notes:
-                err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+                err.print(f"[yellow]note:[/] {escape(terminal(note))}", highlight=False)
         elif fmt == "markdown":
             click.echo(lb.to_markdown(board))
         elif fmt == "json":
@@ -104,7 +104,7 @@ def print_boards(boards: Sequence[lb.Leaderboard], fmt: str = "rich") -> None:
         for head in ("variant", "mean rank", "win rate"):
             table.add_column(head)
         for r in ranks:
-            table.add_row(Text(r["variant"]), f"{r['mean_rank']:.2f}", f"{r['win_rate']:.2f}")
+            table.add_row(rich_text(r["variant"]), f"{r['mean_rank']:.2f}", f"{r['win_rate']:.2f}")
         out.print(table)
 
 

@@ -12,7 +12,6 @@ from typing import Any
 import click
 from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
 from alexbench.cli.app import (
     App,
@@ -27,6 +26,7 @@ from alexbench.config.tomlfile import read_toml
 from alexbench.data.splits import load_dataset
 from alexbench.errors import AlexbenchError
 from alexbench.plugin.host import TRACE_ENV
+from alexbench.safetext import rich_text, terminal
 from alexbench.scoring.metrics import check_official, higher_is_better
 from alexbench.scoring.significance import direction_note
 
@@ -79,19 +79,20 @@ def plugins(app: App, as_json: bool) -> None:
         table.add_column(head)
     for row in rows:
         params = row.get("params")
-        ptext = (Text(", ".join(f"{k}={v!r}" for k, v in params.items())) if params
-                 else Text(row.get("error") or "", style="red"))
+        ptext = (rich_text(", ".join(f"{k}={v!r}" for k, v in params.items())) if params
+                 else rich_text(row.get("error") or "", "red"))
         if row["kind"] == "metric" and not row["higher_is_better"]:
-            ptext = Text("lower is better")
-        table.add_row(row["kind"], Text(row["name"]), Text(row.get("version") or ""),
-                      Text({True: "yes", False: "no", None: "?"}[row["multi_label"]]),
-                      Text(f"{row['plugin']} ({row['distribution'] or '-'})"), ptext)
+            ptext = rich_text("lower is better")
+        table.add_row(row["kind"], rich_text(row["name"]), rich_text(row.get("version") or ""),
+                      rich_text({True: "yes", False: "no", None: "?"}[row["multi_label"]]),
+                      rich_text(f"{row['plugin']} ({row['distribution'] or '-'})"), ptext)
     out.print(table)
     out.print("[dim]multi-label: whether a component runs on multi-label tasks (label sets; the host refuses "
               "the others there), whether a metric scores them; ? = registered lazily without saying "
               "(add_lazy(..., multi_label=...))[/]", highlight=False)
     for b in host.broken:
-        out.print("[red]broken plugin[/] " + escape(f"{b.name} ({b.distribution or '?'}): {b.error}"), highlight=False)
+        out.print("[red]broken plugin[/] " + escape(terminal(f"{b.name} ({b.distribution or '?'}): {b.error}")),
+                  highlight=False)
     if host.broken and not host.trace:
         out.print(f"[dim]{TRACE_ENV}=1 shows the traceback of each broken plugin[/]", highlight=False)
 
@@ -123,10 +124,10 @@ def tasks(app: App) -> None:
     for name in catalog.names():
         task = catalog.load(name)
         missing = [s for s, spec in task.splits.items() if spec.file and not task.split_path(s).is_file()]
-        status = Text("ready", style="green") if not missing else Text(f"missing in {task.data_dir}", style="yellow")
+        status = rich_text("ready", "green") if not missing else rich_text(f"missing in {task.data_dir}", "yellow")
         lower = direction_note(higher_is_better(task.official_metric, app.host.metrics))
-        table.add_row(Text(name), Text(task.title), Text("/".join(task.labels)), Text(task.official_metric + lower),
-                      status)
+        table.add_row(rich_text(name), rich_text(task.title), rich_text("/".join(task.labels)),
+                      rich_text(task.official_metric + lower), status)
     out.print(table)
 
 
@@ -141,9 +142,9 @@ def variants(app: App) -> None:
         table.add_column(head)
     for name in catalog.names():
         v = catalog.get(name)
-        table.add_row(*(Text(cell) for cell in (name, " → ".join(a.name for a in v.augmenters) or "–",
-                                                v.classifier.name, v.explainer.name if v.explainer else "–",
-                                                v.description)))
+        table.add_row(*(rich_text(cell) for cell in (name, " → ".join(a.name for a in v.augmenters) or "–",
+                                                     v.classifier.name, v.explainer.name if v.explainer else "–",
+                                                     v.description)))
     out.print(table)
 
 
@@ -153,11 +154,12 @@ def _validate_study(app: App, path: Path, no_data: bool) -> None:
     spec = study_of(app, str(path))
     plan = study_plan(app, spec)
     runs = f", {len(plan.cells)} per task and seed with the sweep's points" if plan else ""
-    out.print("[green]ok[/] " + escape(f"{path}: study {spec.name!r}, {len(spec.tasks)} task(s) × "
-                                       f"{len(spec.variants)} variant(s) × {len(spec.seeds)} seed(s){runs}"),
+    out.print("[green]ok[/] " + escape(terminal(f"{path}: study {spec.name!r}, {len(spec.tasks)} task(s) × "
+                                                f"{len(spec.variants)} variant(s) × {len(spec.seeds)} seed(s){runs}")),
               highlight=False)
     for axis in spec.sweep:
-        out.print(escape(f"  sweep {axis.name}: {', '.join(axis.label(v) for v in axis.values)}"), highlight=False)
+        out.print(escape(terminal(f"  sweep {axis.name}: {', '.join(axis.label(v) for v in axis.values)}")),
+                  highlight=False)
     if plan is None or no_data:
         return
     from alexbench.config.sweeps import TaskTransform
@@ -171,13 +173,14 @@ def _validate_study(app: App, path: Path, no_data: bool) -> None:
             for value in axis.values:
                 if value == axis.reference:
                     counts = {k: v for k, v in sorted(Counter(str(p.label) for p in data.train).items())}
-                    out.print(escape(f"  {task.name} at {axis.name}={value}: train {counts}"), highlight=False)
+                    out.print(escape(terminal(f"  {task.name} at {axis.name}={value}: train {counts}")), highlight=False)
                     continue
                 report = transformed(data, TaskTransform(axis.name, value), spec.seeds[0]).transform or {}
                 extra = (f", minority {report['minority']!r} now {report['minority_share_after']:.3f} of train"
                          if "minority" in report else "")
-                out.print(escape(f"  {task.name} at {axis.name}={axis.label(value)}: train {report['train_after']} "
-                                 f"(from {report['train_before']}{extra}; dev and test unchanged)"), highlight=False)
+                out.print(escape(terminal(f"  {task.name} at {axis.name}={axis.label(value)}: train {report['train_after']} "
+                                          f"(from {report['train_before']}{extra}; dev and test unchanged)")),
+                          highlight=False)
 
 
 @click.command()
@@ -196,11 +199,11 @@ def validate(app: App, task_file: Path, no_data: bool) -> None:
     validate_metric(task, app.host.metrics.names())
     check_official(task, app.host.metrics)
     lower = direction_note(higher_is_better(task.official_metric, app.host.metrics))
-    out.print("[green]ok[/] " + escape(f"{task_file}: task {task.name!r}, labels {list(task.labels)}, "
-                                       f"metric {task.official_metric}{lower}"))
+    out.print("[green]ok[/] " + escape(terminal(f"{task_file}: task {task.name!r}, labels {list(task.labels)}, "
+                                                f"metric {task.official_metric}{lower}")))
     for ref in task.references:
-        out.print(escape(f"  published: {ref.name} {task.official_metric} {ref.score:g} on {ref.split}"
-                         + (f" ({ref.note})" if ref.note else "") + f" — {ref.source}"), highlight=False)
+        out.print(escape(terminal(f"  published: {ref.name} {task.official_metric} {ref.score:g} on {ref.split}"
+                                  + (f" ({ref.note})" if ref.note else "") + f" — {ref.source}")), highlight=False)
     if not no_data:
         data = load_dataset(task)
         for name, split in data.splits.items():
@@ -214,11 +217,11 @@ def validate(app: App, task_file: Path, no_data: bool) -> None:
                                       r.line_separator_posts),
                                      (f"{r.trimmed_labels} labels with spaces around them trimmed", r.trimmed_labels))
                      if on]
-            out.print(escape(f"  {name}: {r.rows} rows {r.label_counts} from {split.source}"
-                             + (f" ({'; '.join(fixes)})" if fixes else "")), highlight=False)
+            out.print(escape(terminal(f"  {name}: {r.rows} rows {r.label_counts} from {split.source}"
+                                      + (f" ({'; '.join(fixes)})" if fixes else ""))), highlight=False)
             leak = data.overlap.get(name)
             if leak:
-                out.print("  [yellow]leak:[/] " + escape(
+                out.print("  [yellow]leak:[/] " + escape(terminal(
                     f"{name}: {leak['same_id']} posts have the id and {leak['same_text']} the text of a train post "
                     f"(e.g. {', '.join(leak['examples'])}); a model is scored on what it was trained on. Remove them "
-                    "from one split (provenance.json records the counts: data.<split>.train_overlap)"), highlight=False)
+                    "from one split (provenance.json records the counts: data.<split>.train_overlap)")), highlight=False)

@@ -22,6 +22,7 @@ from alexbench.config.tasks import validate_metric
 from alexbench.errors import EXIT_FAILURE, AlexbenchError
 from alexbench.fsio import atomic_write_text
 from alexbench.run.store import DamagedRunError
+from alexbench.safetext import terminal
 from alexbench.scoring.metrics import check_official, higher_is_better
 from alexbench.scoring.rescore import rescore as rescore_run
 from alexbench.scoring.significance import direction_note
@@ -74,7 +75,8 @@ def score(app: App, codalab_dirs: tuple[Path, ...], task_name: str, gold: Path |
     text = scores_txt(result)
     if output_dir is not None:
         atomic_write_text(writable_dir(output_dir, "OUTPUT_DIR") / "scores.txt", text)
-    click.echo(json.dumps(result, indent=2, sort_keys=True) if as_json else text, nl=False)
+    # scores.txt names the task's labels: shown with their control characters escaped
+    click.echo(json.dumps(result, indent=2, sort_keys=True) if as_json else terminal(text, multiline=True), nl=False)
 
 
 def _single_file(folder: Path, preferred: str | None) -> Path:

@@ -12,6 +12,7 @@ from typing import IO, Any, TypeVar
 import click
 
 from alexbench.errors import AlexbenchError
+from alexbench.safetext import terminal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,7 +25,9 @@ class CommandError(click.ClickException):
         self.exit_code = error.exit_code
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(click.style("error:", fg="red") + " " + self.format_message(), file=file, err=file is None)
+        # the message may quote a name, a title or a data row: its control characters are shown, not run
+        message = terminal(self.format_message(), multiline=True)
+        click.echo(click.style("error:", fg="red") + " " + message, file=file, err=file is None)
 
 
 def reports_errors(command: F) -> F:

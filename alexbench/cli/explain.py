@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -17,6 +16,7 @@ from alexbench.cli.errors import reports_errors
 from alexbench.errors import AlexbenchError
 from alexbench.interfaces import split_labels
 from alexbench.run.store import ResultsStore, StoredRun, default_results_root
+from alexbench.safetext import SafeConsole, rich_text, terminal, terminal_json
 
 
 def explained_rows(run: StoredRun, *, only_flips: bool = False, include_not_sent: bool = False) -> list[dict[str, Any]]:
@@ -130,7 +130,7 @@ def _fill_reasons(store: ResultsStore, run: StoredRun, rows: list[dict[str, Any]
 
 def _verdict_text(row: dict[str, Any]) -> Text:
     if row["status"] != "ok":
-        return Text(row["status"], style="yellow")
+        return rich_text(row["status"], "yellow")
     if row.get("kept_by_empty_rule") and not row["verdict"]:
         return Text("rejected, kept (empty-set rule)", style="yellow")
     return Text("holds", style="green") if row["verdict"] else Text("rejected", style="red")
@@ -157,7 +157,7 @@ def explain(run_ref: str, results: Path | None, limit: int | None, only_flips: b
             with_text: bool, data_root: Path | None, task_ref: str | None, as_json: bool, want_reasons: bool) -> None:
     """Show the posts an explainer checked: prediction, verdict and reason (on a multi-label run one
     row per label asked about)."""
-    out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+    out = SafeConsole(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
     root = click.get_current_context().find_root().obj  # the alexbench group's --results/--data-root
     results = results or getattr(root, "results", None)
     data_root = data_root or getattr(root, "data_root", None)
@@ -170,30 +170,32 @@ def explain(run_ref: str, results: Path | None, limit: int | None, only_flips: b
     spec = run.spec()
     texts, missing = post_texts(run, data_root, task_ref) if with_text else ({}, "")
     if missing:  # said, not silently dropped; the verdicts are shown all the same
-        click.echo(f"note: post texts not shown: {missing}", err=True)
+        click.echo(f"note: post texts not shown: {terminal(missing, multiline=True)}", err=True)
     for row in shown:
         row["text"] = texts.get(row["id"])
     if want_reasons:
         _fill_reasons(store, run, [r for r in shown if r["status"] == "ok" and not r["reason"]], data_root, task_ref)
     if as_json:
         for row in shown:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(terminal_json(json.dumps(row, ensure_ascii=False)))
         return
     stats = run.metrics().get("explainer", {})
     multi_label = spec.task.multi_label
-    table = Table(title=Text(f"{spec.task.name} · {spec.variant.name} · seed {spec.seed} — "
-                             f"{len(shown)} of {len(rows)} {'(post, label) questions' if multi_label else 'posts'}"),
+    table = Table(title=rich_text(f"{spec.task.name} · {spec.variant.name} · seed {spec.seed} — "
+                                  f"{len(shown)} of {len(rows)} {'(post, label) questions' if multi_label else 'posts'}"),
                   title_justify="left")
     heads = ["post", *(["text"] if texts else []), "gold", "predicted", *(["label"] if multi_label else []), "final",
              "verdict", "reason"]
     for head in heads:
         table.add_column(head, overflow="fold", ratio=3 if head in ("text", "reason") else None)
-    for row in shown:  # posts and LLM replies are data: Text, so "[/]" or "[redacted]" is shown as written
-        final = Text(str(row["final"]), style="bold" if row["flipped"] else "")
-        reason = Text(row["reason"] or (row["error"] or ""))
-        text = [Text(row["text"] or "")] if texts else []
-        asked = [Text(str(row["label"] or ""), style="bold" if row["flipped"] else "")] if multi_label else []
-        table.add_row(Text(str(row["id"])), *text, Text(str(row["gold"])), Text(str(row["classifier"])), *asked,
+    # Posts and LLM replies are data: Text, so "[/]" or "[redacted]" is shown as written, and their
+    # control characters as escapes, so a post cannot clear the screen or set the window title.
+    for row in shown:
+        final = rich_text(row["final"], "bold" if row["flipped"] else "")
+        reason = rich_text(row["reason"] or (row["error"] or ""), multiline=True)
+        text = [rich_text(row["text"] or "", multiline=True)] if texts else []
+        asked = [rich_text(row["label"] or "", "bold" if row["flipped"] else "")] if multi_label else []
+        table.add_row(rich_text(row["id"]), *text, rich_text(row["gold"]), rich_text(row["classifier"]), *asked,
                       final, _verdict_text(row), reason)
     out.print(table)
     if stats:

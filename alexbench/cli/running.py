@@ -40,6 +40,7 @@ from alexbench.run.claims import RunBusy
 from alexbench.run.executors import Job, make_executor
 from alexbench.run.guards import check_supported
 from alexbench.run.runner import Runner
+from alexbench.safetext import rich_text
 from alexbench.scoring.metrics import check_official
 
 
@@ -113,7 +114,7 @@ def _dry_run(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds: 
                   title_justify="left")
     for head in ("task", "variant", "seed", "stage", "model", "predictions", "posts", "in cache", "to send", "calls ≤",
                  "prompt tokens", "completion tokens ≤", "cost USD ≤"):
-        table.add_column(Text(head), overflow="fold",
+        table.add_column(rich_text(head), overflow="fold",
                          justify="left" if head in ("task", "variant", "stage", "model", "predictions") else "right")
     totals: dict[str, list[Any]] = {}
     notes: dict[str, None] = {}
@@ -121,7 +122,8 @@ def _dry_run(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds: 
         p = row.plan
         if p is None:
             what = f"reused run {row.run_id}" if row.reused else "its explainer cannot tell (no plan)"
-            table.add_row(Text(row.task), Text(row.variant), str(row.seed), Text(row.component), "", Text(what),
+            table.add_row(rich_text(row.task), rich_text(row.variant), str(row.seed), rich_text(row.component), "",
+                          rich_text(what),
                           "", "", "0" if row.reused else "?", "0" if row.reused else "?", "", "",
                           "0.0000" if row.reused else "?")
             continue
@@ -129,7 +131,8 @@ def _dry_run(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds: 
             "classifier predictions of run ", "run ")
         if p.note:
             notes[f"{p.model}: {p.note}"] = None
-        table.add_row(Text(row.task), Text(row.variant), str(row.seed), Text(row.component), Text(p.model), Text(basis),
+        table.add_row(rich_text(row.task), rich_text(row.variant), str(row.seed), rich_text(row.component),
+                      rich_text(p.model), rich_text(basis),
                       num(p.posts),
                       num(p.cached), num(p.to_send), num(p.calls), num(p.prompt_tokens), num(p.completion_tokens_max),
                       num(p.cost_usd_max, money=True))

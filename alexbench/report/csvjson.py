@@ -11,6 +11,11 @@ board whose official metric is lower-is-better (e.g. ``hamming_loss``) has one m
 (and each comparison's ``higher_is_better: false``); a board with a simulated row (a judge that
 reads the gold labels) has a last column ``simulated`` (``true``/``false``), and the row's JSON
 ``simulated: true``; rows are in leaderboard order, best first.
+
+Text cells (task, variant and reference names, metric, baseline, reference split, source and note)
+are never spreadsheet formulas: one that starts with ``=``, ``+``, ``-``, ``@`` or a tab and is not
+a number is written with a leading ``'`` (:func:`alexbench.safetext.csv_text`); numbers, written
+by alexbench itself, are never changed. The JSON keeps every name exactly as it is.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Callable
 
 from alexbench.report.board import Leaderboard, Row, Stat
 from alexbench.report.table import FILE_EXPLAINER_KEYS
+from alexbench.safetext import csv_text
 
 
 def stat_columns(board: Leaderboard) -> list[tuple[str, Callable[[Row], Stat | None]]]:
@@ -44,7 +50,7 @@ def to_csv(board: Leaderboard) -> str:
     simulated = any(r.simulated for r in board.rows)
     writer.writerow(["task", "variant", "official_metric", "n_seeds", "baseline", "delta", "ci_low", "ci_high",
                      "p_bootstrap_holm", "p_mcnemar_holm"]
-                    + [f"{name}_{part}" for name, _ in stats for part in ("mean", "std")]
+                    + [csv_text(f"{name}_{part}") for name, _ in stats for part in ("mean", "std")]
                     + ["kind", "reference_split", "reference_source", "reference_note"]
                     + ([] if board.higher_is_better else ["official_direction"])
                     + (["simulated"] if simulated else []))
@@ -57,13 +63,15 @@ def to_csv(board: Leaderboard) -> str:
         c = row.comparison
         sig = [f"{c.ci_low:.6f}", f"{c.ci_high:.6f}", f"{c.p_bootstrap_holm:.6g}", f"{c.p_mcnemar_holm:.6g}"] if c else [""] * 4
         delta = "" if row.delta is None else f"{row.delta:.6f}"
-        writer.writerow([row.task, row.variant, row.official_metric, len(row.seeds), board.baseline or "", delta,
+        writer.writerow([*map(csv_text, (row.task, row.variant, row.official_metric)), len(row.seeds),
+                         csv_text(board.baseline or ""), delta,
                          *sig, *values, "run", "", "", "", *direction,
                          *(["true" if row.simulated else "false"] if simulated else [])])
     for ref in board.references:  # a published result: its score in test_official_mean, nothing else
-        writer.writerow([board.task, ref.name, board.official_metric, 0, board.baseline or "", "", "", "", "", "",
-                         f"{ref.score:.6g}", *[""] * (2 * len(stats) - 1), "reference", ref.split, ref.source,
-                         ref.note, *direction, *(["false"] if simulated else [])])
+        writer.writerow([*map(csv_text, (board.task, ref.name, board.official_metric)), 0,
+                         csv_text(board.baseline or ""), "", "", "", "", "", f"{ref.score:.6g}",
+                         *[""] * (2 * len(stats) - 1), "reference", *map(csv_text, (ref.split, ref.source, ref.note)),
+                         *direction, *(["false"] if simulated else [])])
     return buf.getvalue()
 
 

@@ -13,6 +13,7 @@ import math
 from alexbench.report.board import Leaderboard, Row, Stat
 from alexbench.report.sweep import AxisReport, SweepPoint
 from alexbench.report.table import Column, LeaderboardTable, build_table
+from alexbench.safetext import terminal
 
 LATEX_SPECIALS = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
@@ -22,8 +23,9 @@ LATEX_SPECIALS = {
 
 
 def latex_escape(text: object) -> str:
-    """Escape the characters LaTeX treats specially, so the text prints as itself."""
-    return "".join(LATEX_SPECIALS.get(ch, ch) for ch in str(text))
+    """Escape the characters LaTeX treats specially, so the text prints as itself; control
+    characters (a newline, ESC) are shown as escapes (``\\x1b``), as in the terminal."""
+    return "".join(LATEX_SPECIALS.get(ch, ch) for ch in terminal(text))
 
 
 def _stat(s: Stat | None, digits: int = 3, bold: bool = False) -> str:

@@ -33,12 +33,13 @@ from alexbench.report.table import (
     reference_line,
     reference_score,
 )
-from alexbench.report.terminal import print_rich, print_table, to_rich
+from alexbench.report.terminal import print_rich, print_table, to_rich, to_rich_parts
 
 __all__ = [
     "EXPLAINER_COLUMNS", "EXPLAINER_KEYS", "REFERENCE_MARK", "REFERENCE_NOTE", "SIGNIFICANCE_NOTE", "Leaderboard",
     "Row", "Stat", "build", "build_table", "data_warnings", "explainer_columns", "print_rich", "print_table",
-    "ranking", "reference_line", "reference_score", "to_csv", "to_json", "to_markdown", "to_rich", "write",
+    "ranking", "reference_line", "reference_score", "to_csv", "to_json", "to_markdown", "to_rich", "to_rich_parts",
+    "write",
 ]
 
 

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from alexbench.report.sweep import AxisReport, SweepPoint
 from alexbench.report.table import SIMULATED_MARK, SIMULATED_NOTE
+from alexbench.safetext import csv_text, markdown, markdown_cell, markdown_code, rich_text
 
 CURVE_NOTE = "Official test metric at each point of the axis: mean over seeds [95% CI, Student's t over the seeds]."
 EFFECT_NOTE = ("Stage effects: Δ of each variant (the stage it adds over the baseline) against the baseline at the same "
@@ -66,32 +67,34 @@ def break_even_lines(report: AxisReport) -> list[str]:
 
 
 def _md_row(cells: Sequence[str]) -> str:
-    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+    """A Markdown table row; every cell escaped (text from the data: variant names, point labels)."""
+    return "| " + " | ".join(markdown_cell(c) for c in cells) + " |"
 
 
 def to_markdown(report: AxisReport) -> list[str]:
     labels = report.labels
-    lines = ["", f"### {title(report)}", "", CURVE_NOTE, "",
+    lines = ["", f"### {markdown(title(report))}", "", CURVE_NOTE, "",
              _md_row(["variant", *labels]), "|" + "|".join([":--"] + ["--:"] * len(labels)) + "|"]
     lines += [_md_row([_name(report, s.variant), *(curve_cell(p) for p in s.points)]) for s in report.series]
     effects = [s for s in report.series if s.first_significant is not None]
     if effects:
-        lines += ["", f"{EFFECT_NOTE} Baseline: `{report.baseline}`.", "",
+        lines += ["", f"{EFFECT_NOTE} Baseline: {markdown_code(report.baseline)}.", "",
                   _md_row(["stage (variant)", *labels, "first significant gain"]),
                   "|" + "|".join([":--"] + ["--:"] * len(labels) + [":--"]) + "|"]
         lines += [_md_row([_name(report, s.variant), *(effect_cell(p) for p in s.points), s.first_significant or ""])
                   for s in effects]
     extra = break_even_lines(report)
     if extra:
-        lines += [""] + [f"- {line}" for line in extra]
+        lines += [""] + [f"- {markdown(line)}" for line in extra]
     if any(s.simulated for s in report.series):
         lines += ["", SIMULATED_NOTE]
-    lines += [f"\n> {note}" for note in report.notes]
+    lines += [f"\n> {markdown(note)}" for note in report.notes]
     return lines
 
 
 def to_csv(reports: Sequence[AxisReport]) -> str:
-    """Every point of every axis, one line each (long format)."""
+    """Every point of every axis, one line each (long format); text cells can never be spreadsheet
+    formulas (:func:`~alexbench.safetext.csv_text`)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["task", "axis", "point", "variant", "run_variant", "swept", "simulated", "seeds", "mean",
@@ -101,36 +104,36 @@ def to_csv(reports: Sequence[AxisReport]) -> str:
         for s in r.series:
             for p in s.points:
                 c = p.comparison
-                writer.writerow([r.task, r.axis.name, p.label, s.variant, p.variant, str(s.swept).lower(),
+                writer.writerow([*map(csv_text, (r.task, r.axis.name, p.label, s.variant, p.variant)), str(s.swept).lower(),
                                  str(s.simulated).lower(), p.seeds, *(("" if v is None else f"{v:.6f}")
                                                                       for v in (p.mean, p.ci_low, p.ci_high)),
-                                 r.baseline or "", "" if p.delta is None else f"{p.delta:.6f}",
+                                 csv_text(r.baseline or ""), "" if p.delta is None else f"{p.delta:.6f}",
                                  *(["", "", ""] if c is None else [f"{c.ci_low:.6f}", f"{c.ci_high:.6f}",
                                                                    f"{c.p_bootstrap_holm:.6g}"]),
                                  "" if p.flip_precision is None else f"{p.flip_precision:.6f}",
-                                 s.first_significant or ""])
+                                 csv_text(s.first_significant or "")])
     return buf.getvalue()
 
 
 def to_rich(report: AxisReport) -> list[Table]:
     labels = report.labels
-    curves = Table(title=Text(f"{title(report)}: official test metric, mean [95% CI]"), title_justify="left")
+    curves = Table(title=rich_text(f"{title(report)}: official test metric, mean [95% CI]"), title_justify="left")
     curves.add_column(Text("variant"))
     for lab in labels:
-        curves.add_column(Text(lab), justify="right", overflow="fold")
+        curves.add_column(rich_text(lab), justify="right", overflow="fold")
     for s in report.series:
-        curves.add_row(Text(_name(report, s.variant)), *(Text(curve_cell(p)) for p in s.points))
+        curves.add_row(rich_text(_name(report, s.variant)), *(rich_text(curve_cell(p)) for p in s.points))
     out = [curves]
     effects = [s for s in report.series if s.first_significant is not None]
     if effects:
-        table = Table(title=Text(f"{title(report)}: Δ vs {report.baseline} at each point"), title_justify="left",
-                      caption="\n".join(break_even_lines(report)) or None)
+        table = Table(title=rich_text(f"{title(report)}: Δ vs {report.baseline} at each point"), title_justify="left",
+                      caption=rich_text("\n".join(break_even_lines(report)), "table.caption", multiline=True) or None)
         table.add_column(Text("stage (variant)"))
         for lab in labels:
-            table.add_column(Text(lab), justify="right", overflow="fold")
+            table.add_column(rich_text(lab), justify="right", overflow="fold")
         table.add_column(Text("first significant gain"))
         for s in effects:
-            table.add_row(Text(_name(report, s.variant)), *(Text(effect_cell(p)) for p in s.points),
-                          Text(s.first_significant or ""))
+            table.add_row(rich_text(_name(report, s.variant)), *(rich_text(effect_cell(p)) for p in s.points),
+                          rich_text(s.first_significant or ""))
         out.append(table)
     return out

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ExplainerColumn:
     """One explainer statistic: mean ± std over seeds of a key of each run's ``metrics.json``
-    (``explainer``). ``latex`` is LaTeX source; ``digits`` are for the plain-text tables (rich,
-    Markdown), ``typeset_digits`` for HTML and LaTeX."""
+    (``explainer``). ``header`` (rich, Markdown), ``html`` and ``latex`` (LaTeX source) are
+    templates in which ``{}`` stands for the explainer's name (:func:`explainer_label`);
+    ``digits`` are for the plain-text tables (rich, Markdown), ``typeset_digits`` for HTML and LaTeX."""
 
     key: str
     header: str
@@ -51,29 +52,35 @@ class ExplainerColumn:
 #: of CSV and JSON). The latencies are the machine's, not the method's: the terminal shows them,
 #: the files (Markdown, CSV, JSON, LaTeX, HTML) leave them out, so that a board rendered again
 #: on another machine, or after the runs were made again, is the same file (:data:`MACHINE_KEYS`).
+#: Headers are named after the board's explainer (``llm sent``, ``third_party_veto sent``;
+#: :func:`explainer_label`).
 EXPLAINER_COLUMNS = (
-    ExplainerColumn("sent", "llm sent", "LLM sent", "LLM sent",
+    ExplainerColumn("sent", "{} sent", "{} sent", "{} sent",
                     "posts the explainer was asked about (mean over seeds)", digits=0, typeset_digits=1),
-    ExplainerColumn("flips", "llm flips", "LLM flips", "LLM flips",
+    ExplainerColumn("flips", "{} flips", "{} flips", "{} flips",
                     "predictions the explainer changed (mean over seeds)", digits=0, typeset_digits=1),
-    ExplainerColumn("flip_precision", "llm flip_precision", "flip precision", "flip prec.",
+    ExplainerColumn("flip_precision", "{} flip_precision", "flip precision", "flip prec.",
                     "share of the explainer's label changes that fixed an error"),
-    ExplainerColumn("unparsable_rate", "llm unparsable_rate", "unparsable", "unparsable",
+    ExplainerColumn("unparsable_rate", "{} unparsable_rate", "unparsable", "unparsable",
                     "share of explainer answers that could not be parsed"),
-    ExplainerColumn("failed", "llm failed", "LLM failed", "LLM failed",
+    ExplainerColumn("failed", "{} failed", "{} failed", "{} failed",
                     "posts whose explanation failed (no answer), mean over the seeds whose runs had any: a run "
                     "with failed posts is stored only as far as ALEXBENCH_EXPLAINER_MAX_FAILED allows",
                     digits=0, typeset_digits=1, sparse=True),
-    ExplainerColumn("cost_per_1000_posts_usd", "llm $/1k posts", "LLM $/1k posts", r"LLM \$/1k posts",
+    ExplainerColumn("cost_per_1000_posts_usd", "{} $/1k posts", "{} $/1k posts", r"{} \$/1k posts",
                     "the model's price (USD) per 1,000 posts given to the explainer (litellm's price map; 0 for "
                     "local models)", digits=4, typeset_digits=4),
-    ExplainerColumn("latency_p50_s", "llm p50 s", "LLM p50 s", "LLM p50 s",
+    ExplainerColumn("latency_p50_s", "{} p50 s", "{} p50 s", "{} p50 s",
                     "median seconds the model took per post sent", machine=True),
-    ExplainerColumn("latency_p95_s", "llm p95 s", "LLM p95 s", "LLM p95 s",
+    ExplainerColumn("latency_p95_s", "{} p95 s", "{} p95 s", "{} p95 s",
                     "95th percentile of the seconds the model took per post sent", machine=True),
-    ExplainerColumn("threshold", "llm threshold", "LLM threshold", "LLM thr.",
+    ExplainerColumn("threshold", "{} threshold", "{} threshold", "{} thr.",
                     "score verdict: P(false) at or above which a label is flipped (chosen on dev)"),
 )
+#: How HTML and LaTeX spell an explainer's name in a header (others: as named).
+TYPESET_NAMES = {"llm": "LLM"}
+#: The headers' name when a board's rows have different explainers.
+MIXED_EXPLAINERS = "explainer"
 EXPLAINER_KEYS = tuple(c.key for c in EXPLAINER_COLUMNS)
 #: Explainer statistics that measure the machine (seconds): in the terminal only.
 MACHINE_KEYS = tuple(c.key for c in EXPLAINER_COLUMNS if c.machine)
@@ -111,6 +118,23 @@ def reference_line(board: Leaderboard, ref: Reference) -> str:
     """One line per reference for footnotes: name, score, split, note, source."""
     note = f" ({ref.note})" if ref.note else ""
     return f"{REFERENCE_MARK} {ref.name}: {board.official_metric} {reference_score(ref)} on {ref.split}{note}; {ref.source}"
+
+
+def explainer_names(board: Leaderboard) -> list[str]:
+    """The explainers of the rows that have explainer statistics, sorted (their components'
+    ``explainer.name``)."""
+    return sorted({str((r.components.get("explainer") or {}).get("name") or MIXED_EXPLAINERS)
+                   for r in board.rows if r.explainer})
+
+
+def explainer_label(board: Leaderboard, *, typeset: bool = False) -> str:
+    """What the explainer columns' headers call the explainer: its name when every row with
+    explainer statistics has the same one (``llm``; typeset, for HTML and LaTeX, ``LLM``), else
+    ``explainer``."""
+    names = explainer_names(board)
+    if len(names) != 1:
+        return MIXED_EXPLAINERS
+    return TYPESET_NAMES.get(names[0], names[0]) if typeset else names[0]
 
 
 def explainer_columns(board: Leaderboard, *, machine: bool = False) -> list[str]:
@@ -237,9 +261,13 @@ def build_table(board: Leaderboard, *, machine: bool = False) -> LeaderboardTabl
                            f"F1 of {what} {label!r} on test; bar = mean, whisker = ±std", subject=label,
                            stat=lambda r, lab=label: r.per_class_f1.get(lab)))
     shown = explainer_columns(board, machine=machine)
+    name, typeset, names = explainer_label(board), explainer_label(board, typeset=True), explainer_names(board)
+    mixed = f"; this board's rows have different explainers ({', '.join(names)}): each row's is in its components"
     for spec in EXPLAINER_COLUMNS:
         if spec.key in shown:
-            cols.append(Column(f"llm_{spec.key}", "explainer", spec.header, spec.html, spec.latex, spec.tooltip,
+            cols.append(Column(f"explainer_{spec.key}", "explainer", spec.header.replace("{}", name),
+                               spec.html.replace("{}", typeset), spec.latex,
+                               spec.tooltip + (mixed if len(names) > 1 else ""), subject=typeset,
                                digits=spec.digits, typeset_digits=spec.typeset_digits,
                                stat=lambda r, k=spec.key: r.explainer.get(k)))
     return LeaderboardTable(board, tuple(cols))
