@@ -39,6 +39,9 @@ ENTITY = "&lt;b&gt; as written"
 NEWLINE = "two\nlines | and a pipe"
 FORMULAS = ['=HYPERLINK("http://x.example","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\t=1+1"]
 NUMBER = "-1"  # a name that is a number stays as it is
+#: A variant file refuses control characters in names (they name folders): a study's names can
+#: still hold the Markdown table's own separator and a formula's first character.
+PIPE = "=a | pipe and <b>bold"
 NAMES = [SCRIPT, IMG, PIXEL, LINK, ENTITY, NEWLINE, *FORMULAS, NUMBER]
 LABELS = ["<b>no</b>", "yes & <i>sure</i>"]
 REFS = [Reference(SCRIPT, 0.5, f"Proc. {PIXEL}", note="=1+2"), Reference("Team <X> & co", 0.25, "a paper")]
@@ -150,7 +153,7 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> lb.Leaderboard:
 [study]
 name = "s"
 tasks = ["{task_file}"]
-variants = ["majority", {json.dumps(IMG)}, {json.dumps(NEWLINE)}]
+variants = ["majority", {json.dumps(IMG)}, {json.dumps(PIPE)}]
 seeds = [1]
 baseline = "majority"
 
@@ -160,7 +163,7 @@ minority_share = ["natural", 0.2]
 [variants.{json.dumps(IMG)}]
 classifier = {{ name = "majority" }}
 
-[variants.{json.dumps(NEWLINE)}]
+[variants.{json.dumps(PIPE)}]
 classifier = {{ name = "tfidf_logreg" }}
 """)
     host = PluginHost()
@@ -181,9 +184,9 @@ def test_a_sweeps_sections_are_escaped_too(swept) -> None:
     page = rendered(section)
     assert page.tags <= ALLOWED_TAGS, page.tags - ALLOWED_TAGS
     names = [cells[0] for cells in page.rows if cells and cells[0] not in ("variant", "stage (variant)")]
-    assert IMG in names and terminal(NEWLINE) in names
+    assert IMG in names and PIPE in names
     assert all(len(cells) == len(page.rows[0]) for cells in page.rows[:3])
     rows = list(csv.reader(io.StringIO(sweep_tables.to_csv(swept.sweeps))))
-    assert all(len(row) == len(rows[0]) for row in rows)  # a newline is quoted, never a new line of the file
-    assert {row[3] for row in rows[1:]} >= {IMG, NEWLINE}  # not formulas: as written
+    assert all(len(row) == len(rows[0]) for row in rows)
+    assert {row[3] for row in rows[1:]} >= {IMG, "'" + PIPE}  # a formula's "=" is neutralised, the rest as written
 
