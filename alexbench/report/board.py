@@ -15,7 +15,7 @@ from typing import Any
 
 from alexbench.config.tasks import Reference
 from alexbench.plugin.registry import Registry
-from alexbench.report.table import EXPLAINER_KEYS, JSON_ONLY_EXPLAINER_KEYS, MACHINE_KEYS
+from alexbench.report.table import CLASSIFIER_MACHINE_KEYS, EXPLAINER_KEYS, JSON_ONLY_EXPLAINER_KEYS, MACHINE_KEYS
 from alexbench.run.runspec import RunSpec
 from alexbench.run.store import DamagedRunError, ResultsStore, StoredRun
 from alexbench.scoring.metrics import Metric, ScoreInput, StoredScoring, higher_is_better
@@ -43,6 +43,23 @@ class Stat:
         return {"mean": self.mean, "std": self.std, "n": len(self.values), "values": self.values}
 
 
+def classifier_usage_stats(metrics: list[dict[str, Any]]) -> dict[str, Stat]:
+    """Over seeds, what the classifier's test predictions cost where every run recorded it
+    (``classifier_usage.test``): USD per 1,000 test posts and the model's latency p50/p95."""
+    tests = [m.get("classifier_usage", {}).get("test") for m in metrics]
+    if not tests or not all(isinstance(t, dict) for t in tests):
+        return {}
+    out: dict[str, Stat] = {}
+    costs = [1000 * t["cost_usd"] / t["posts"] for t in tests if t.get("cost_usd") is not None and t.get("posts")]
+    if len(costs) == len(tests):
+        out["cost_per_1000_posts_usd"] = Stat(costs)
+    for key in ("latency_p50_s", "latency_p95_s"):
+        values = [float(t[key]) for t in tests if t.get(key) is not None]
+        if len(values) == len(tests):
+            out[key] = Stat(values)
+    return out
+
+
 @dataclass
 class Row:
     task: str
@@ -55,6 +72,8 @@ class Row:
     scalars: dict[str, Stat]
     per_class_f1: dict[str, Stat]
     explainer: dict[str, Stat] = field(default_factory=dict)
+    #: What a model-calling classifier's test predictions cost (``llm``): $ per 1,000 posts, latency.
+    classifier_usage: dict[str, Stat] = field(default_factory=dict)
     components: dict[str, Any] = field(default_factory=dict)
     delta: float | None = None
     comparison: Comparison | None = None
@@ -77,6 +96,8 @@ class Row:
             "test": {k: v.to_dict() for k, v in self.scalars.items()},
             "test_per_class_f1": {k: v.to_dict() for k, v in self.per_class_f1.items()},
             "explainer": {k: v.to_dict() for k, v in self.explainer.items() if k not in MACHINE_KEYS},
+            **({"classifier_usage": {k: v.to_dict() for k, v in self.classifier_usage.items()
+                                     if k not in CLASSIFIER_MACHINE_KEYS}} if self.classifier_usage else {}),
             "components": self.components,
             "test_confusion_summed": self.confusion,
             "provenance": self.provenance,
@@ -204,6 +225,7 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
                 label_counts=_label_counts(labels, tests) if first_spec.task.multi_label else {},
                 simulated=first_spec.variant.uses_gold_labels,
             )
+            row.classifier_usage = classifier_usage_stats([m for _, _, m in items])
             if all("explainer" in m for _, _, m in items):
                 for key in EXPLAINER_KEYS + JSON_ONLY_EXPLAINER_KEYS:  # the tables and CSV show the first
                     values = [m["explainer"][key] for _, _, m in items if m["explainer"].get(key) is not None]

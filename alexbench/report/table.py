@@ -81,6 +81,19 @@ EXPLAINER_COLUMNS = (
 TYPESET_NAMES = {"llm": "LLM"}
 #: The headers' name when a board's rows have different explainers.
 MIXED_EXPLAINERS = "explainer"
+#: What a classifier that asks a model per post (the ``llm`` classifier) cost on test, where its
+#: runs recorded it (``classifier_usage``): its price per 1,000 posts (in the tables and the JSON,
+#: not the CSV's fixed columns) and, in the terminal only, the model's latency per question.
+CLASSIFIER_COLUMNS = (
+    ExplainerColumn("cost_per_1000_posts_usd", "classifier $/1k posts", "classifier $/1k posts",
+                    r"clf.\ \$/1k posts", "the classifier's model price (USD) per 1,000 test posts (litellm's price "
+                    "map; 0 for local models)", digits=4, typeset_digits=4),
+    ExplainerColumn("latency_p50_s", "classifier p50 s", "classifier p50 s", "clf. p50 s",
+                    "median seconds the classifier's model took per question", machine=True),
+    ExplainerColumn("latency_p95_s", "classifier p95 s", "classifier p95 s", "clf. p95 s",
+                    "95th percentile of the seconds the classifier's model took per question", machine=True),
+)
+CLASSIFIER_MACHINE_KEYS = tuple(c.key for c in CLASSIFIER_COLUMNS if c.machine)
 EXPLAINER_KEYS = tuple(c.key for c in EXPLAINER_COLUMNS)
 #: Explainer statistics that measure the machine (seconds): in the terminal only.
 MACHINE_KEYS = tuple(c.key for c in EXPLAINER_COLUMNS if c.machine)
@@ -149,7 +162,7 @@ MULTI_LABEL_SCORES = (("macro_f1", "Macro F1"), ("micro_f1", "Micro F1"), ("samp
                       ("subset_accuracy", "Subset acc."), ("hamming_loss", "Hamming loss"))
 
 #: Column groups, in table order.
-GROUPS = ("variant", "seeds", "official", "delta", "dev", "score", "per_class_f1", "explainer")
+GROUPS = ("variant", "seeds", "official", "delta", "dev", "score", "per_class_f1", "classifier", "explainer")
 
 
 @dataclass(frozen=True)
@@ -260,6 +273,11 @@ def build_table(board: Leaderboard, *, machine: bool = False) -> LeaderboardTabl
         cols.append(Column(f"f1_{label}", "per_class_f1", f"F1[{label}]", f"F1 [{label}]", "F1[{}]",
                            f"F1 of {what} {label!r} on test; bar = mean, whisker = ±std", subject=label,
                            stat=lambda r, lab=label: r.per_class_f1.get(lab)))
+    for spec in CLASSIFIER_COLUMNS:
+        if (machine or not spec.machine) and any(spec.key in r.classifier_usage for r in board.rows):
+            cols.append(Column(f"classifier_{spec.key}", "classifier", spec.header, spec.html, spec.latex,
+                               spec.tooltip, digits=spec.digits, typeset_digits=spec.typeset_digits,
+                               stat=lambda r, k=spec.key: r.classifier_usage.get(k)))
     shown = explainer_columns(board, machine=machine)
     name, typeset, names = explainer_label(board), explainer_label(board, typeset=True), explainer_names(board)
     mixed = f"; this board's rows have different explainers ({', '.join(names)}): each row's is in its components"

@@ -29,7 +29,8 @@ from alexbench.safetext import SafeConsole, rich_text
 
 #: What a continued table holds, by column group (its title).
 GROUP_TITLES = {"seeds": "seeds", "official": "official metric", "delta": "Δ", "dev": "dev", "score": "test scores",
-                "per_class_f1": "test F1 per {}", "explainer": "explainer"}
+                "per_class_f1": "test F1 per {}", "classifier": "classifier cost",
+                "explainer": "explainer"}
 
 
 def to_rich(board: Leaderboard) -> Table:

@@ -313,7 +313,8 @@ class Runner:
             "dev": self._score(task, data.dev, dev_pred.labels),
             "test": self._score(task, data.test, test_pred.labels),
         }
-        usage = {split: dict(pred.usage) for split, pred in (("dev", dev_pred), ("test", test_pred)) if pred.usage}
+        usage = {split: {**pred.usage, "posts": len(posts)} for split, pred, posts in
+                 (("dev", dev_pred, data.dev), ("test", test_pred, data.test)) if pred.usage}
         if usage:  # what a model-calling classifier's predictions cost (absent when reused from a stored run)
             metrics["classifier_usage"] = usage
         final_test = list(test_pred.labels)
