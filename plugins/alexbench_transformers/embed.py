@@ -15,6 +15,7 @@ later run takes that vector, so runs that share posts (seeds, sweeps, variants) 
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -50,36 +51,88 @@ class EmbedParams:
     num_threads: Annotated[int, Field(ge=0)] = field(default=0, metadata=EXECUTION_ONLY)
 
 
+#: SQLite's result codes for a damaged file: SQLITE_CORRUPT and SQLITE_NOTADB (primary codes).
+_DAMAGED_CODES = (11, 26)
+
+
+def _is_damage(exc: BaseException) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (code & 0xFF) in _DAMAGED_CODES if code is not None else type(exc) is sqlite3.DatabaseError
+
+
 class EmbeddingCache:
-    """Vectors by key in one SQLite file (WAL: several processes may share it)."""
+    """Vectors by key in one SQLite file (WAL: several processes may share it). A damaged file
+    (not a database, or corrupt) is moved aside with a warning naming both paths, and a new cache
+    is started: its vectors are computed again, nothing fails."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
+        self._db: sqlite3.Connection | None = None
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                raise
+            self._set_aside(exc)
+
+    def _open(self) -> None:
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=60)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, data BLOB)")
         self._db.commit()
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
-        out: dict[str, bytes] = {}
+    def _set_aside(self, exc: BaseException) -> None:
+        import sys
+        import time
+
+        if self._db is not None:
+            self._db.close()
+        aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(f"{self.path}{suffix}")
+            if src.exists():
+                src.replace(Path(f"{aside}{suffix}"))
+        print(f"warning: the embedding cache {self.path} is damaged ({type(exc).__name__}: {exc}); it was set aside "
+              f"as {aside} and a new cache started, so its posts are embedded again (delete {aside} when you no "
+              "longer need it)", file=sys.stderr, flush=True)
+        self._open()
+
+    def _guarded(self, action: Any) -> Any:
         with self._lock:
+            assert self._db is not None
+            try:
+                return action(self._db)
+            except sqlite3.DatabaseError as exc:
+                if not _is_damage(exc):
+                    raise
+                self._set_aside(exc)
+                return action(self._db)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
+        def read(db: sqlite3.Connection) -> dict[str, bytes]:
+            out: dict[str, bytes] = {}
             for start in range(0, len(keys), 500):
                 chunk = list(keys[start:start + 500])
-                rows = self._db.execute(f"SELECT key, data FROM vectors WHERE key IN ({','.join('?' * len(chunk))})",
-                                        chunk).fetchall()
-                out.update(rows)
-        return out
+                out.update(db.execute(f"SELECT key, data FROM vectors WHERE key IN ({','.join('?' * len(chunk))})",
+                                      chunk).fetchall())
+            return out
+
+        return self._guarded(read)
 
     def put_many(self, items: Sequence[tuple[str, int, bytes]]) -> None:
-        with self._lock:
-            self._db.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?, ?)", items)
-            self._db.commit()
+        def write(db: sqlite3.Connection) -> None:
+            db.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?, ?)", items)
+            db.commit()
+
+        self._guarded(write)
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
 
 class Embedder:
