@@ -119,16 +119,38 @@ def test_template_errors_name_the_file_and_field(tmp_path) -> None:
             load_template(path, task)
 
 
-def _shipped_templates() -> list[tuple[Path, Path]]:
-    """(task file, prompt template) for every built-in template in a prompts/ folder next to task files."""
+CLASSIFY = ".classify.toml"  # the llm classifier's templates (tests/test_rivals.py), not the judge's
+
+
+def _shipped_templates(classify: bool = False) -> list[tuple[Path, Path]]:
+    """(task file, prompt template) for every built-in judge template (or, with ``classify``, llm
+    classifier template) in a prompts/ folder next to task files."""
     root = REPO / "plugins" / "alexbench_tasks" / "tasks"
     out = []
     for prompt in sorted(root.glob("**/prompts/*.toml")):
+        if prompt.name.endswith(CLASSIFY) != classify:
+            continue
+        name = prompt.name.removesuffix(CLASSIFY if classify else ".toml")
         task_file = next((f for f in prompt.parent.parent.glob("*.toml")
-                          if "[task]" in f.read_text(encoding="utf-8") and load_task(f).name == prompt.stem), None)
-        assert task_file is not None, f"{prompt}: no task named {prompt.stem!r} next to its prompts/ folder"
+                          if "[task]" in f.read_text(encoding="utf-8") and load_task(f).name == name), None)
+        assert task_file is not None, f"{prompt}: no task named {name!r} next to its prompts/ folder"
         out.append((task_file, prompt))
     return out
+
+
+@pytest.mark.parametrize("task_file, prompt", _shipped_templates(classify=True), ids=lambda p: p.name)
+def test_every_shipped_classifier_template_loads_against_its_task(task_file: Path, prompt: Path) -> None:
+    """Each built-in llm-classifier template has an answer for every label (or yes/no per label on a
+    multi-label task) and is the one the classifier finds for its task."""
+    from alexbench_llm.classify_prompts import classify_template_path, load_classify_template
+
+    task = load_task(task_file)
+    template = load_classify_template(prompt, task)
+    assert classify_template_path(task) == prompt
+    if task.multi_label:
+        assert set(template.answers) == {"yes", "no"}
+    else:
+        assert set(template.answers) == set(task.labels)
 
 
 @pytest.mark.parametrize("task_file, prompt", _shipped_templates(), ids=lambda p: p.stem)
