@@ -40,6 +40,7 @@ def board_from_json(path: Path) -> Leaderboard:
             scalars={k: _stat(v) for k, v in r["test"].items()},
             per_class_f1={k: _stat(v) for k, v in r["test_per_class_f1"].items()},
             explainer={k: _stat(v) for k, v in r["explainer"].items()}, components=r["components"],
+            classifier_usage={k: _stat(v) for k, v in r.get("classifier_usage", {}).items()},
             delta=r["delta_vs_baseline"], comparison=Comparison(**{**c, "discordant": tuple(c["discordant"])}) if c
             else None, confusion=r["test_confusion_summed"], provenance=r["provenance"],
             label_counts=r.get("test_label_counts_summed", {}), simulated=r.get("simulated", False)))

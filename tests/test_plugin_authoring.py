@@ -166,7 +166,7 @@ def test_a_left_out_plugin_is_named_where_its_component_is_asked_for(venv: Venv,
     assert run.returncode == 2
     said = " ".join(run.stderr.split())
     assert "unknown classifier 'svm_no_default'." in said
-    assert "Known: lazy_no_default, linear_svm, majority, tfidf_logreg, transformer. Left out: plugin 'no_default' " \
+    assert "Known: embed_logreg, lazy_no_default, linear_svm, llm, majority, tfidf_logreg, transformer. Left out: plugin 'no_default' " \
            "(alexbench-mistakes): classifier 'svm_no_default': SvmParams.C has no default" in said
     assert "; also plugin(s) raises, misspelt, bad_defaults (see 'alexbench plugins')." in said
     # Under pytest too: a contract for it says the plugin was left out, and why.
