@@ -82,7 +82,8 @@ def _table(model: LeaderboardTable, columns: list[int], *, first: bool) -> Table
         title = f"{board.task} — official metric: {board.official_metric}{board.direction} (test, mean ± std over seeds)"
     else:
         groups = list(dict.fromkeys(model.columns[i].group for i in columns[1:]))
-        what = ", ".join(GROUP_TITLES.get(g, g).format("label" if board.multi_label else "class") for g in groups)
+        what = ", ".join(GROUP_TITLES.get(g, g).replace("{}", "label" if board.multi_label else "class")
+                         for g in groups)
         title = f"{board.task}, continued: {what} (mean ± std over seeds)"
     # rich_text, not str: rich would read "F1[positive]" or a variant named "x[y]" as markup and drop it.
     table = Table(title=rich_text(title))
