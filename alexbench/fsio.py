@@ -8,6 +8,7 @@ import json
 import os
 import secrets
 import shutil
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -132,3 +133,36 @@ def read_json(path: Path) -> Any:
 def read_jsonl(path: Path) -> list[Any]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+#: SQLite's result codes for a damaged file: SQLITE_CORRUPT and SQLITE_NOTADB (primary codes).
+_SQLITE_DAMAGED = (11, 26)
+
+
+def sqlite_damaged(exc: BaseException) -> bool:
+    """Whether an ``sqlite3`` error says the database file is damaged (not "locked", "full" or
+    "read-only"): a cache in that state is set aside (:func:`set_aside_damaged`), never trusted."""
+    import sqlite3
+
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in _SQLITE_DAMAGED
+    return type(exc) is sqlite3.DatabaseError
+
+
+def set_aside_damaged(path: Path, inode: int | None) -> Path | None:
+    """Move a damaged SQLite file and its ``-wal``/``-shm`` aside as ``<name>.damaged-<time>-<pid>``
+    and return that path; ``inode`` is the file's when it was opened (None: not known). When
+    ``path`` is no longer that file, another process has already set it aside and started a new
+    one: nothing is moved (None)."""
+    try:
+        if inode is not None and os.stat(path).st_ino != inode:
+            return None
+    except FileNotFoundError:
+        return None
+    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(f"{path}{suffix}")
+        if src.exists():
+            src.replace(Path(f"{aside}{suffix}"))
+    return aside

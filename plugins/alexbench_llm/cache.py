@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alexbench.fsio import set_aside_damaged, sqlite_damaged
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
     key TEXT PRIMARY KEY,
@@ -50,18 +52,6 @@ class CachedReply:
     latency_s: float | None
 
 
-#: SQLite's result codes for a damaged file: SQLITE_CORRUPT and SQLITE_NOTADB (primary codes).
-_DAMAGED_CODES = (11, 26)
-
-
-def is_damage(exc: BaseException) -> bool:
-    """Whether ``exc`` says the cache file is damaged (not "locked", "full" or "read-only")."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return (code & 0xFF) in _DAMAGED_CODES
-    return type(exc) is sqlite3.DatabaseError
-
-
 def _to_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -85,7 +75,7 @@ class ResponseCache:
                 try:
                     self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
                 except sqlite3.DatabaseError as exc:
-                    if not is_damage(exc):
+                    if not sqlite_damaged(exc):
                         raise
                     self._read_only_damaged(exc)
             return
@@ -94,7 +84,7 @@ class ResponseCache:
             try:
                 self._open()
             except sqlite3.DatabaseError as exc:
-                if not is_damage(exc):
+                if not sqlite_damaged(exc):
                     raise
                 self._set_aside(exc)
 
@@ -120,16 +110,8 @@ class ResponseCache:
         if self._db is not None:
             self._db.close()
             self._db = None
-        try:
-            same = self._inode is None or os.stat(self.path).st_ino == self._inode
-        except FileNotFoundError:
-            same = False
-        if same:
-            aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
-            for suffix in ("", "-wal", "-shm"):
-                src = Path(f"{self.path}{suffix}")
-                if src.exists():
-                    src.replace(Path(f"{aside}{suffix}"))
+        aside = set_aside_damaged(self.path, self._inode)
+        if aside is not None:
             self.warn(f"warning: the LLM response cache {self.path} is damaged ({type(exc).__name__}: {exc}); it was "
                       f"set aside as {aside} and a new cache started, so the replies it held are asked again (delete "
                       f"{aside} when you no longer need it)")
@@ -144,7 +126,7 @@ class ResponseCache:
             try:
                 return action(self._db)
             except sqlite3.DatabaseError as exc:
-                if not is_damage(exc):
+                if not sqlite_damaged(exc):
                     raise
                 if self.readonly:  # a dry run moves nothing: the cache counts as empty from here on
                     self._read_only_damaged(exc)

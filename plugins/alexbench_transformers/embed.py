@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from alexbench.fsio import set_aside_damaged, sqlite_damaged
 from alexbench.interfaces import Classifier, Context, Post, Prediction
 
 from . import __version__
@@ -51,15 +52,6 @@ class EmbedParams:
     num_threads: Annotated[int, Field(ge=0)] = field(default=0, metadata=EXECUTION_ONLY)
 
 
-#: SQLite's result codes for a damaged file: SQLITE_CORRUPT and SQLITE_NOTADB (primary codes).
-_DAMAGED_CODES = (11, 26)
-
-
-def _is_damage(exc: BaseException) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return (code & 0xFF) in _DAMAGED_CODES if code is not None else type(exc) is sqlite3.DatabaseError
-
-
 class EmbeddingCache:
     """Vectors by key in one SQLite file (WAL: several processes may share it). A damaged file
     (not a database, or corrupt) is moved aside with a warning naming both paths, and a new cache
@@ -70,33 +62,33 @@ class EmbeddingCache:
         self.path = path
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._inode: int | None = None  # the file's when opened: a file set aside by another process is left alone
         try:
             self._open()
         except sqlite3.DatabaseError as exc:
-            if not _is_damage(exc):
+            if not sqlite_damaged(exc):
                 raise
             self._set_aside(exc)
 
     def _open(self) -> None:
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=60)
+        self._inode = os.stat(self.path).st_ino if self.path.exists() else None
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, data BLOB)")
         self._db.commit()
+        self._inode = os.stat(self.path).st_ino
 
     def _set_aside(self, exc: BaseException) -> None:
+        """Move the damaged file aside (unless another process already did) and start a new cache."""
         import sys
-        import time
 
         if self._db is not None:
             self._db.close()
-        aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
-        for suffix in ("", "-wal", "-shm"):
-            src = Path(f"{self.path}{suffix}")
-            if src.exists():
-                src.replace(Path(f"{aside}{suffix}"))
-        print(f"warning: the embedding cache {self.path} is damaged ({type(exc).__name__}: {exc}); it was set aside "
-              f"as {aside} and a new cache started, so its posts are embedded again (delete {aside} when you no "
-              "longer need it)", file=sys.stderr, flush=True)
+        aside = set_aside_damaged(self.path, self._inode)
+        if aside is not None:
+            print(f"warning: the embedding cache {self.path} is damaged ({type(exc).__name__}: {exc}); it was set "
+                  f"aside as {aside} and a new cache started, so its posts are embedded again (delete {aside} when "
+                  "you no longer need it)", file=sys.stderr, flush=True)
         self._open()
 
     def _guarded(self, action: Any) -> Any:
@@ -105,7 +97,7 @@ class EmbeddingCache:
             try:
                 return action(self._db)
             except sqlite3.DatabaseError as exc:
-                if not _is_damage(exc):
+                if not sqlite_damaged(exc):
                     raise
                 self._set_aside(exc)
                 return action(self._db)
