@@ -15,7 +15,7 @@ from typing import Any
 
 from alexbench.config.tasks import Reference
 from alexbench.plugin.registry import Registry
-from alexbench.report.table import CLASSIFIER_MACHINE_KEYS, EXPLAINER_KEYS, JSON_ONLY_EXPLAINER_KEYS, MACHINE_KEYS
+from alexbench.report.columns import CLASSIFIER_MACHINE_KEYS, EXPLAINER_KEYS, JSON_ONLY_EXPLAINER_KEYS, MACHINE_KEYS
 from alexbench.run.runspec import RunSpec
 from alexbench.run.store import DamagedRunError, ResultsStore, StoredRun
 from alexbench.scoring.metrics import Metric, ScoreInput, StoredScoring, higher_is_better
