@@ -29,7 +29,7 @@ from typing import Any, Literal, overload
 import pluggy
 
 from alexbench.errors import PluginError, did_you_mean
-from alexbench.interfaces import COMPONENT_KINDS, REGISTRAR_HOOKS, Augmenter, Classifier, Component, Explainer
+from alexbench.interfaces import COMPONENT_KINDS, REGISTRAR_HOOKS, Augmenter, Classifier, Component, Explainer, Metric
 from alexbench.plugin import hookspecs
 from alexbench.plugin.faults import BrokenPlugin, PluginInfo, broken_plugin, defined_at
 from alexbench.plugin.params import check_params_class
@@ -228,11 +228,9 @@ class PluginHost:
 
     @cached_property
     def _registries(self) -> dict[str, Registry[Any]]:
-        from alexbench.scoring.metrics import Metric
-
         def validate_metric(name: str, target: Any) -> None:
             if not isinstance(target, Metric):
-                raise PluginError(f"metric {name!r}: {target!r} is not an alexbench.scoring.metrics.Metric")
+                raise PluginError(f"metric {name!r}: {target!r} is not an alexbench.interfaces.Metric")
 
         registries: dict[str, Registry[Any]] = {
             kind: Registry(kind, _validate_component(kind), check_params_class) for kind in COMPONENT_KINDS
