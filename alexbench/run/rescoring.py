@@ -14,11 +14,22 @@ from alexbench.errors import AlexbenchError, DamagedRunError
 from alexbench.fsio import atomic_write_json
 from alexbench.interfaces import Metric
 from alexbench.plugin.registry import Registry
+from alexbench.run.runspec import RunSpec
 from alexbench.run.store import CHECKSUMMED, StoredRun
 from alexbench.scoring.metrics import StoredScoring
 from alexbench.scoring.rescore import check_predictions, keep_decisions, recompute, same_metrics, stored_space
 from alexbench.scoring.rescore import recorded_counts as counts_of
 from alexbench.scoring.submission import check_test_ids, write_submission_file
+
+
+def stored_scoring(spec: RunSpec) -> StoredScoring:
+    """The scoring part of the task a run's spec recorded (a run stored before schema 2 has none)."""
+    task = spec.task
+    if task.labels is None:
+        raise AlexbenchError(f"run of {task.name!r} was stored by an older alexbench (schema "
+                             f"{spec.schema}) without its label set: rerun it to rescore it")
+    return StoredScoring(task.name, task.labels, task.positive, task.official_metric, dict(task.metric_params or {}),
+                         task.multi_label)
 
 
 def recorded_counts(run: StoredRun) -> dict[str, int]:
@@ -42,7 +53,7 @@ def checked_predictions(run: StoredRun, space: LabelSpace, *, verify: bool = Tru
 def recompute_run(run: StoredRun, metrics: Registry[Metric], *, verify: bool = True) -> dict[str, Any]:
     """metrics.json as the run would write it, from run_spec.json, predictions.jsonl and
     explanations.jsonl alone (metrics.json itself is not read: it may be the damaged file)."""
-    scoring = StoredScoring.from_run_spec(run.spec())
+    scoring = stored_scoring(run.spec())
     rows = checked_predictions(run, stored_space(scoring), verify=verify)
     return recompute(run.run_id, scoring, rows, run.explanations(verify=verify), metrics)
 

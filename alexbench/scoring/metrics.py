@@ -44,7 +44,6 @@ from alexbench.scoring.tables import (
 if TYPE_CHECKING:
     from alexbench.config.tasks import TaskSpec
     from alexbench.plugin.registry import Registry
-    from alexbench.run.runspec import RunSpec
 
 
 class ScoringSpec(Protocol):
@@ -61,7 +60,8 @@ class ScoringSpec(Protocol):
 @dataclass(frozen=True)
 class StoredScoring:
     """The scoring part of a task as recorded in a run's ``run_spec.json``: enough to rescore a
-    run from its stored predictions alone."""
+    run from its stored predictions alone (read from a spec by
+    :func:`alexbench.run.rescoring.stored_scoring`)."""
 
     name: str
     labels: tuple[str, ...]
@@ -69,17 +69,6 @@ class StoredScoring:
     official_metric: str
     metric_params: dict[str, Any] = field(default_factory=dict)
     multi_label: bool = False
-
-    @classmethod
-    def from_run_spec(cls, spec: RunSpec) -> StoredScoring:
-        task = spec.task
-        if task.labels is None:
-            from alexbench.errors import AlexbenchError
-
-            raise AlexbenchError(f"run of {task.name!r} was stored by an older alexbench (schema "
-                                 f"{spec.schema}) without its label set: rerun it to rescore it")
-        return cls(task.name, task.labels, task.positive, task.official_metric, dict(task.metric_params or {}),
-                   task.multi_label)
 
 
 def _micro_f1_over(gold: Sequence[str], pred: Sequence[str], subset: Sequence[str]) -> float:
