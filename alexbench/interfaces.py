@@ -355,7 +355,7 @@ class Metric:
     computed on such a task, and cannot be its official metric).
 
     ``from_tables`` (optional): the same metric of a single-label split from its confusion
-    :class:`~alexbench.scoring.tables.Tables`, equal to ``fn`` float for float. The paired bootstrap uses it (one
+    ``Tables`` (:mod:`alexbench.scoring.tables`), equal to ``fn`` float for float. The paired bootstrap uses it (one
     ``bincount`` per resample instead of a pass over every post); without it, ``fn`` is called.
 
     ``params`` (optional): the ``[metric] params`` it takes, by name (:class:`MetricParam`: a kind
