@@ -31,6 +31,11 @@ class FailureError(AlexbenchError):
     exit_code = EXIT_FAILURE
 
 
+class DamagedRunError(FailureError):
+    """A stored run's file cannot be read or lacks what it must hold (a disk error, an edit, a
+    copy cut short): names the file, what is wrong and how to repair it."""
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """Return ``" Did you mean 'x'?"`` for the closest candidate, or ``""``."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)

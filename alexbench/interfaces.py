@@ -15,36 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
+# A post's label set as one canonical string: defined with the task's labels, part of the contract.
+from alexbench.config.labels import LABEL_SET_SEPARATOR, join_labels, split_labels  # noqa: F401
 from alexbench.plugin.params import build_params
 
 if TYPE_CHECKING:
     from alexbench.config.tasks import TaskSpec
 
 T = TypeVar("T")
-
-#: How a multi-label task writes a post's label set as one string, in ``Post.label``, in
-#: ``Prediction.labels`` and in stored predictions: its labels in the task's label order, joined
-#: by this separator; the empty set is ``""``. A task's own file format (its ``labels.separator``
-#: and ``labels.empty``) is read and written at the edges only (loading data, submissions), so a
-#: canonical string never depends on how one file spells it. Labels of a multi-label task may not
-#: contain it (checked when the task is read).
-LABEL_SET_SEPARATOR = "|"
-
-
-def split_labels(label: str | None) -> tuple[str, ...]:
-    """The labels of a canonical label-set string (``"efficacy|side_effects"`` → two labels,
-    ``""`` or None → none)."""
-    return tuple(label.split(LABEL_SET_SEPARATOR)) if label else ()
-
-
-def join_labels(labels: Iterable[str], order: Sequence[str]) -> str:
-    """The canonical string of a label set: ``labels`` (each one of ``order``, the task's labels)
-    in ``order``, joined by :data:`LABEL_SET_SEPARATOR`; ``""`` for none."""
-    chosen = set(labels)
-    unknown = chosen - set(order)
-    if unknown:
-        raise ValueError(f"labels {sorted(unknown)} are not among {list(order)}")
-    return LABEL_SET_SEPARATOR.join(label for label in order if label in chosen)
 
 
 @dataclass(frozen=True)
@@ -326,3 +304,79 @@ REGISTRAR_HOOKS: dict[str, str] = {
     "explainer": "alexbench_register_explainers",
     "metric": "alexbench_register_metrics",
 }
+
+
+# ----- Metrics: a plugin registers Metric objects (alexbench_register_metrics) -----
+
+#: The kinds of value a parameter may declare, and how the errors describe them.
+KINDS = {
+    "labels": "a non-empty array of distinct labels of the task",
+    "label": "one label of the task",
+    "extra": "the key of one of the task's extra columns ([columns] extra)",
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+}
+#: What a metric may require of the task (``Metric.requires``), and the field that provides it.
+REQUIREMENTS = {"positive": "labels.positive"}
+
+
+@dataclass(frozen=True)
+class MetricParam:
+    """One parameter of a metric: ``kind`` is one of :data:`KINDS`; ``required`` makes a task
+    that names the metric official without it an error."""
+
+    kind: str
+    required: bool = False
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"MetricParam kind must be one of {sorted(KINDS)}, got {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    gold: Sequence[str]
+    pred: Sequence[str]
+    labels: Sequence[str]
+    positive: str | None = None
+    extra: Sequence[Mapping[str, str]] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+    #: gold and pred are canonical label-set strings of a multi-label task
+    multi_label: bool = False
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named scalar metric; ``fn`` returns None where it does not apply (e.g. no positive class).
+    ``multi_label``: whether ``fn`` understands a multi-label task's label sets (others are not
+    computed on such a task, and cannot be its official metric).
+
+    ``from_tables`` (optional): the same metric of a single-label split from its confusion
+    ``Tables`` (:mod:`alexbench.scoring.tables`), equal to ``fn`` float for float. The paired bootstrap uses it (one
+    ``bincount`` per resample instead of a pass over every post); without it, ``fn`` is called.
+
+    ``params`` (optional): the ``[metric] params`` it takes, by name (:class:`MetricParam`: a kind
+    such as ``"labels"`` or ``"extra"``, and whether it is required), checked when a task names it
+    official (an unknown name, a missing required one, a label the task lacks are errors naming
+    ``metric.params.KEY``); None, the default, takes any params unchecked. ``requires``: what the
+    task must define for it to apply (``"positive"``: ``labels.positive``)."""
+
+    name: str
+    fn: Callable[[ScoreInput], float | None]
+    description: str = ""
+    higher_is_better: bool = True
+    multi_label: bool = False
+    from_tables: Callable[[Any], float | None] | None = None
+    params: Mapping[str, MetricParam] | None = field(default=None, hash=False)
+    requires: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = [need for need in self.requires if need not in REQUIREMENTS]
+        if unknown:
+            raise ValueError(f"metric {self.name!r}: requires {unknown}; known: {sorted(REQUIREMENTS)}")
+
+    def __call__(self, data: ScoreInput) -> float | None:
+        return self.fn(data)

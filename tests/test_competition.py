@@ -12,9 +12,9 @@ import pytest
 
 from alexbench.config.tasks import TaskCatalog
 from alexbench.config.variants import ComponentSpec, VariantSpec
+from alexbench.run.rescoring import rescore, write_submission
 from alexbench.run.runner import Runner
-from alexbench.scoring.rescore import rescore
-from alexbench.scoring.submission import SubmissionError, score_files, write_submission
+from alexbench.scoring.submission import SubmissionError, score_files
 
 from .conftest import REPO
 

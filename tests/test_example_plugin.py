@@ -1,6 +1,7 @@
-"""The example external plugin (plugins/example-keyword-plugin): not part of the main install,
-discovered, listed and run once installed; a plugin with a bad hook signature next to it is
-reported by name and breaks nothing."""
+"""The example external plugin (plugins/example-keyword-plugin): exactly what ``alexbench
+new-plugin keyword_rules --kind classifier`` writes (one source: the template), not part of the
+main install, discovered, listed and run once installed; a plugin with a bad hook signature next
+to it is reported by name and breaks nothing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from alexbench.cli.newplugin import PluginNames, plugin_files
 from alexbench.plugin.host import GROUP
 from alexbench.testing import write_tiny_task
 
@@ -19,6 +21,8 @@ from .conftest import REPO
 from .venvs import Venv
 
 EXAMPLE = REPO / "plugins" / "example-keyword-plugin"
+#: The command whose output the example is, byte for byte.
+GENERATED_BY = ("keyword_rules", "classifier")
 
 BAD_SIGNATURE_PYPROJECT = """
 [build-system]
@@ -42,15 +46,29 @@ def alexbench_register_classifiers(registry, options):  # 'options' is not in th
 '''
 
 
+def test_example_is_the_new_plugin_template_byte_for_byte() -> None:
+    """The starter plugin has one source, the template: the example cannot drift from it."""
+    expected = plugin_files(PluginNames.derive(*GENERATED_BY))
+    actual = {path.relative_to(EXAMPLE).as_posix(): path.read_text(encoding="utf-8") for path in EXAMPLE.rglob("*")
+              if path.is_file() and not {"__pycache__", ".pytest_cache", "build"} & set(path.parts)
+              and ".egg-info" not in path.as_posix()}
+    regenerate = (f"regenerate it: rm -r {EXAMPLE.relative_to(REPO)} && alexbench new-plugin {GENERATED_BY[0]} "
+                  f"--kind {GENERATED_BY[1]} --dir /tmp/x && mv /tmp/x/alexbench-keyword-rules "
+                  f"{EXAMPLE.relative_to(REPO)}")
+    assert sorted(actual) == sorted(expected), regenerate
+    for path, text in expected.items():
+        assert actual[path] == text, f"{path} differs from the new-plugin template; {regenerate}"
+
+
 def test_example_is_not_installed_with_the_main_project() -> None:
     """Its package lives under src/, outside `[tool.setuptools.packages.find] where = [".", "plugins"]`."""
     from setuptools import find_namespace_packages
 
-    assert (EXAMPLE / "src" / "alexbench_keyword" / "__init__.py").is_file()
+    assert (EXAMPLE / "src" / "alexbench_keyword_rules" / "__init__.py").is_file()
     found = find_namespace_packages(str(REPO / "plugins"), include=["alexbench*"])
     assert "alexbench_baselines" in found and not any(p.startswith("alexbench_keyword") for p in found)
-    assert importlib.util.find_spec("alexbench_keyword") is None
-    assert "keyword" not in {ep.name for ep in importlib.metadata.entry_points(group=GROUP)}
+    assert importlib.util.find_spec("alexbench_keyword_rules") is None
+    assert "keyword_rules" not in {ep.name for ep in importlib.metadata.entry_points(group=GROUP)}
 
 
 @pytest.mark.slow
@@ -73,10 +91,10 @@ def test_example_plugin_is_discovered_listed_and_run_next_to_a_broken_one(tmp_pa
     assert listing.returncode == 0, listing.stderr
     data = json.loads(listing.stdout)
     entries = {e["name"]: e for e in data["entries"]}
-    for name, kind in (("keyword_rules", "classifier"), ("negation_backoff", "explainer")):
-        assert (entries[name]["kind"], entries[name]["plugin"], entries[name]["distribution"],
-                entries[name]["version"]) == (kind, "keyword", "alexbench-keyword", "0.2.0")
-    assert entries["keyword_rules"]["params"]["learn_top_k"] == 10
+    rules = entries["keyword_rules"]
+    assert (rules["kind"], rules["plugin"], rules["distribution"], rules["version"]) == (
+        "classifier", "keyword_rules", "alexbench-keyword-rules", "0.1.0")
+    assert rules["params"]["top_k"] == 20
     assert [b["name"] for b in data["broken"]] == ["badsig"]
     assert "options" in data["broken"][0]["error"] and data["broken"][0]["distribution"] == "alexbench-badsig"
     assert "badsig" not in {p["name"] for p in data["plugins"]}
@@ -87,14 +105,13 @@ def test_example_plugin_is_discovered_listed_and_run_next_to_a_broken_one(tmp_pa
 
     task_file = write_tiny_task(tmp_path / "tasks", "binary")
     run = venv.alexbench("--results", str(tmp_path / "results"), "run", "-t", str(task_file),
-                         "--classifier", "keyword_rules", "--explainer", "negation_backoff", "--no-progress",
+                         "--classifier", "keyword_rules", "--no-progress",
                          "--out", str(tmp_path / "lb"), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     run_dir = next((tmp_path / "results" / "runs" / "kit_binary").glob("*/s0-*"))
     spec = json.loads((run_dir / "run_spec.json").read_text())["variant"]
-    assert spec["classifier"] == {"kind": "classifier", "name": "keyword_rules", "version": "0.2.0",
-                                  "params": {"keywords": "", "learn_top_k": 10, "min_count": 2, "confidence": 0.8}}
-    assert spec["explainer"]["name"] == "negation_backoff"
+    assert spec["classifier"] == {"kind": "classifier", "name": "keyword_rules", "version": "0.1.0",
+                                  "params": {"top_k": 20, "min_count": 2, "confidence": 0.8}}
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["test"]["n"] == len((task_file.parent / "data" / "test.tsv").read_text().splitlines()) - 1
 

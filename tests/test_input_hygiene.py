@@ -16,13 +16,13 @@ from click.testing import CliRunner
 
 from alexbench.cli.app import parse_seeds
 from alexbench.cli.main import cli
+from alexbench.config.seeds import MAX_SEEDS
 from alexbench.config.tasks import load_task
 from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.data.splits import load_dataset
 from alexbench.errors import DataError
 from alexbench.plugin.host import PluginHost
 from alexbench.run.runner import Runner
-from alexbench.run.seeding import MAX_SEEDS
 from alexbench.run.store import ResultsStore
 
 

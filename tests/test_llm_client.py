@@ -331,7 +331,7 @@ def test_score_verdict_threshold_is_chosen_on_dev_by_the_official_metric(scripte
     # rescore recomputes the scores from the stored files and keeps the calibration (a decision
     # the predictions cannot show): the run is unchanged, and a repair keeps the threshold.
     from alexbench.plugin.host import PluginHost
-    from alexbench.scoring.rescore import rescore
+    from alexbench.run.rescoring import rescore
 
     registry = PluginHost().metrics
     assert rescore(run, registry)[0] is True

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from alexbench.scoring.explainer_stats import explainer_stats
 from alexbench.scoring.metrics import (
     ScoreInput,
     accuracy,
     confusion,
-    explainer_stats,
     f1_positive,
     grouped_macro_f1,
     macro_f1,

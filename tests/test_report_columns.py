@@ -16,9 +16,10 @@ from rich.console import Console
 
 from alexbench.config.tasks import Reference
 from alexbench.report import leaderboard as lb
+from alexbench.report.columns import EXPLAINER_COLUMNS
 from alexbench.report.htmlpage import render_html
 from alexbench.report.latex import latex_escape, to_latex
-from alexbench.report.table import EXPLAINER_COLUMNS, build_table, explainer_label
+from alexbench.report.table import build_table, explainer_label
 
 from .leaderboard_runs import make_boards
 

@@ -18,9 +18,9 @@ from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.errors import AlexbenchError
 from alexbench.fsio import sha256_obj
 from alexbench.plugin.host import PluginHost
+from alexbench.run.rescoring import rescore
 from alexbench.run.runner import Runner
 from alexbench.run.store import DamagedRunError, ResultsStore, StoredRun
-from alexbench.scoring.rescore import rescore
 
 CHECKSUMS = "checksums.json"
 

@@ -17,10 +17,9 @@ from alexbench.config.tasks import load_task
 from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.errors import FailureError
 from alexbench.plugin.host import PluginHost
+from alexbench.run.rescoring import rescore, write_submission
 from alexbench.run.runner import Runner
 from alexbench.run.store import DamagedRunError, ResultsStore, StoredRun
-from alexbench.scoring.rescore import rescore
-from alexbench.scoring.submission import write_submission
 
 from .conftest import make_tiny_task
 

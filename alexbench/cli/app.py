@@ -12,6 +12,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
+from alexbench.config.seeds import MAX_SEEDS, seed_problem
 from alexbench.config.studies import StudySpec, load_study
 from alexbench.config.sweeps import SweepPlan, expand
 from alexbench.config.tasks import TaskCatalog, load_task
@@ -19,7 +20,6 @@ from alexbench.config.variants import VariantCatalog, VariantSpec
 from alexbench.errors import AlexbenchError, UnknownNameError
 from alexbench.plugin.host import PluginHost
 from alexbench.run.device import device_problem, select_device
-from alexbench.run.seeding import MAX_SEEDS, seed_problem
 from alexbench.run.store import ResultsStore
 from alexbench.safetext import SafeConsole, rich_text
 

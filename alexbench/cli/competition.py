@@ -21,12 +21,13 @@ from alexbench.cli.errors import reports_errors
 from alexbench.config.tasks import validate_metric
 from alexbench.errors import EXIT_FAILURE, AlexbenchError
 from alexbench.fsio import atomic_write_text
+from alexbench.run.rescoring import rescore as rescore_run
+from alexbench.run.rescoring import write_submission
 from alexbench.run.store import DamagedRunError
 from alexbench.safetext import terminal
 from alexbench.scoring.metrics import check_official, higher_is_better
-from alexbench.scoring.rescore import rescore as rescore_run
 from alexbench.scoring.significance import direction_note
-from alexbench.scoring.submission import score_files, scores_txt, write_submission
+from alexbench.scoring.submission import score_files, scores_txt
 
 
 @click.command()

@@ -2,7 +2,7 @@
 them per post, ``labels.multi_label = true``).
 
 A multi-label post's set travels through the host and its plugins as one canonical string
-(:func:`alexbench.interfaces.join_labels`: its labels in the task's order joined by ``|``,
+(:func:`join_labels`, also ``alexbench.interfaces.join_labels``: its labels in the task's order joined by ``|``,
 ``""`` for none), so ``Post.label``, ``Prediction.labels``, stored predictions, paired tests and
 majority votes keep their one-string-per-post shape, and single-label tasks, plugins and stored
 runs are untouched. The task's own spelling (``labels.separator``, ``labels.empty``) is read and
@@ -16,7 +16,31 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from alexbench.config.tomlfile import Table
-from alexbench.interfaces import LABEL_SET_SEPARATOR, join_labels, split_labels
+
+#: How a multi-label task writes a post's label set as one string, in ``Post.label``, in
+#: ``Prediction.labels`` and in stored predictions: its labels in the task's label order, joined
+#: by this separator; the empty set is ``""``. A task's own file format (its ``labels.separator``
+#: and ``labels.empty``) is read and written at the edges only (loading data, submissions), so a
+#: canonical string never depends on how one file spells it. Labels of a multi-label task may not
+#: contain it (checked when the task is read).
+LABEL_SET_SEPARATOR = "|"
+
+
+def split_labels(label: str | None) -> tuple[str, ...]:
+    """The labels of a canonical label-set string (``"efficacy|side_effects"`` → two labels,
+    ``""`` or None → none)."""
+    return tuple(label.split(LABEL_SET_SEPARATOR)) if label else ()
+
+
+def join_labels(labels: Iterable[str], order: Sequence[str]) -> str:
+    """The canonical string of a label set: ``labels`` (each one of ``order``, the task's labels)
+    in ``order``, joined by :data:`LABEL_SET_SEPARATOR`; ``""`` for none."""
+    chosen = set(labels)
+    unknown = chosen - set(order)
+    if unknown:
+        raise ValueError(f"labels {sorted(unknown)} are not among {list(order)}")
+    return LABEL_SET_SEPARATOR.join(label for label in order if label in chosen)
+
 
 #: A label's decision threshold when none is given (a multi-label classifier's probabilities).
 DEFAULT_THRESHOLD = 0.5

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alexbench.config.seeds import seed_problem
 from alexbench.config.sweeps import Axis, parse_sweep
 from alexbench.config.tomlfile import Table, read_toml
 from alexbench.config.variants import VariantCatalog, VariantSpec, parse_variants
 from alexbench.errors import TaskFileError
 from alexbench.fsio import NAME_RULE, is_name
-from alexbench.run.seeding import seed_problem
 
 
 @dataclass(frozen=True)

@@ -45,9 +45,8 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from alexbench.interfaces import Augmenter, Classifier, Explainer
+    from alexbench.interfaces import Augmenter, Classifier, Explainer, Metric
     from alexbench.plugin.registry import Registry
-    from alexbench.scoring.metrics import Metric
     from alexbench.selftest import SelfTest
 
 PROJECT = "alexbench"
@@ -202,7 +201,7 @@ def alexbench_register_explainers(registry: Registry[type[Explainer]]) -> None:
 
 @hookspec
 def alexbench_register_metrics(registry: Registry[Metric]) -> None:
-    """Register extra scalar metrics, :class:`alexbench.scoring.metrics.Metric` objects.
+    """Register extra scalar metrics, :class:`alexbench.interfaces.Metric` objects.
 
     A metric is a name and a function of a ``ScoreInput`` (gold, predicted, labels, positive
     label, extra columns, params) returning a float, or ``None`` where it does not apply (e.g. a
@@ -244,7 +243,7 @@ def alexbench_register_metrics(registry: Registry[Metric]) -> None:
 
     Example::
 
-        from alexbench.scoring.metrics import Metric
+        from alexbench.interfaces import Metric
 
         @hookimpl
         def alexbench_register_metrics(registry):

@@ -29,7 +29,7 @@ from typing import Any, Literal, overload
 import pluggy
 
 from alexbench.errors import PluginError, did_you_mean
-from alexbench.interfaces import COMPONENT_KINDS, REGISTRAR_HOOKS, Augmenter, Classifier, Component, Explainer
+from alexbench.interfaces import COMPONENT_KINDS, REGISTRAR_HOOKS, Augmenter, Classifier, Component, Explainer, Metric
 from alexbench.plugin import hookspecs
 from alexbench.plugin.faults import BrokenPlugin, PluginInfo, broken_plugin, defined_at
 from alexbench.plugin.params import check_params_class
@@ -106,8 +106,8 @@ class PluginHost:
             try:
                 self.pm.load_setuptools_entrypoints(GROUP, name=ep.name)
             except Exception as exc:  # a third-party import error must not break the host
-                self._drop(ep.name, dist_name, f"could not be loaded from {ep.value!r}: {type(exc).__name__}: {exc}",
-                           exc)
+                self._mark_broken(ep.name, dist_name,
+                                  f"could not be loaded from {ep.value!r}: {type(exc).__name__}: {exc}", exc)
         self._check_unknown_hooks()
 
     def register(self, plugin: object, name: str | None = None) -> str:
@@ -151,12 +151,19 @@ class PluginHost:
             if name == raise_for:
                 self._unregister_quietly(name)
                 raise PluginError(f"plugin {name!r} {message}" + (f" (at {where})" if where else ""))
-            self._drop(name, self._dist_of(plugin), message, where=where)
+            self._mark_broken(name, self._dist_of(plugin), message, where=where)
         self.pm.check_pending()
 
-    def _drop(self, name: str, distribution: str | None, message: str, exc: BaseException | None = None,
-              where: str | None = None) -> None:
-        self._unregister_quietly(name)
+    def _mark_broken(self, name: str, distribution: str | None, message: str | None = None,
+                     exc: BaseException | None = None, where: str | None = None, *, unregister: bool = True) -> None:
+        """The one way a plugin is left out: recorded in :attr:`broken` with why (``message``, by
+        default the error's, without its ``plugin 'name': `` prefix since the record names the
+        plugin) and where, and unregistered unless ``unregister`` is False (a registrar that failed
+        while its hook is still being called: the caller withdraws what it registered)."""
+        if unregister:
+            self._unregister_quietly(name)
+        if message is None:
+            message = str(exc).removeprefix(f"plugin {name!r}: ")
         self._broken.append(broken_plugin(name, distribution, message, exc, where))
 
     def _unregister_quietly(self, name: str) -> None:
@@ -218,21 +225,14 @@ class PluginHost:
                 self._call_one(hook_name, impl, registry=registry)
             except PluginError as exc:
                 registry.discard_plugin(impl.plugin_name)
-                self._record_broken(impl, exc)
+                self._mark_broken(impl.plugin_name, self._dist_of(impl.plugin), exc=exc, unregister=False)
         registry.current_plugin = None
-
-    def _record_broken(self, impl: Any, exc: PluginError) -> None:
-        """Leave out the plugin behind ``impl``: recorded in :attr:`broken` with the error."""
-        message = str(exc).removeprefix(f"plugin {impl.plugin_name!r}: ")  # the record names the plugin
-        self._broken.append(broken_plugin(impl.plugin_name, self._dist_of(impl.plugin), message, exc))
 
     @cached_property
     def _registries(self) -> dict[str, Registry[Any]]:
-        from alexbench.scoring.metrics import Metric
-
         def validate_metric(name: str, target: Any) -> None:
             if not isinstance(target, Metric):
-                raise PluginError(f"metric {name!r}: {target!r} is not an alexbench.scoring.metrics.Metric")
+                raise PluginError(f"metric {name!r}: {target!r} is not an alexbench.interfaces.Metric")
 
         registries: dict[str, Registry[Any]] = {
             kind: Registry(kind, _validate_component(kind), check_params_class) for kind in COMPONENT_KINDS
@@ -255,17 +255,6 @@ class PluginHost:
         if self.disabled:
             parts.append(f"disabled by {DISABLE_ENV}: {', '.join(self.disabled)}")
         return (" Left out: " + "; ".join(parts) + " (see 'alexbench plugins').") if parts else ""
-
-    def _markbroken_plugin(self, plugin: str | None, exc: PluginError) -> None:
-        """A component that fails its checks when loaded (lazy entries are checked then): its
-        plugin is left out, as if its registrar had failed."""
-        if plugin is None:
-            return
-        info = next((p for p in self.plugins() if p.name == plugin), None)
-        for registry in self._registries.values():
-            registry.discard_plugin(plugin)
-        self._unregister_quietly(plugin)
-        self._broken.append(broken_plugin(plugin, info.distribution if info else None, str(exc), exc))
 
     @property
     def augmenters(self) -> Registry[Any]:
@@ -307,8 +296,12 @@ class PluginHost:
                     raise PluginError(f"{kind} {name!r} was registered with multi_label={entry.multi_label} but "
                                       f"{_qualname(cls)}.multi_label is {getattr(cls, 'multi_label', False)}; "
                                       "register what the class declares")
-            except PluginError as exc:
-                self._markbroken_plugin(entry.plugin, exc)
+            except PluginError as exc:  # checked when loaded (a lazy entry): its plugin is left out
+                if entry.plugin is not None:
+                    info = next((p for p in self.plugins() if p.name == entry.plugin), None)
+                    for registry in self._registries.values():
+                        registry.discard_plugin(entry.plugin)
+                    self._mark_broken(entry.plugin, info.distribution if info else None, str(exc), exc)
                 raise
         return cls
 
@@ -360,7 +353,7 @@ class PluginHost:
                         raise PluginError(f"command {name!r} registered twice: by plugin {commands[name][0]} "
                                           f"and by plugin {impl.plugin_name}")
             except PluginError as exc:
-                self._record_broken(impl, exc)
+                self._mark_broken(impl.plugin_name, self._dist_of(impl.plugin), exc=exc, unregister=False)
                 continue
             commands.update((name, (impl.plugin_name, command)) for name, command in group.commands.items())
         return commands

@@ -15,10 +15,11 @@ from typing import Any
 
 from alexbench.config.tasks import Reference
 from alexbench.plugin.registry import Registry
-from alexbench.report.table import CLASSIFIER_MACHINE_KEYS, EXPLAINER_KEYS, JSON_ONLY_EXPLAINER_KEYS, MACHINE_KEYS
+from alexbench.report.columns import CLASSIFIER_MACHINE_KEYS, EXPLAINER_KEYS, JSON_ONLY_EXPLAINER_KEYS, MACHINE_KEYS
+from alexbench.run.rescoring import stored_scoring
 from alexbench.run.runspec import RunSpec
 from alexbench.run.store import DamagedRunError, ResultsStore, StoredRun
-from alexbench.scoring.metrics import Metric, ScoreInput, StoredScoring, higher_is_better
+from alexbench.scoring.metrics import Metric, ScoreInput, higher_is_better
 from alexbench.scoring.significance import Comparison, Counted, compare, direction_note, holm
 
 
@@ -326,7 +327,7 @@ def compare_rows(board: Leaderboard, base: Row, rows: Sequence[Row], metrics: Re
     resampled together, and McNemar), Holm-corrected across the rows compared; by variant. A row
     that cannot be compared (damaged predictions, other test posts) is left out with a note on
     ``board``."""
-    scoring = StoredScoring.from_run_spec(base.runs[0].spec())
+    scoring = stored_scoring(base.runs[0].spec())
     metric = metrics.get(scoring.official_metric)
 
     def official(gold: Any, pred: Any, extra: Any) -> float:

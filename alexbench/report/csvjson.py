@@ -4,7 +4,7 @@ Unlike the tables, CSV and JSON keep every column whether or not a row has a val
 script reading them finds the same columns every time): the official and dev metric, macro and
 micro F1, accuracy (multi-label: also samples F1, subset accuracy, Hamming loss), F1 per class
 (or label) and every explainer statistic of the table model's
-:data:`~alexbench.report.table.EXPLAINER_COLUMNS` but the machine's latencies, as ``<column>_mean``
+:data:`~alexbench.report.columns.EXPLAINER_COLUMNS` but the machine's latencies, as ``<column>_mean``
 and ``<column>_std``. A
 board whose official metric is lower-is-better (e.g. ``hamming_loss``) has one more column,
 ``official_direction`` (``lower is better``), and its JSON ``official_higher_is_better: false``
@@ -26,7 +26,7 @@ import json
 from collections.abc import Callable
 
 from alexbench.report.board import Leaderboard, Row, Stat
-from alexbench.report.table import FILE_EXPLAINER_KEYS
+from alexbench.report.columns import FILE_EXPLAINER_KEYS
 from alexbench.safetext import csv_text
 
 

@@ -21,11 +21,10 @@ from alexbench.report.board import (
     data_warnings,
     ranking,
 )
+from alexbench.report.columns import EXPLAINER_COLUMNS, EXPLAINER_KEYS
 from alexbench.report.csvjson import to_csv, to_json
 from alexbench.report.markdown import to_markdown
 from alexbench.report.table import (
-    EXPLAINER_COLUMNS,
-    EXPLAINER_KEYS,
     REFERENCE_MARK,
     REFERENCE_NOTE,
     build_table,

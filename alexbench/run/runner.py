@@ -22,6 +22,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from alexbench.config.seeds import seed_problem
 from alexbench.config.sweeps import TaskTransform
 from alexbench.config.tasks import TaskSpec
 from alexbench.config.variants import VariantSpec
@@ -63,7 +64,7 @@ from alexbench.run.guards import (
 )
 from alexbench.run.provenance import environment
 from alexbench.run.runspec import RecordedComponent, RecordedTask, RecordedVariant, RunSpec, RunSpecError
-from alexbench.run.seeding import seed_everything, seed_problem
+from alexbench.run.seeding import seed_everything
 from alexbench.run.store import RESUME_HINT, SCHEMA_VERSION, DamagedRunError, ResultsStore, StoredRun, storage_exhausted
 from alexbench.scoring.explainer_stats import add_calibration_threshold, explainer_stats
 from alexbench.scoring.metrics import score

@@ -1,24 +1,10 @@
-"""Seeds: which values are seeds, and seeding the global generators before a run's stages."""
+"""Seeding the global generators before a run's stages (which values are seeds:
+:mod:`alexbench.config.seeds`)."""
 
 from __future__ import annotations
 
 import random
 import sys
-
-#: Seeds are whole numbers NumPy accepts: 0 ≤ seed ≤ 2**32 - 1.
-SEED_MAX = 2**32 - 1
-#: The most seeds one ``--seeds`` may give: every seed is a run of every variant, and a range like
-#: 0-100000000 would otherwise be expanded (and run) before anything said so.
-MAX_SEEDS = 1000
-
-
-def seed_problem(value: object) -> str | None:
-    """Why ``value`` cannot be a seed, or None when it can."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        return f"expected a whole number, got {value!r}"
-    if not 0 <= value <= SEED_MAX:
-        return f"seeds are whole numbers from 0 to {SEED_MAX}, got {value}"
-    return None
 
 
 def seed_everything(seed: int) -> None:

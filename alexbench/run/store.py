@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alexbench.errors import AlexbenchError, FailureError, StorageError
+from alexbench.errors import AlexbenchError, DamagedRunError, StorageError
 from alexbench.fsio import (
     atomic_write_json,
     atomic_write_jsonl,
@@ -73,11 +73,6 @@ def storage_exhausted(exc: BaseException) -> bool:
 
 def default_results_root() -> Path:
     return Path(os.environ.get(RESULTS_ENV) or "results")
-
-
-class DamagedRunError(FailureError):
-    """A stored run's file cannot be read or lacks what it must hold (a disk error, an edit, a
-    copy cut short): names the file, what is wrong and how to repair it."""
 
 
 #: The file recording the sha256 of the content of each of :data:`CHECKSUMMED` (of its parsed

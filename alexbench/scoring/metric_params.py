@@ -1,7 +1,7 @@
 """What a metric takes from a task file's ``[metric] params``, and the check of a task's params
 against it when the task is read (``validate``, ``run``, ``grid``, ``score``), not after training.
 
-A :class:`~alexbench.scoring.metrics.Metric` declares its parameters as ``params={name:
+A :class:`~alexbench.interfaces.Metric` declares its parameters as ``params={name:
 MetricParam(kind, required)}`` and what the task must define as ``requires`` (``"positive"``:
 ``labels.positive``). A metric that declares nothing (``params=None``, the default, as a
 third-party metric written before this existed) gets its params unchecked, exactly as given.
@@ -12,38 +12,13 @@ Every error is a :class:`TaskFileError` naming the task file and the field
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from alexbench.errors import TaskFileError, did_you_mean
 
-#: The kinds of value a parameter may declare, and how the errors describe them.
-KINDS = {
-    "labels": "a non-empty array of distinct labels of the task",
-    "label": "one label of the task",
-    "extra": "the key of one of the task's extra columns ([columns] extra)",
-    "str": "a string",
-    "int": "an integer",
-    "float": "a number",
-    "bool": "true or false",
-}
-#: What a metric may require of the task (``Metric.requires``), and the field that provides it.
-REQUIREMENTS = {"positive": "labels.positive"}
-
-
-@dataclass(frozen=True)
-class MetricParam:
-    """One parameter of a metric: ``kind`` is one of :data:`KINDS`; ``required`` makes a task
-    that names the metric official without it an error."""
-
-    kind: str
-    required: bool = False
-    description: str = ""
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"MetricParam kind must be one of {sorted(KINDS)}, got {self.kind!r}")
+# The declaration is the Metric contract's; re-exported for code that imports it from here.
+from alexbench.interfaces import KINDS, REQUIREMENTS, MetricParam  # noqa: F401
 
 
 class ParamTask(Protocol):

@@ -17,17 +17,17 @@ equal to scikit-learn's ``precision_recall_fscore_support``, ``hamming_loss`` an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from alexbench.errors import TaskFileError
-from alexbench.interfaces import split_labels
+
+# The contract, re-exported: plugins and tests import Metric and ScoreInput from here.
+from alexbench.interfaces import Metric, ScoreInput, split_labels
 from alexbench.plugin.hookspecs import hookimpl
-from alexbench.scoring.explainer_stats import explainer_stats  # noqa: F401 - re-exported
-from alexbench.scoring.metric_params import REQUIREMENTS, MetricParam, check_metric_params
+from alexbench.scoring.metric_params import MetricParam, check_metric_params
 from alexbench.scoring.tables import (
-    Tables,
     accuracy_of,
     confusion,
     f1_positive_of,
@@ -44,7 +44,6 @@ from alexbench.scoring.tables import (
 if TYPE_CHECKING:
     from alexbench.config.tasks import TaskSpec
     from alexbench.plugin.registry import Registry
-    from alexbench.run.runspec import RunSpec
 
 
 class ScoringSpec(Protocol):
@@ -61,7 +60,8 @@ class ScoringSpec(Protocol):
 @dataclass(frozen=True)
 class StoredScoring:
     """The scoring part of a task as recorded in a run's ``run_spec.json``: enough to rescore a
-    run from its stored predictions alone."""
+    run from its stored predictions alone (read from a spec by
+    :func:`alexbench.run.rescoring.stored_scoring`)."""
 
     name: str
     labels: tuple[str, ...]
@@ -69,63 +69,6 @@ class StoredScoring:
     official_metric: str
     metric_params: dict[str, Any] = field(default_factory=dict)
     multi_label: bool = False
-
-    @classmethod
-    def from_run_spec(cls, spec: RunSpec) -> StoredScoring:
-        task = spec.task
-        if task.labels is None:
-            from alexbench.errors import AlexbenchError
-
-            raise AlexbenchError(f"run of {task.name!r} was stored by an older alexbench (schema "
-                                 f"{spec.schema}) without its label set: rerun it to rescore it")
-        return cls(task.name, task.labels, task.positive, task.official_metric, dict(task.metric_params or {}),
-                   task.multi_label)
-
-
-@dataclass(frozen=True)
-class ScoreInput:
-    gold: Sequence[str]
-    pred: Sequence[str]
-    labels: Sequence[str]
-    positive: str | None = None
-    extra: Sequence[Mapping[str, str]] = ()
-    params: Mapping[str, Any] = field(default_factory=dict)
-    #: gold and pred are canonical label-set strings of a multi-label task
-    multi_label: bool = False
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A named scalar metric; ``fn`` returns None where it does not apply (e.g. no positive class).
-    ``multi_label``: whether ``fn`` understands a multi-label task's label sets (others are not
-    computed on such a task, and cannot be its official metric).
-
-    ``from_tables`` (optional): the same metric of a single-label split from its confusion
-    :class:`Tables`, equal to ``fn`` float for float. The paired bootstrap uses it (one
-    ``bincount`` per resample instead of a pass over every post); without it, ``fn`` is called.
-
-    ``params`` (optional): the ``[metric] params`` it takes, by name (:class:`MetricParam`: a kind
-    such as ``"labels"`` or ``"extra"``, and whether it is required), checked when a task names it
-    official (an unknown name, a missing required one, a label the task lacks are errors naming
-    ``metric.params.KEY``); None, the default, takes any params unchecked. ``requires``: what the
-    task must define for it to apply (``"positive"``: ``labels.positive``)."""
-
-    name: str
-    fn: Callable[[ScoreInput], float | None]
-    description: str = ""
-    higher_is_better: bool = True
-    multi_label: bool = False
-    from_tables: Callable[[Tables], float | None] | None = None
-    params: Mapping[str, MetricParam] | None = field(default=None, hash=False)
-    requires: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        unknown = [need for need in self.requires if need not in REQUIREMENTS]
-        if unknown:
-            raise ValueError(f"metric {self.name!r}: requires {unknown}; known: {sorted(REQUIREMENTS)}")
-
-    def __call__(self, data: ScoreInput) -> float | None:
-        return self.fn(data)
 
 
 def _micro_f1_over(gold: Sequence[str], pred: Sequence[str], subset: Sequence[str]) -> float:
@@ -316,16 +259,12 @@ def check_official(task: TaskSpec, metrics: Registry[Metric]) -> None:
 
 
 def higher_is_better(name: str, metrics: Registry[Metric] | None = None) -> bool:
-    """Whether a larger value of metric ``name`` is better, as its registered metric says (without
-    ``metrics``: a built-in one's, else the installed plugins'); True for a name none knows."""
-    builtin = next((m.higher_is_better for m in BUILTIN_METRICS if m.name == name), None)
-    if metrics is None and builtin is None:
-        from alexbench.plugin.host import PluginHost
-
-        metrics = PluginHost().metrics
+    """Whether a larger value of metric ``name`` is better, as its registered metric in ``metrics``
+    says, else a built-in one's; True for a name neither knows. Scoring builds no plugin host:
+    a caller that may meet a plugin's metric passes the host's ``metrics``."""
     if metrics is not None and name in metrics.names():
-        return bool(getattr(metrics.get(name), "higher_is_better", True))
-    return True if builtin is None else builtin
+        return bool(metrics.get(name).higher_is_better)
+    return next((m.higher_is_better for m in BUILTIN_METRICS if m.name == name), True)
 
 
 def score(

@@ -21,9 +21,7 @@ from alexbench.data.splits import load_dataset, read_split_file
 from alexbench.errors import AlexbenchError, DataMissingError, FailureError
 from alexbench.fsio import atomic_write_bytes, atomic_write_text
 from alexbench.plugin.registry import Registry
-from alexbench.run.store import StoredRun
 from alexbench.scoring.metrics import Metric, score
-from alexbench.scoring.rescore import check_predictions, recorded_counts
 
 
 class SubmissionError(AlexbenchError):
@@ -52,10 +50,10 @@ def _shown(ids: list[str]) -> str:
     return ", ".join(repr(i) for i in ids[:5]) + (" …" if len(ids) > 5 else "")
 
 
-def _check_test_ids(run: StoredRun, task: TaskSpec, predicted: list[str]) -> None:
-    """When the task's test data is here, the run must predict exactly its posts: a run made on
-    other data (the file changed since) would otherwise give a submission that misses posts or
-    names posts the organisers do not have."""
+def check_test_ids(source: str, task: TaskSpec, predicted: list[str]) -> None:
+    """When the task's test data is here, ``source`` (``run <path>``) must predict exactly its
+    posts: a run made on other data (the file changed since) would otherwise give a submission
+    that misses posts or names posts the organisers do not have."""
     spec = task.splits["test"]
     try:
         if spec.file is not None and not task.split_path("test").is_file():
@@ -70,25 +68,16 @@ def _check_test_ids(run: StoredRun, task: TaskSpec, predicted: list[str]) -> Non
     if missing or extra:
         parts = ([f"{len(missing)} of its {len(want)} posts have no prediction ({_shown(missing)})"] if missing else []) + (
             [f"{len(extra)} predictions are for posts it does not have ({_shown(extra)})"] if extra else [])
-        raise FailureError(f"run {run.path} does not match the test split of task {task.name!r} "
+        raise FailureError(f"{source} does not match the test split of task {task.name!r} "
                            f"({task.splits['test'].file or 'carved'}): {'; '.join(parts)}. Was the run made on other "
                            "data? Rerun it on this data")
 
 
-def write_submission(run: StoredRun, task: TaskSpec, out_dir: Path) -> Path:
-    """The run's test predictions in the task's submission format; zipped (file at the archive's
-    root, no folder) when the task says so. Returns the written path. Nothing is written unless
-    every test post has exactly one prediction, a label of the task: the predictions are checked
-    row by row and against what the run recorded (:func:`check_predictions`), and against the
-    task's test split when its data is here."""
+def write_submission_file(task: TaskSpec, predictions: Mapping[str, str], out_dir: Path) -> Path:
+    """``predictions`` (test post id -> label, checked by the caller: a stored run's are by
+    :func:`alexbench.run.rescoring.write_submission`) in the task's submission format; zipped
+    (file at the archive's root, no folder) when the task says so. Returns the written path."""
     spec = _spec(task)
-    run_task = run.spec().task.name
-    if run_task != task.name:
-        raise AlexbenchError(f"run {run.path} is a run of task {run_task!r}, not {task.name!r}")
-    rows = run.predictions()
-    check_predictions(run, rows, task.label_space, recorded_counts(run))  # each once, a label of the task
-    predictions = {r["id"]: r["pred"] for r in rows if r["split"] == "test"}
-    _check_test_ids(run, task, list(predictions))
     text = submission_text(task, predictions)
     out_dir.mkdir(parents=True, exist_ok=True)
     if not spec.zip:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from alexbench.scoring.metrics import ScoreInput
+    from alexbench.interfaces import ScoreInput
 
 
 def safe_div(num: float, den: float) -> float:

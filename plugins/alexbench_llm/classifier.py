@@ -31,9 +31,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import Field
+from typing import Any
 
 from alexbench.config.tasks import TaskSpec
 from alexbench.errors import PluginError
@@ -41,42 +39,9 @@ from alexbench.interfaces import Classifier, Context, ExplainerPlan, Post, Predi
 
 from . import __version__
 from .classify_prompts import ClassifyTemplate, classify_template_path, load_classify_template
-from .params import LOCAL_PREFIX
+from .params import LOCAL_PREFIX, LLMClassifierParams
 from .prompts import template_fingerprint
 from .scoring import LabelScorer, Usage
-
-EXECUTION_ONLY = {"affects_output": False}
-NotNegative = Annotated[float, Field(ge=0)]
-
-
-@dataclass(frozen=True)
-class LLMClassifierParams:
-    #: litellm model name, or "local/<name>": the bundled llama.cpp model, run in a child process.
-    model: Annotated[str, Field(pattern=r"\S")] = "local/gemma-3-270m"
-    api_base: str = ""
-    api_key_env: str = ""
-    #: Template file; "" = <task folder>/prompts/<task>.classify.toml.
-    prompts: str = ""
-    #: Examples per class drawn from train (0 = zero-shot); multi-label: per answer and label.
-    shots: Annotated[int, Field(ge=0)] = 0
-    shot_selection: Literal["stratified", "nearest"] = "stratified"
-    decision: Literal["score", "generate"] = "score"
-    #: score: a per-label bias (multi-label: a threshold per label) chosen on dev by the official metric.
-    calibrate: bool = True
-    temperature: NotNegative = 0.0
-    seed: int = 0
-    max_tokens: Annotated[int, Field(ge=1)] = 8
-    timeout_s: Annotated[float, Field(gt=0)] = 60.0
-    retries: Annotated[int, Field(ge=0)] = 4
-    backoff_s: NotNegative = 0.5
-    backoff_max_s: NotNegative = 30.0
-    retry_after_max_s: NotNegative = 120.0
-    gguf: str = ""
-    n_ctx: int = 2048
-    concurrency: Annotated[int, Field(ge=1)] = field(default=2, metadata=EXECUTION_ONLY)
-    cache: bool = field(default=True, metadata=EXECUTION_ONLY)
-    n_threads: Annotated[int, Field(ge=0)] = field(default=0, metadata=EXECUTION_ONLY)
-
 
 #: The grid of log-probability biases tried per label when calibrating on dev.
 BIASES = tuple(x / 4 for x in range(-24, 25))
@@ -245,7 +210,8 @@ class LLMClassifier(Classifier):
             raise PluginError("classifier 'llm': predict() before fit()")
         t = self._state.template
         questions = self._questions(posts, ctx)
-        scorer = LabelScorer(self, t, ctx)
+        state = self._state
+        scorer = LabelScorer(self.params, t, ctx, lambda post, label: self._shots_for(post, label, state, ctx))
         with ExitStack() as stack:
             results, usage = scorer.score(questions, stack, f"LLM classifier: {split}")
         n = len(ctx.task.labels)
@@ -301,5 +267,5 @@ class LLMClassifier(Classifier):
         if self.params.shots and self.params.shot_selection == "nearest":
             return ExplainerPlan(self.params.model, len(asked), 0, len(asked), 0, None, None, None,
                                  note="nearest shots are chosen from train at run time: not counted")
-        return plan_questions(self, template, self._questions(asked, ctx), ctx)
+        return plan_questions(self.params, template, self._questions(asked, ctx), ctx)
 

@@ -29,11 +29,14 @@ dev threshold on a single-label task in :mod:`.singlelabel`, on a multi-label ta
 :mod:`.multilabel`; the dry run in :mod:`.plan`; the local model in :mod:`.engine` (with the reply's
 grammar in :mod:`.grammar`, the score verdict's probabilities in :mod:`.verdict`, the thread count in
 :mod:`.threads`, the prompt formats in :mod:`.prompt_format`, the models opened in :mod:`.open_models`).
-This class holds the configuration, what makes a request's cache key, and the entry points.
+This class holds the configuration, what makes a request's cache key, and the entry points; the
+helpers are given an :class:`~.jobs.Asking` (a small frozen config of one call) and return what
+they decide (the threshold chosen on dev), which only this class keeps.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
@@ -43,12 +46,13 @@ from alexbench.config.tasks import TaskSpec
 from alexbench.errors import PluginError
 from alexbench.interfaces import Context, Explainer, ExplainerPlan, Explanation, Post, Prediction
 from alexbench.run.provenance import package_version
+from alexbench.scoring.metrics import BUILTIN_METRICS, higher_is_better
 
 from . import __version__
 from .backends import SCORE_MAX_TOKENS, SCORE_TOP_LOGPROBS, Backend, LiteLLMBackend, LocalBackend
 from .cache import cache_key
 from .client import CallSettings, RateGate
-from .jobs import Job, build_jobs, prompt_prefix, question_jobs
+from .jobs import Asking, Job, build_jobs, prompt_prefix, question_jobs
 from .multilabel import calibrate_removals, explain_label_sets
 from .params import LOCAL_PREFIX, LLMParams
 from .parse import UnparsableReply, parse_reply
@@ -194,12 +198,22 @@ class LLMExplainer(Explainer):
         return cache_key(self.model_identity(), job.prompt_hash, self.request_params(job, kind, template))
 
     # -- requests ------------------------------------------------------------------------------
+    def asking(self, template: PromptTemplate, ctx: Context) -> Asking:
+        """What the helpers are given for one call with ``template`` (:class:`~.jobs.Asking`)."""
+        threshold, source = self.threshold_in_use()
+        return Asking(self.params, template, self.send_policy(template, ctx), self.is_local, threshold, source,
+                      request_key=lambda job, kind: self.request_key(job, kind, template),
+                      request_params=lambda job, kind: self.request_params(job, kind, template),
+                      model_identity=self.model_identity,
+                      response_format=lambda kind: self.response_format(template, kind),
+                      open_backend=functools.partial(self.backend, template))
+
     def prefix(self, template: PromptTemplate, label: str, ctx: Context) -> str:
         """The fixed beginning of every prompt of ``label`` (:func:`.jobs.prompt_prefix`)."""
-        return prompt_prefix(self, template, label, ctx)
+        return prompt_prefix(self.asking(template, ctx), label, ctx)
 
     def _jobs(self, template: PromptTemplate, posts: Sequence[Post], labels: Sequence[str], ctx: Context) -> list[Job]:
-        return build_jobs(self, template, posts, labels, ctx)
+        return build_jobs(self.asking(template, ctx), posts, labels, ctx)
 
     def backend(self, template: PromptTemplate, stack: ExitStack) -> Backend:
         p = self.params
@@ -232,9 +246,10 @@ class LLMExplainer(Explainer):
             self._threshold = float(p.threshold)
             return {"threshold": self._threshold, "tuned_on_dev": False}
         template = self.template(ctx)
-        if template.multi_label:
-            return calibrate_removals(self, template, posts, prediction, ctx, objective)
-        return calibrate_flips(self, template, posts, prediction, ctx, objective)
+        calibrate = calibrate_removals if template.multi_label else calibrate_flips
+        record, self._threshold = calibrate(self.asking(template, ctx), posts, prediction, ctx, objective,
+                                            objective_direction(ctx.task.official_metric))
+        return record
 
     def threshold_in_use(self) -> tuple[float, str]:
         if self._threshold is not None:
@@ -246,9 +261,8 @@ class LLMExplainer(Explainer):
     # -- the work ----------------------------------------------------------------------------
     def explain(self, posts: Sequence[Post], prediction: Prediction, ctx: Context) -> list[Explanation]:
         template = self.template(ctx)
-        if template.multi_label:
-            return explain_label_sets(self, template, posts, prediction, ctx)
-        return explain_labels(self, template, posts, prediction, ctx)
+        explain = explain_label_sets if template.multi_label else explain_labels
+        return explain(self.asking(template, ctx), posts, prediction, ctx)
 
     # -- reasons afterwards -------------------------------------------------------------------
     def reasons(self, posts: Sequence[Post], labels: Sequence[str], verdicts: Sequence[bool],
@@ -264,9 +278,10 @@ class LLMExplainer(Explainer):
         if len(questions) != len(posts) or len(labels) != len(posts) or len(verdicts) != len(posts):
             raise PluginError(f"explainer llm: reasons of {len(posts)} posts need as many labels, verdicts "
                               "(and, multi-label, labels asked)")
-        jobs = question_jobs(self, template, posts, labels, questions, ctx)
+        asking = self.asking(template, ctx)
+        jobs = question_jobs(asking, posts, labels, questions, ctx)
         replies: dict[tuple[str, str], Outcome] = {}
-        with open_session(self, template, ctx) as session:
+        with open_session(asking, ctx) as session:
             for verdict in (True, False):
                 kind = "reason-true" if verdict else "reason"
                 batch = [job for job, v in zip(jobs, verdicts) if v is verdict]
@@ -284,4 +299,15 @@ class LLMExplainer(Explainer):
              dev: Sequence[Post] = (), dev_prediction: Prediction | None = None) -> ExplainerPlan:
         """What explain() (and, in ``score`` mode with ``threshold = "dev"``, calibrate()) would send
         (:func:`.plan.plan_requests`)."""
-        return plan_requests(self, posts, prediction, ctx, dev, dev_prediction)
+        return plan_requests(self.asking(self.template(ctx), ctx), posts, prediction, ctx, dev, dev_prediction)
+
+
+def objective_direction(metric: str) -> bool:
+    """Whether a larger value of the task's official ``metric`` is better: a built-in metric's
+    direction, else as the installed plugins register it (the plugin host is built only then,
+    here in the plugin: scoring itself builds none)."""
+    if any(m.name == metric for m in BUILTIN_METRICS):
+        return higher_is_better(metric)
+    from alexbench.plugin.host import PluginHost
+
+    return higher_is_better(metric, PluginHost().metrics)

@@ -1,20 +1,23 @@
-"""The requests of one judgement: a job per post whose predicted label is in the send policy (on
-a multi-label task, per predicted label in it), holding its messages, their hash and the
-template's fixed beginning (the part a local model evaluates once and restores)."""
+"""The requests of one judgement: what the explainer's helpers are given for one call
+(:class:`Asking`, a small frozen config), and a job per post whose predicted label is in the send
+policy (on a multi-label task, per predicted label in it), holding its messages, their hash and
+the template's fixed beginning (the part a local model evaluates once and restores)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from alexbench.errors import PluginError
 from alexbench.interfaces import Context, Post
 
+from .params import LLMParams
 from .prompts import PromptTemplate, messages_hash
 
 if TYPE_CHECKING:
-    from .explainer import LLMExplainer
+    from .backends import Backend
 
 #: Marks the post's own fields when a template is rendered to find its fixed beginning.
 _MARK = "\ue000"
@@ -35,12 +38,35 @@ class Job:
         return self.post.id, self.label
 
 
-def prompt_prefix(explainer: LLMExplainer, template: PromptTemplate, label: str, ctx: Context) -> str:
+@dataclass(frozen=True)
+class Asking:
+    """What the explainer's helpers (:mod:`.jobs`, :mod:`.session`, :mod:`.singlelabel`,
+    :mod:`.multilabel`, :mod:`.plan`) are given for one call, fixed when it starts: the parameters,
+    the prompt template, the labels whose predictions are sent, the ``score`` verdict's threshold
+    in use (and where it comes from), and how a request is keyed and sent (the explainer's own,
+    bound to the template). A helper returns what it decides (the threshold chosen on dev); it
+    never writes the explainer's fields."""
+
+    params: LLMParams
+    template: PromptTemplate
+    send: frozenset[str]
+    local: bool
+    threshold: float
+    threshold_source: str
+    request_key: Callable[[Job, str], str]
+    request_params: Callable[[Job, str], dict[str, Any]]
+    model_identity: Callable[[], str]
+    response_format: Callable[[str], dict[str, Any] | None]
+    open_backend: Callable[[ExitStack], Backend]
+
+
+def prompt_prefix(asking: Asking, label: str, ctx: Context) -> str:
     """The fixed beginning of every prompt of ``label``: the rendered template up to the first
     field of the post itself (its text, label or extra inputs). "" for hosted models, or when
     prefix reuse is off."""
-    if not (explainer.is_local and explainer.params.prefix_reuse):
+    if not (asking.local and asking.params.prefix_reuse):
         return ""
+    template = asking.template
     from .prompt_format import render_plain
 
     marked = Post("", _MARK, None, {k: _MARK for k in ctx.task.extra_keys})
@@ -49,8 +75,7 @@ def prompt_prefix(explainer: LLMExplainer, template: PromptTemplate, label: str,
     return text[:text.index(_MARK)] if _MARK in text else ""
 
 
-def build_jobs(explainer: LLMExplainer, template: PromptTemplate, posts: Sequence[Post], labels: Sequence[str],
-               ctx: Context) -> list[Job]:
+def build_jobs(asking: Asking, posts: Sequence[Post], labels: Sequence[str], ctx: Context) -> list[Job]:
     """The jobs of these posts and their predicted ``labels``, in post order (multi-label: each
     post's labels in the task's order)."""
     if len(posts) != len(labels):
@@ -58,7 +83,7 @@ def build_jobs(explainer: LLMExplainer, template: PromptTemplate, posts: Sequenc
     ids = [p.id for p in posts]
     if len(set(ids)) != len(ids):
         raise PluginError("explainer llm: post ids are not unique; results are matched to posts by id")
-    send = explainer.send_policy(template, ctx)
+    template, send = asking.template, asking.send
     prefixes: dict[str, str] = {}
     jobs = []
     for post, predicted in zip(posts, labels):
@@ -68,18 +93,19 @@ def build_jobs(explainer: LLMExplainer, template: PromptTemplate, posts: Sequenc
             if label not in send:
                 continue
             if label not in prefixes:
-                prefixes[label] = prompt_prefix(explainer, template, label, ctx)
+                prefixes[label] = prompt_prefix(asking, label, ctx)
             messages = template.messages(post, label, label_set)
             jobs.append(Job(post, label, messages, messages_hash(messages), prefixes[label]))
     return jobs
 
 
-def question_jobs(explainer: LLMExplainer, template: PromptTemplate, posts: Sequence[Post], labels: Sequence[str],
-                  asked: Sequence[str], ctx: Context) -> list[Job]:
+def question_jobs(asking: Asking, posts: Sequence[Post], labels: Sequence[str], asked: Sequence[str],
+                  ctx: Context) -> list[Job]:
     """The jobs of questions already asked (``alexbench explain --reasons``): each post with its
     predicted label (multi-label: its predicted set) and the label ``asked`` about, rendered as
     :func:`build_jobs` rendered them, so the request is the same one."""
-    prefixes = {label: prompt_prefix(explainer, template, label, ctx) for label in set(asked)}
+    template = asking.template
+    prefixes = {label: prompt_prefix(asking, label, ctx) for label in set(asked)}
     jobs = []
     for post, predicted, label in zip(posts, labels, asked):
         if template.multi_label:

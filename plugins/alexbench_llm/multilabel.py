@@ -28,21 +28,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alexbench.config.tasks import TaskSpec
 from alexbench.interfaces import Context, Explanation, Post, Prediction, join_labels
-from alexbench.scoring.metrics import higher_is_better
 
 from .backends import p_false_norm, read_score
 from .calibration import select_removal_threshold
-from .jobs import Job, build_jobs
+from .jobs import Asking, Job, build_jobs
 from .parse import UnparsableReply, parse_reply
-from .prompts import PromptTemplate
 from .session import Outcome, open_session, request_details
-
-if TYPE_CHECKING:
-    from .explainer import LLMExplainer
 
 
 def final_label_set(predicted: Sequence[str], removed: Collection[str], probs: Sequence[float],
@@ -128,21 +123,21 @@ def post_explanation(post: Post, predicted: str, records: list[dict[str, Any]], 
     return Explanation(post.id, predicted, final, status, verdict, reason, details)
 
 
-def explain_label_sets(explainer: LLMExplainer, template: PromptTemplate, posts: Sequence[Post],
-                       prediction: Prediction, ctx: Context) -> list[Explanation]:
+def explain_label_sets(asking: Asking, posts: Sequence[Post], prediction: Prediction, ctx: Context) -> list[Explanation]:
     """:meth:`LLMExplainer.explain` on a multi-label task."""
-    jobs = build_jobs(explainer, template, posts, prediction.labels, ctx)
+    template = asking.template
+    jobs = build_jobs(asking, posts, prediction.labels, ctx)
     by_post: dict[str, list[Job]] = {}
     for job in jobs:
         by_post.setdefault(job.post.id, []).append(job)
-    mode = explainer.params.verdict
-    ctx.log(f"explainer llm: model {explainer.params.model}, verdict {mode}, template {template.path} "
+    mode = asking.params.verdict
+    ctx.log(f"explainer llm: model {asking.params.model}, verdict {mode}, template {template.path} "
             f"(sha256 {template.sha256[:12]}), multi-label: {len(jobs)} questions (post, predicted label) about "
-            f"{len(by_post)} of {len(posts)} posts (labels {sorted(explainer.send_policy(template, ctx))})")
+            f"{len(by_post)} of {len(posts)} posts (labels {sorted(asking.send)})")
     records: dict[tuple[str, str], dict[str, Any]] = {}
     outcomes: dict[tuple[str, str], list[Outcome]] = {}
     threshold_info: dict[str, Any] = {}
-    with open_session(explainer, template, ctx) as session:
+    with open_session(asking, ctx) as session:
         if mode == "generate":
             results = session.run(jobs, "generate", "LLM explainer")
             for job in jobs:
@@ -151,7 +146,7 @@ def explain_label_sets(explainer: LLMExplainer, template: PromptTemplate, posts:
             hits, calls = session.counts.get("generate", [0, 0])
             ctx.log(f"explainer llm: {hits} replies from the cache, {calls} from the model")
         else:
-            threshold, source = explainer.threshold_in_use()
+            threshold, source = asking.threshold, asking.threshold_source
             threshold_info = {"threshold": threshold, "threshold_source": source}
             scores, reasons = session.scores_and_reasons(jobs, threshold, "removals")
             for job in jobs:
@@ -168,21 +163,23 @@ def explain_label_sets(explainer: LLMExplainer, template: PromptTemplate, posts:
         if not asked:
             out.append(Explanation(post.id, predicted, predicted, "not_sent"))
             continue
-        details = request_details(explainer, asked[0], template, [o for job in asked for o in outcomes[job.key]])
+        details = request_details(asking, asked[0], [o for job in asked for o in outcomes[job.key]])
         details.update(threshold_info)
         out.append(post_explanation(post, predicted, [records[job.key] for job in asked], probs, ctx.task, details))
     return out
 
 
-def calibrate_removals(explainer: LLMExplainer, template: PromptTemplate, posts: Sequence[Post],
-                       prediction: Prediction, ctx: Context,
-                       objective: Callable[[Sequence[str]], float]) -> dict[str, Any]:
+def calibrate_removals(asking: Asking, posts: Sequence[Post], prediction: Prediction, ctx: Context,
+                       objective: Callable[[Sequence[str]], float],
+                       higher_is_better: bool) -> tuple[dict[str, Any], float]:
     """``score`` mode with ``threshold = "dev"`` on a multi-label task: the judge scores every dev
     (post, label) question it would ask, and one threshold for all of them is chosen by the
-    official metric of the resulting dev label sets (:func:`.calibration.select_removal_threshold`)."""
+    official metric of the resulting dev label sets (:func:`.calibration.select_removal_threshold`);
+    ``higher_is_better`` is that metric's direction. Returns the calibration's record and the
+    threshold chosen."""
     start = time.perf_counter()
-    jobs = build_jobs(explainer, template, posts, prediction.labels, ctx)
-    with open_session(explainer, template, ctx) as session:
+    jobs = build_jobs(asking, posts, prediction.labels, ctx)
+    with open_session(asking, ctx) as session:
         scores = session.run(jobs, "score", "LLM judge: dev scores")
     index = {post.id: i for i, post in enumerate(posts)}
     scored = []
@@ -194,9 +191,7 @@ def calibrate_removals(explainer: LLMExplainer, template: PromptTemplate, posts:
     def final_for(i: int, removed: frozenset[str]) -> str:
         return final_label_set(ctx.task.label_set(prediction.labels[i]), removed, prediction.probs[i], ctx.task)[0]
 
-    choice = select_removal_threshold(prediction.labels, scored, final_for, objective,
-                                      higher_is_better(ctx.task.official_metric))
-    explainer._threshold = choice.threshold
+    choice = select_removal_threshold(prediction.labels, scored, final_for, objective, higher_is_better)
     removals = sum(1 for _, p_f, _ in scored if p_f >= choice.threshold)
     ctx.log(f"explainer llm: threshold {choice.threshold:.4f} chosen on dev ({len(scored)} (post, label) questions "
             f"scored, {removals} labels removed from {choice.flips} posts; official metric "
@@ -206,4 +201,4 @@ def calibrate_removals(explainer: LLMExplainer, template: PromptTemplate, posts:
             "dev_posts_sent": len({job.post.id for job in jobs}), "dev_unscored": len(jobs) - len(scored),
             "dev_removals": removals, "seconds": round(time.perf_counter() - start, 3),
             "dev_cost_usd": sum(costs) if costs else None,
-            "requests": {kind: {"cache": c[0], "model": c[1]} for kind, c in session.counts.items()}}
+            "requests": {kind: {"cache": c[0], "model": c[1]} for kind, c in session.counts.items()}}, choice.threshold

@@ -1,8 +1,9 @@
-"""The LLM explainer's parameters (recorded in every run spec: a field added here changes run ids)."""
+"""The LLM explainer's and the LLM classifier's parameters (recorded in every run spec: a field added
+here changes run ids)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -51,3 +52,36 @@ class LLMParams:
     n_ctx: int = 2048
     n_threads: Annotated[int, Field(ge=0)] = 0
     prefix_reuse: bool = True
+
+
+#: A classifier parameter that changes how it runs, not what it predicts.
+EXECUTION_ONLY = {"affects_output": False}
+
+
+@dataclass(frozen=True)
+class LLMClassifierParams:
+    #: litellm model name, or "local/<name>": the bundled llama.cpp model, run in a child process.
+    model: Annotated[str, Field(pattern=r"\S")] = "local/gemma-3-270m"
+    api_base: str = ""
+    api_key_env: str = ""
+    #: Template file; "" = <task folder>/prompts/<task>.classify.toml.
+    prompts: str = ""
+    #: Examples per class drawn from train (0 = zero-shot); multi-label: per answer and label.
+    shots: Annotated[int, Field(ge=0)] = 0
+    shot_selection: Literal["stratified", "nearest"] = "stratified"
+    decision: Literal["score", "generate"] = "score"
+    #: score: a per-label bias (multi-label: a threshold per label) chosen on dev by the official metric.
+    calibrate: bool = True
+    temperature: NotNegative = 0.0
+    seed: int = 0
+    max_tokens: Annotated[int, Field(ge=1)] = 8
+    timeout_s: Annotated[float, Field(gt=0)] = 60.0
+    retries: Annotated[int, Field(ge=0)] = 4
+    backoff_s: NotNegative = 0.5
+    backoff_max_s: NotNegative = 30.0
+    retry_after_max_s: NotNegative = 120.0
+    gguf: str = ""
+    n_ctx: int = 2048
+    concurrency: Annotated[int, Field(ge=1)] = field(default=2, metadata=EXECUTION_ONLY)
+    cache: bool = field(default=True, metadata=EXECUTION_ONLY)
+    n_threads: Annotated[int, Field(ge=0)] = field(default=0, metadata=EXECUTION_ONLY)

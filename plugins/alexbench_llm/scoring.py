@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -25,10 +25,14 @@ from .backends import (
 from .cache import CachedReply, ResponseCache, cache_key
 from .classify_prompts import ClassifyTemplate
 from .client import CallResult, CallSettings, RateGate, complete
+from .params import LOCAL_PREFIX
 from .prompts import messages_hash
 
 if TYPE_CHECKING:
-    from .classifier import LLMClassifier
+    from .params import LLMClassifierParams
+
+#: The examples shown with one question: (post, label asked about) -> (example post, its answer).
+ShotsFor = Callable[[Post, str | None], list[tuple[Post, str]]]
 
 #: Marks the post's own fields when a template is rendered to find its fixed beginning.
 _MARK = "\ue000"
@@ -71,12 +75,16 @@ def prefix_of(template: ClassifyTemplate, shots: Sequence[tuple[Post, str]], tas
 
 
 class LabelScorer:
-    """Scores questions for one classifier call: cache first, then the model."""
+    """Scores questions for one classifier call: cache first, then the model. Given the
+    classifier's (frozen) parameters and, for a local model's shared prompt beginning, how its
+    examples are chosen (``shots_for``); it reads nothing else of the classifier."""
 
-    def __init__(self, clf: LLMClassifier, template: ClassifyTemplate, ctx: Context) -> None:
-        self.clf, self.template, self.ctx = clf, template, ctx
-        p = clf.params
-        if clf.is_local:
+    def __init__(self, params: LLMClassifierParams, template: ClassifyTemplate, ctx: Context,
+                 shots_for: ShotsFor | None = None) -> None:
+        self.params, self.template, self.ctx, self.shots_for = params, template, ctx, shots_for
+        self.is_local = params.model.startswith(LOCAL_PREFIX)
+        p = params
+        if self.is_local:
             from .local_model import local_model_sha256
 
             self.model_id = f"{p.model}@sha256:{local_model_sha256(p.gguf)}"
@@ -85,9 +93,9 @@ class LabelScorer:
         self._gate = RateGate()
 
     def request_params(self, answers: Sequence[str]) -> dict[str, Any]:
-        p = self.clf.params
+        p = self.params
         out: dict[str, Any] = {"kind": f"classify-{p.decision}", "answers": list(answers)}
-        if self.clf.is_local:
+        if self.is_local:
             from alexbench.run.provenance import package_version
 
             from .cpubuild import engine_identity
@@ -98,12 +106,12 @@ class LabelScorer:
             out["api_base"] = p.api_base
         if p.decision == "generate":
             out.update(temperature=p.temperature, seed=p.seed, max_tokens=p.max_tokens)
-        elif not self.clf.is_local:
+        elif not self.is_local:
             out["top_logprobs"] = LABEL_TOP_LOGPROBS
         return out
 
     def settings(self) -> CallSettings:
-        p = self.clf.params
+        p = self.params
         return CallSettings(model=p.model, api_base=p.api_base, api_key_env=p.api_key_env, temperature=p.temperature,
                             seed=p.seed, max_tokens=p.max_tokens, timeout_s=p.timeout_s, retries=p.retries,
                             backoff_s=p.backoff_s, backoff_max_s=p.backoff_max_s, retry_after_max_s=p.retry_after_max_s,
@@ -113,13 +121,13 @@ class LabelScorer:
         from .engine_process import shared_engine
         from .local_model import resolve_local_model
 
-        p = self.clf.params
+        p = self.params
         return shared_engine(str(resolve_local_model(p.gguf).path), n_ctx=p.n_ctx, n_threads=p.n_threads)
 
     def _call(self, messages: list[dict[str, str]], prefix: str, answers: Sequence[str]) -> CallResult:
-        p = self.clf.params
+        p = self.params
         if p.decision == "score":
-            if self.clf.is_local:
+            if self.is_local:
                 return score_labels_local(self._engine(), messages, prefix, answers)
             return score_labels_hosted(self.settings(), messages, answers)
         return self._generate(messages, prefix, answers)
@@ -127,9 +135,9 @@ class LabelScorer:
     def _generate(self, messages: list[dict[str, str]], prefix: str, answers: Sequence[str]) -> CallResult:
         """One answer generated (under a grammar allowing only the answers, locally): probability 1
         for the label it names, as log-probabilities (0 and :data:`UNLISTED_LOGPROB`)."""
-        p = self.clf.params
+        p = self.params
         start = time.perf_counter()
-        if self.clf.is_local:
+        if self.is_local:
             engine = self._engine()
             alternatives = " | ".join('"' + a.strip().replace('"', '\\"') + '"' for a in answers)
             try:
@@ -153,7 +161,7 @@ class LabelScorer:
               description: str) -> tuple[list[list[float]], Usage]:
         """Each question's answers' log-probabilities (a failed request: all equal, counted)."""
         ctx, t = self.ctx, self.template
-        p = self.clf.params
+        p = self.params
         cache = None
         if p.cache and ctx.cache_dir is not None:
             cache = stack.enter_context(ResponseCache(Path(ctx.cache_dir) / "llm" / "responses.sqlite"))
@@ -173,9 +181,10 @@ class LabelScorer:
                     usage.latencies.append(hit.latency_s)
                 continue
             prefix = ""
-            if self.clf.is_local and not (p.shots and p.shot_selection == "nearest"):
+            if self.is_local and not (p.shots and p.shot_selection == "nearest"):
                 if label not in prefixes:
-                    shots = self.clf._shots_for(post, label, self.clf._state, ctx)  # type: ignore[arg-type]
+                    assert self.shots_for is not None, "a local model's prefix needs the classifier's shots"
+                    shots = self.shots_for(post, label)
                     prefixes[label] = prefix_of(t, shots, ctx.task, label)
                 prefix = prefixes[label]
             todo.append((i, messages, prefix, answers, key))
@@ -198,7 +207,7 @@ class LabelScorer:
             if usage.cost_usd is not None:
                 usage.cost_usd = None if result.cost_usd is None else usage.cost_usd + result.cost_usd
 
-        concurrency = 1 if self.clf.is_local else p.concurrency
+        concurrency = 1 if self.is_local else p.concurrency
         if concurrency <= 1:
             for item in ctx.track(todo, description, total=len(todo)):
                 i, result = run(item)
@@ -211,12 +220,12 @@ class LabelScorer:
         return [row if row is not None else [] for row in out], usage
 
 
-def plan_questions(clf: LLMClassifier, template: ClassifyTemplate,
+def plan_questions(params: LLMClassifierParams, template: ClassifyTemplate,
                    questions: Sequence[tuple[Post, str | None, list[dict[str, str]]]], ctx: Context) -> ExplainerPlan:
     """A dry run: questions, cache hits, prompt tokens and the cost bound (litellm's price map)."""
     from .plan import count_tokens, price
 
-    scorer = LabelScorer(clf, template, ctx)
+    scorer = LabelScorer(params, template, ctx)
     cached = 0
     todo = []
     if ctx.cache_dir is not None:
@@ -230,12 +239,12 @@ def plan_questions(clf: LLMClassifier, template: ClassifyTemplate,
                     todo.append(messages)
     else:
         todo = [m for _, _, m in questions]
-    prompt_tokens = count_tokens(clf, todo)
-    completion = len(todo) * (1 if clf.params.decision == "score" else clf.params.max_tokens)
-    cost: float | None = 0.0 if clf.is_local else (
-        price(clf.params.model, prompt_tokens, completion) if prompt_tokens is not None else None)
-    note = "local model, no charge" if clf.is_local else ("" if cost is not None else "not in litellm's price map")
+    prompt_tokens = count_tokens(params.model, params.gguf, todo)
+    completion = len(todo) * (1 if params.decision == "score" else params.max_tokens)
+    cost: float | None = 0.0 if scorer.is_local else (
+        price(params.model, prompt_tokens, completion) if prompt_tokens is not None else None)
+    note = "local model, no charge" if scorer.is_local else ("" if cost is not None else "not in litellm's price map")
     if template.multi_label:
         note = "; ".join(filter(None, [note, "multi-label: one question per (post, label)"]))
-    return ExplainerPlan(clf.params.model, len(questions), cached, len(todo), len(todo), prompt_tokens, completion,
+    return ExplainerPlan(params.model, len(questions), cached, len(todo), len(todo), prompt_tokens, completion,
                          cost, note=note)

@@ -10,18 +10,14 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alexbench.interfaces import Context
 
 from .backends import Backend, p_false_norm, read_score
 from .cache import CachedReply, ResponseCache
 from .client import CallResult
-from .jobs import Job
-from .prompts import PromptTemplate
-
-if TYPE_CHECKING:
-    from .explainer import LLMExplainer
+from .jobs import Asking, Job
 
 
 @dataclass
@@ -38,8 +34,7 @@ class Outcome:
 class Session:
     """The cache and (lazily, on the first miss) the model behind one explain() or calibrate()."""
 
-    explainer: LLMExplainer
-    template: PromptTemplate
+    asking: Asking
     ctx: Context
     stack: ExitStack
     cache: ResponseCache | None = None
@@ -47,11 +42,11 @@ class Session:
     counts: dict[str, list[int]] = field(default_factory=dict)  # kind -> [from cache, from the model]
 
     def run(self, jobs: Sequence[Job], kind: str, description: str) -> dict[tuple[str, str], Outcome]:
-        ex = self.explainer
+        ex = self.asking
         out: dict[tuple[str, str], Outcome] = {}
         misses: list[tuple[Job, str]] = []
         for job in jobs:
-            key = ex.request_key(job, kind, self.template)
+            key = ex.request_key(job, kind)
             start = time.perf_counter()
             hit = self.cache.get(key) if self.cache is not None else None
             if hit is None:
@@ -66,20 +61,20 @@ class Session:
         if not misses:
             return out
         if self.backend is None:
-            self.backend = ex.backend(self.template, self.stack)
+            self.backend = ex.open_backend(self.stack)
             if self.backend.note:
                 self.ctx.log(self.backend.note)
         backend = self.backend
 
         def call(job: Job) -> CallResult:
             if kind == "score":
-                return backend.score(job.messages, job.prefix, ex.response_format(self.template))
-            return backend.generate(job.messages, job.prefix, ex.response_format(self.template, kind))
+                return backend.score(job.messages, job.prefix, ex.response_format("generate"))
+            return backend.generate(job.messages, job.prefix, ex.response_format(kind))
 
         def finish(job: Job, key: str, result: CallResult) -> None:
             out[job.key] = Outcome(result, False, result.latency_s - result.waited_s, result.cost_usd)
             if self.cache is not None and result.reply is not None:
-                self.cache.put(key, ex.model_identity(), job.prompt_hash, ex.request_params(job, kind, self.template),
+                self.cache.put(key, ex.model_identity(), job.prompt_hash, ex.request_params(job, kind),
                                CachedReply(result.reply, result.prompt_tokens, result.completion_tokens,
                                            result.cost_usd, result.latency_s - result.waited_s))
 
@@ -105,19 +100,17 @@ class Session:
 
 
 @contextmanager
-def open_session(explainer: LLMExplainer, template: PromptTemplate, ctx: Context, *,
-                 readonly: bool = False) -> Iterator[Session]:
+def open_session(asking: Asking, ctx: Context, *, readonly: bool = False) -> Iterator[Session]:
     """A session with the response cache under ``ctx.cache_dir`` open (none when caching is off)."""
     with ExitStack() as stack:
         cache = None
-        if explainer.params.cache and ctx.cache_dir is not None:
+        if asking.params.cache and ctx.cache_dir is not None:
             cache = stack.enter_context(ResponseCache(Path(ctx.cache_dir) / "llm" / "responses.sqlite",
                                                       readonly=readonly))
-        yield Session(explainer, template, ctx, stack, cache)
+        yield Session(asking, ctx, stack, cache)
 
 
-def request_details(explainer: LLMExplainer, job: Job, template: PromptTemplate,
-                    outcomes: Sequence[Outcome]) -> dict[str, Any]:
+def request_details(asking: Asking, job: Job, outcomes: Sequence[Outcome]) -> dict[str, Any]:
     """An explanation's details: what was asked, and the totals over its requests (latency,
     tokens, cost; ``cached`` when all came from the cache)."""
 
@@ -126,8 +119,8 @@ def request_details(explainer: LLMExplainer, job: Job, template: PromptTemplate,
 
     results = [o.result for o in outcomes]
     return {
-        "prompt_hash": job.prompt_hash, "template_sha256": template.sha256, "model": explainer.params.model,
-        "verdict_mode": explainer.params.verdict, "raw": None,
+        "prompt_hash": job.prompt_hash, "template_sha256": asking.template.sha256, "model": asking.params.model,
+        "verdict_mode": asking.params.verdict, "raw": None,
         "latency_s": round(sum(r.latency_s for r in results), 6),
         "model_latency_s": None if total([o.model_latency_s for o in outcomes]) is None
         else round(total([o.model_latency_s for o in outcomes]), 6),

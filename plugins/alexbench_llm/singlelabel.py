@@ -8,50 +8,43 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alexbench.interfaces import Context, Explanation, Post, Prediction
-from alexbench.scoring.metrics import higher_is_better
 
 from .backends import p_false_norm, read_score
 from .calibration import select_threshold
-from .jobs import Job, build_jobs
+from .jobs import Asking, Job, build_jobs
 from .parse import UnparsableReply, parse_reply
-from .prompts import PromptTemplate
 from .session import Outcome, Session, open_session, request_details
 
-if TYPE_CHECKING:
-    from .explainer import LLMExplainer
 
-
-def explain_labels(explainer: LLMExplainer, template: PromptTemplate, posts: Sequence[Post],
-                   prediction: Prediction, ctx: Context) -> list[Explanation]:
+def explain_labels(asking: Asking, posts: Sequence[Post], prediction: Prediction, ctx: Context) -> list[Explanation]:
     """:meth:`LLMExplainer.explain` on a single-label task."""
-    jobs = build_jobs(explainer, template, posts, prediction.labels, ctx)
+    template, send = asking.template, asking.send
+    jobs = build_jobs(asking, posts, prediction.labels, ctx)
     by_id = {job.post.id: job for job in jobs}
-    send = explainer.send_policy(template, ctx)
-    ctx.log(f"explainer llm: model {explainer.params.model}, verdict {explainer.params.verdict}, "
+    ctx.log(f"explainer llm: model {asking.params.model}, verdict {asking.params.verdict}, "
             f"template {template.path} (sha256 {template.sha256[:12]}), sending {len(jobs)} of {len(posts)} posts "
             f"(labels {sorted(send)})")
-    with open_session(explainer, template, ctx) as session:
-        if explainer.params.verdict == "generate":
+    with open_session(asking, ctx) as session:
+        if asking.params.verdict == "generate":
             results = session.run(jobs, "generate", "LLM explainer")
-            made = {job.post.id: generated_explanation(explainer, job, results[job.key], template) for job in jobs}
+            made = {job.post.id: generated_explanation(asking, job, results[job.key]) for job in jobs}
             hits, calls = session.counts.get("generate", [0, 0])
             ctx.log(f"explainer llm: {hits} replies from the cache, {calls} from the model")
         else:
-            made = scored_explanations(explainer, jobs, session, template, ctx)
+            made = scored_explanations(asking, jobs, session, ctx)
     out = []
     for post, label in zip(posts, prediction.labels):
         out.append(made[post.id] if post.id in by_id else Explanation(post.id, label, label, "not_sent"))
     return out
 
 
-def generated_explanation(explainer: LLMExplainer, job: Job, outcome: Outcome,
-                          template: PromptTemplate) -> Explanation:
+def generated_explanation(asking: Asking, job: Job, outcome: Outcome) -> Explanation:
     """One post's explanation from its generated reply (``generate`` mode)."""
-    result = outcome.result
-    details = request_details(explainer, job, template, [outcome])
+    result, template = outcome.result, asking.template
+    details = request_details(asking, job, [outcome])
     details["raw"] = result.reply
     old = job.label
     if result.reply is None:
@@ -71,11 +64,10 @@ def generated_explanation(explainer: LLMExplainer, job: Job, outcome: Outcome,
     return Explanation(job.post.id, old, new, "ok", False, parsed.reason, details)
 
 
-def scored_explanations(explainer: LLMExplainer, jobs: Sequence[Job], session: Session,
-                        template: PromptTemplate, ctx: Context) -> dict[str, Explanation]:
+def scored_explanations(asking: Asking, jobs: Sequence[Job], session: Session, ctx: Context) -> dict[str, Explanation]:
     """``score`` mode: each post's explanation, by post id, from its score against the threshold
     and, for a flip, the reply generated with the verdict fixed to false."""
-    threshold, source = explainer.threshold_in_use()
+    template, threshold, source = asking.template, asking.threshold, asking.threshold_source
     scores, reasons = session.scores_and_reasons(jobs, threshold, "flips")
     counts = {kind: session.counts.get(kind, [0, 0]) for kind in ("score", "reason")}
     ctx.log(f"explainer llm: threshold {threshold:.4f} ({source}); scores: {counts['score'][0]} from the cache, "
@@ -85,7 +77,7 @@ def scored_explanations(explainer: LLMExplainer, jobs: Sequence[Job], session: S
     for job in jobs:
         outcome = scores[job.key]
         reason = reasons.get(job.key)
-        details = request_details(explainer, job, template, [outcome] + ([reason] if reason else []))
+        details = request_details(asking, job, [outcome] + ([reason] if reason else []))
         old = job.label
         score = read_score(outcome.result.reply)
         details.update(threshold=threshold, threshold_source=source, p_true=None, p_false=None,
@@ -124,16 +116,17 @@ def scored_explanations(explainer: LLMExplainer, jobs: Sequence[Job], session: S
     return made
 
 
-def calibrate_flips(explainer: LLMExplainer, template: PromptTemplate, posts: Sequence[Post],
-                    prediction: Prediction, ctx: Context,
-                    objective: Callable[[Sequence[str]], float]) -> dict[str, Any]:
+def calibrate_flips(asking: Asking, posts: Sequence[Post], prediction: Prediction, ctx: Context,
+                    objective: Callable[[Sequence[str]], float], higher_is_better: bool) -> tuple[dict[str, Any], float]:
     """``score`` mode with ``threshold = "dev"`` on a single-label task: the judge scores the dev
     posts it would be sent (and, for ``relabel_to`` templates, asks each one's new label), and the
     threshold is chosen by the official metric of the resulting dev labels
-    (:func:`.calibration.select_threshold`)."""
+    (:func:`.calibration.select_threshold`); ``higher_is_better`` is that metric's direction.
+    Returns the calibration's record and the threshold chosen."""
     start = time.perf_counter()
-    jobs = build_jobs(explainer, template, posts, prediction.labels, ctx)
-    with open_session(explainer, template, ctx) as session:
+    template = asking.template
+    jobs = build_jobs(asking, posts, prediction.labels, ctx)
+    with open_session(asking, ctx) as session:
         scores = session.run(jobs, "score", "LLM judge: dev scores")
         new_labels: dict[str, str | None] = {}
         if template.flip_to is not None:
@@ -154,12 +147,11 @@ def calibrate_flips(explainer: LLMExplainer, template: PromptTemplate, posts: Se
         new = new_labels.get(job.post.id)
         if score is not None and new is not None:
             scored.append((index[job.post.id], p_false_norm(score), new))
-    choice = select_threshold(prediction.labels, scored, objective, higher_is_better(ctx.task.official_metric))
-    explainer._threshold = choice.threshold
+    choice = select_threshold(prediction.labels, scored, objective, higher_is_better)
     ctx.log(f"explainer llm: threshold {choice.threshold:.4f} chosen on dev ({len(scored)} posts scored, "
             f"{choice.flips} flips; official metric {choice.objective_without_flips:.4f} -> {choice.objective:.4f})")
     costs = [o.model_cost_usd for o in scores.values() if o.model_cost_usd is not None]
     return {**choice.to_dict(), "tuned_on_dev": True, "dev_sent": len(jobs),
             "dev_unscored": len(jobs) - len(scored), "seconds": round(time.perf_counter() - start, 3),
             "dev_cost_usd": sum(costs) if costs else None,
-            "requests": {kind: {"cache": c[0], "model": c[1]} for kind, c in session.counts.items()}}
+            "requests": {kind: {"cache": c[0], "model": c[1]} for kind, c in session.counts.items()}}, choice.threshold

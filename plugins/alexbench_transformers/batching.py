@@ -3,7 +3,7 @@ seeded training order, and length-sorted inference batches."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,9 +88,3 @@ def training_order(n: int, batch_size: int, generator: torch.Generator,
         weights = torch.tensor(sample_weights, dtype=torch.double)
         order = torch.multinomial(weights, n, replacement=True, generator=generator).tolist()
     return [order[i: i + batch_size] for i in range(0, n, batch_size)]
-
-
-def iter_batches(encoded: Encoded, batches: Sequence[Sequence[int]], pad_id: int,
-                 left: bool = False) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
-    for indices in batches:
-        yield list(indices), collate([encoded.features[i] for i in indices], pad_id, left)
