@@ -66,6 +66,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("kit",),
     ("report",),
     ("testing", "doctor"),
+    ("api",),
     ("cli",),
     ("__main__",),
     ("alexbench_llm",),

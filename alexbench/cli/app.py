@@ -1,27 +1,24 @@
-"""What every command shares: the consoles, the lazily built :class:`App` (plugin host, task
-catalogue, results store) and the options and checks several commands use."""
+"""What every command shares: the consoles, the :class:`App` (the Python API's
+:class:`~alexbench.api.Bench` with its warnings on stderr) and the options and checks several
+commands use."""
 
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.markup import escape
 
+from alexbench.api import Bench
 from alexbench.config.seeds import MAX_SEEDS, seed_problem
-from alexbench.config.studies import StudySpec, load_study
-from alexbench.config.sweeps import SweepPlan, expand
-from alexbench.config.tasks import TaskCatalog, load_task
-from alexbench.config.variants import VariantCatalog, VariantSpec
-from alexbench.errors import AlexbenchError, UnknownNameError
-from alexbench.plugin.host import PluginHost
+from alexbench.errors import AlexbenchError
 from alexbench.run.device import device_problem, select_device
-from alexbench.run.store import ResultsStore
-from alexbench.safetext import SafeConsole, rich_text
+from alexbench.safetext import SafeConsole, rich_text, terminal
 
 # SafeConsole: a control character in a printed string (a name, a path, an error quoting them) is
 # shown as an escape, never acted on by the terminal (alexbench.safetext).
@@ -31,49 +28,30 @@ out = SafeConsole(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = SafeConsole(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
 
 
+def _print_warning(message: str) -> None:
+    err.print("[yellow]warning:[/] " + escape(terminal(message)), highlight=False)
+
+
 @dataclass
-class App:
-    """What every command needs, built lazily from the global options."""
+class App(Bench):
+    """The Python API's :class:`~alexbench.api.Bench`, built from the global options, with its
+    warnings printed on stderr (a plugin left out, with its traceback under
+    ALEXBENCH_TRACE_PLUGINS=1; a task file skipped; a damaged run left out)."""
 
-    data_root: Path | None
-    results: Path | None
-    _host: PluginHost | None = None
-    _catalog: TaskCatalog | None = None
-    _warned: set[tuple[str, str]] = field(default_factory=set)
-
-    @property
-    def host(self) -> PluginHost:
-        if self._host is None:
-            self._host = PluginHost()
-            self.warn_broken()
-        return self._host
+    on_warning: Callable[[str], None] = _print_warning
 
     def warn_broken(self) -> None:
-        """A warning on stderr for each plugin left out and not yet reported (with its traceback
-        under ALEXBENCH_TRACE_PLUGINS=1); the command goes on without it."""
+        """A warning for each plugin left out and not yet reported; the command goes on without it."""
+        self._warn_broken()
+
+    def _warn_broken(self) -> None:
         for broken in self._host.broken if self._host is not None else ():
             if (broken.name, broken.error) in self._warned:
                 continue
             self._warned.add((broken.name, broken.error))
-            err.print("[yellow]warning:[/] " + escape(f"plugin {broken.name!r} ({broken.distribution or '?'}) "
-                                                       f"left out: {broken.error}"), highlight=False)
+            self.on_warning(f"plugin {broken.name!r} ({broken.distribution or '?'}) left out: {broken.error}")
             if self._host.trace and broken.traceback:
                 err.print(rich_text(broken.traceback.rstrip(), "dim", multiline=True), highlight=False)
-
-    @property
-    def catalog(self) -> TaskCatalog:
-        """The task folders' catalogue; files that cannot be read are skipped with a warning."""
-        if self._catalog is None or self._catalog.data_root != self.data_root:
-            self._catalog = TaskCatalog(self.host.task_dirs(), self.data_root)
-            for problem in self._catalog.problems:
-                err.print("[yellow]warning:[/] " + escape(f"skipped {problem}"), highlight=False)
-        return self._catalog
-
-    def variants(self) -> VariantCatalog:
-        return VariantCatalog(self.catalog.variant_files, note=self.catalog.unreadable_note())
-
-    def store(self) -> ResultsStore:
-        return ResultsStore(self.results)
 
 
 def parse_seeds(_ctx: click.Context | None, _param: click.Parameter | None, text: str) -> list[int]:
@@ -161,36 +139,3 @@ def writable_dir(path: Path, option: str = "--out") -> Path:
             except OSError:
                 break
     return path
-
-
-def task_name_of(ref: str, catalog: TaskCatalog | None = None) -> str:
-    """The task name of ``ref``: a task file's [task] name, else ``ref`` itself (runs of a task
-    given by path are stored under its name, which need not be in the catalogue)."""
-    if ref.endswith(".toml") or Path(ref).is_file():
-        return load_task(Path(ref)).name
-    return catalog.load(ref).name if catalog is not None else ref
-
-
-def variants_of(app: App, ref: str) -> list[VariantSpec]:
-    """``-v``: a variant by name, or every variant of a variants file (a path ending in .toml)."""
-    if ref.endswith(".toml") or Path(ref).is_file():
-        return app.variants().from_file(Path(ref))
-    return [app.variants().get(ref)]
-
-
-def study_plan(app: App, spec: StudySpec) -> SweepPlan | None:
-    """A swept study's cells (the reference point, then each axis's values), checked against the
-    plugins' parameters; None for a study without ``[study.sweep]``."""
-    if not spec.sweep:
-        return None
-    return expand(spec.path, spec.sweep, spec.variants, lambda kind, name: app.host.component_info(kind, name)[1],
-                  spec.fixed)
-
-
-def study_of(app: App, study: str) -> StudySpec:
-    """A study by name (from the task folders) or by the path of its file."""
-    catalog = app.catalog
-    path = Path(study) if study.endswith(".toml") or Path(study).is_file() else catalog.study_files.get(study)
-    if path is None:
-        raise UnknownNameError("study", study, catalog.study_files, note=catalog.unreadable_note())
-    return load_study(path, app.variants())

@@ -17,21 +17,16 @@ from alexbench.cli.app import (
     err,
     out,
     store_options,
-    study_of,
-    study_plan,
-    task_name_of,
     writable_dir,
 )
 from alexbench.cli.errors import reports_errors
 from alexbench.config.sweeps import SweepPlan
-from alexbench.config.tasks import Reference
 from alexbench.errors import EXIT_FAILURE, AlexbenchError, FailureError
 from alexbench.fsio import atomic_write_text
 from alexbench.report import leaderboard as lb
-from alexbench.report import sweep, sweep_tables
+from alexbench.report import sweep_tables
 from alexbench.report.htmlpage import write_html
 from alexbench.report.latex import to_latex
-from alexbench.run.store import DamagedRunError, StoredRun, safe_part
 from alexbench.safetext import rich_text, terminal
 
 #: ``--bootstrap``: a whole number of resamples, at least one (0 or fewer left the paired
@@ -42,43 +37,11 @@ BOOTSTRAP_RESAMPLES = click.IntRange(min=1)
 def build_boards(app: App, task_names: Collection[str] | None, *, baseline: str | None,
                   variants_: Collection[str] | None, seeds: Collection[int] | None,
                   n_boot: int, plan: SweepPlan | None = None) -> tuple[list[lb.Leaderboard], int]:
-    """The leaderboards of ``task_names`` (all when None), and how many of their stored runs are
-    damaged (each left out with a warning naming the file and the repair); with a swept study's
-    ``plan``, each board's sweep outputs too."""
-    folders = None if task_names is None else {safe_part(name) for name in task_names}
-    damaged = 0
-
-    def left_out(run: StoredRun, exc: DamagedRunError) -> None:
-        nonlocal damaged
-        if folders is None or run.path.parent.parent.name in folders:  # runs/<task>/<variant>/<run>
-            damaged += 1
-            err.print(f"[yellow]warning:[/] left out of the leaderboard: {escape(terminal(exc))}", highlight=False)
-
-    boards = lb.build(app.store(), baseline=baseline, variants=variants_, seeds=seeds, metrics=app.host.metrics,
-                      n_boot=n_boot, on_damaged=left_out)
-    boards = [b for b in boards if task_names is None or b.task in task_names]
-    for board in boards:
-        board.references = _published(app, board)
-    if plan is not None:
-        sweep.attach(boards, plan, [c.base for c in plan.cells if c.is_reference], app.host.metrics, n_boot)
-    return boards, damaged
-
-
-def _published(app: App, board: lb.Leaderboard) -> list[Reference]:
-    """The task file's published results (``[[references]]``): from the task of that name, or the
-    file its runs were made from; none when neither can be read (a leaderboard never fails for it)."""
-    task_file = None
-    for row in board.rows:
-        if row.runs:
-            try:
-                task_file = row.runs[0].provenance().get("task_file")
-            except DamagedRunError:
-                continue
-            break
-    try:
-        return list(app.catalog.for_run(board.task, task_file).references)
-    except AlexbenchError:
-        return []
+    """The leaderboards of ``task_names`` (all when None) and how many of their stored runs are
+    damaged (:meth:`alexbench.api.Bench.leaderboards_of`; each damaged run is a warning on stderr)."""
+    boards, damaged = app.leaderboards_of(task_names, baseline=baseline, variants=variants_, seeds=seeds,
+                                          n_boot=n_boot, plan=plan)
+    return list(boards), damaged
 
 
 def print_boards(boards: Sequence[lb.Leaderboard], fmt: str = "rich") -> None:
@@ -152,14 +115,14 @@ def leaderboard(app: App, task_refs: tuple[str, ...], study: str | None, baselin
     """Show the leaderboard(s) of finished runs: mean ± std over seeds, Δ and significance vs a
     baseline. Prints only; --out also writes them. 'leaderboard --study S --out DIR' renders a
     study exactly as 'grid S' does."""
-    names = {task_name_of(ref) for ref in task_refs} or None
+    names = {app.task_name_of(ref, lookup=False) for ref in task_refs} or None
     variants_: list[str] | None = None
     seeds: tuple[int, ...] | None = None
     plan = None
     if study is not None:
-        spec = study_of(app, study)
-        plan = study_plan(app, spec)
-        study_tasks = {task_name_of(ref, app.catalog) for ref in spec.tasks}
+        spec = app.study(study)
+        plan = app.plan(spec)
+        study_tasks = {app.task_name_of(ref) for ref in spec.tasks}
         names = study_tasks if names is None else names & study_tasks
         variants_ = [c.variant.name for c in plan.cells] if plan else [v.name for v in spec.variants]
         seeds = spec.seeds

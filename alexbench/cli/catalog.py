@@ -17,8 +17,6 @@ from alexbench.cli.app import (
     App,
     out,
     store_options,
-    study_of,
-    study_plan,
 )
 from alexbench.cli.errors import reports_errors
 from alexbench.config.tasks import load_task, validate_metric
@@ -136,7 +134,7 @@ def tasks(app: App) -> None:
 @reports_errors
 def variants(app: App) -> None:
     """List the named variants."""
-    catalog = app.variants()
+    catalog = app.variant_catalog()
     table = Table(title="alexbench variants")
     for head in ("name", "augmenters", "classifier", "explainer", "description"):
         table.add_column(head)
@@ -151,8 +149,8 @@ def variants(app: App) -> None:
 def _validate_study(app: App, path: Path, no_data: bool) -> None:
     """A study file: its fields, variants and sweep (the plugins' parameters), then, with data,
     each task's training counts at each transform point."""
-    spec = study_of(app, str(path))
-    plan = study_plan(app, spec)
+    spec = app.study(str(path))
+    plan = app.plan(spec)
     runs = f", {len(plan.cells)} per task and seed with the sweep's points" if plan else ""
     out.print("[green]ok[/] " + escape(terminal(f"{path}: study {spec.name!r}, {len(spec.tasks)} task(s) × "
                                                 f"{len(spec.variants)} variant(s) × {len(spec.seeds)} seed(s){runs}")),

@@ -22,82 +22,55 @@ from alexbench.cli.app import (
     out,
     parse_seeds,
     store_options,
-    study_of,
-    study_plan,
-    variants_of,
     writable_dir,
 )
-from alexbench.cli.boards import build_boards, print_boards, write_boards
+from alexbench.cli.boards import print_boards, write_boards
 from alexbench.cli.errors import reports_errors
 from alexbench.config.overrides import Override, apply_overrides
-from alexbench.config.sweeps import Cell, SweepPlan, validate_values
-from alexbench.config.tasks import TaskSpec, default_data_root, validate_metric
+from alexbench.config.sweeps import Cell, SweepPlan
 from alexbench.config.variants import ComponentSpec, VariantSpec
-from alexbench.data.transforms import check_points
-from alexbench.errors import RunError, StorageError
 from alexbench.report import leaderboard as lb
-from alexbench.run.claims import RunBusy
-from alexbench.run.executors import Job, make_executor
-from alexbench.run.guards import check_supported
-from alexbench.run.runner import Runner
+from alexbench.run.grid import RunEvent
 from alexbench.safetext import rich_text
-from alexbench.scoring.metrics import check_official
 
 
 def _run_grid(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds: Sequence[int],
               *, force: bool, progress: bool, device: str, out_dir: Path | None, again: str,
               baseline: str | None = None, n_boot: int = 1000, executor: str = "local", workers: int = 1,
               address: str | None = None, plan: SweepPlan | None = None, study_path: Path | None = None) -> int:
-    """Run every task × cell (a variant, at a sweep point when the study has a sweep) × seed,
-    print their leaderboards and, when ``out_dir`` is given, write them there. Returns the exit
-    code (1 when a run failed)."""
-    catalog, store = app.catalog, app.store()
-    runner = Runner(app.host, store, console=err, show_progress=progress, device=device)
-    tasks_ = [catalog.load(name) for name in task_names]
-    for task in tasks_:
-        validate_metric(task, app.host.metrics.names())
-        check_official(task, app.host.metrics)
-        task.check_data()
-        runner.dataset(task)  # every row is checked before any run (a bad or empty split is the input's fault)
-    if plan is not None:  # a sweep's points must fit every task's data before any run
-        check_points(study_path, plan.axes, [(task, runner.dataset(task)) for task in tasks_])
-        validate_values(plan, runner.build)
-    for cell in cells:  # parameter errors are configuration errors: report them before any work
-        parts = runner.build(cell.variant)
-        for task in tasks_:  # so is a component that cannot handle a task (multi-label), or a name too long
-            check_supported(task, cell.variant, parts.all())  # to name a folder
-            store.check_names(task.name, cell.variant.name)
+    """Run the grid through the Python API (:meth:`alexbench.api.Bench.run_cells`), a line on
+    stderr per run, then print its leaderboards and, when ``out_dir`` is given, write them there.
+    Returns the exit code (1 when a run failed)."""
+    result = app.run_cells(task_names, cells, seeds, force=force, device=device, executor=executor, workers=workers,
+                           address=address, show_progress=progress, on_event=_print_event, console=err,
+                           n_boot=n_boot, baseline=baseline, plan=plan, study_path=study_path,
+                           before_runs=(lambda: writable_dir(out_dir)) if out_dir is not None else None)
+    print_boards(result.leaderboards)
     if out_dir is not None:
-        writable_dir(out_dir)
-    total = len(tasks_) * len(cells) * len(seeds)
-    if executor != "local" or workers > 1:
-        failures = _run_jobs(app, tasks_, cells, seeds, force=force, device=device, executor=executor,
-                             workers=workers, address=address, progress=progress)
-    else:
-        failures = _run_in_process(runner, tasks_, cells, seeds, force=force)
-    boards, _ = build_boards(app, {t.name for t in tasks_}, baseline=baseline,
-                             variants_=[c.variant.name for c in cells], seeds=seeds, n_boot=n_boot,
-                             plan=plan)  # a damaged run of the grid is one of its failures
-    print_boards(boards)
-    if out_dir is not None:
-        write_boards(boards, out_dir, again=again)
-    if failures:
-        err.print(f"[red]{failures} of {total} runs failed[/]; errors are in {escape(str(store.root / 'failed'))}")
-    return 1 if failures else 0
+        write_boards(result.leaderboards, out_dir, again=again)
+    if result.failures:
+        err.print(f"[red]{result.failures} of {len(result.events)} runs failed[/]; errors are in "
+                  f"{escape(str(result.failed_dir))}")
+    return 1 if result.failures else 0
+
+
+def _print_event(event: RunEvent) -> None:
+    """One line on stderr per run of a grid: ✓ with its test score and folder, or ✗ with the error."""
+    label = f"[{event.done}/{event.total}] {event.task} · {event.variant} · seed {event.seed}"
+    if not event.ok:
+        # a worker's unexpected exception comes with its traceback: the line, not the traceback
+        err.print(f"[red]✗[/] {escape(label)}: {escape((event.error or '').split(chr(10) + 'Traceback')[0])}",
+                  highlight=False)
+        return
+    err.print(f"[green]✓[/] {escape(label)}: {event.state}, test {escape(event.metric)} = {event.official:.4f}  "
+              f"[dim]{escape(str(event.run_path or ''))}[/]", highlight=False)
 
 
 def _dry_run(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds: Sequence[int], *,
             as_json: bool = False) -> None:
-    """``grid --dry-run``: the explainers' plans (alexbench/run/dryrun.py), one row per run, then totals."""
-    from alexbench.run.dryrun import plan_grid
-
-    runner = Runner(app.host, app.store(), console=err, show_progress=False)
-    tasks_ = [app.catalog.load(name) for name in task_names]
-    for task in tasks_:
-        validate_metric(task, app.host.metrics.names())
-        check_official(task, app.host.metrics)
-        task.check_data()
-    planned = plan_grid(runner, tasks_, cells, seeds)
+    """``grid --dry-run``: the explainers' plans (:meth:`alexbench.api.Bench.dry_run_cells`), one row
+    per run, then totals."""
+    planned = app.dry_run_cells(task_names, cells, seeds)
     if as_json:
         click.echo(json.dumps({"dry_run": True, "runs": [p.to_dict() for p in planned]}, indent=2))
         return
@@ -155,66 +128,6 @@ def _dry_run(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds: 
                   highlight=False)
 
 
-def _run_jobs(app: App, tasks_: Sequence[TaskSpec], cells: Sequence[Cell], seeds: Sequence[int], *,
-              force: bool, device: str, executor: str, workers: int, address: str | None,
-              progress: bool = True) -> int:
-    """Fan the grid out through an executor (a process pool or Ray); every worker writes to the
-    same results store, so the leaderboard afterwards reads them all."""
-    data_root = str((app.data_root or default_data_root()).resolve())
-    results = str(app.store().root.resolve())
-    jobs = [Job(str(task.path), data_root, cell.variant.to_dict(), seed, results, device, force, progress,
-                cell.transform.to_dict() if cell.transform else None)
-            for seed in seeds for task in tasks_ for cell in cells]  # seed by seed: see _run_in_process
-    failures = 0
-    for done, result in enumerate(make_executor(executor, workers, address).map(jobs), start=1):
-        label = f"[{done}/{len(jobs)}] {result.task} · {result.job.variant['name']} · seed {result.job.seed}"
-        if result.ok:
-            state = "reused" if result.reused else "done"
-            err.print(f"[green]✓[/] {escape(label)}: {state}, test = {result.official:.4f}  "
-                      f"[dim]{escape(str(result.run_path))}[/]",
-                      highlight=False)
-        else:
-            failures += 1
-            err.print(f"[red]✗[/] {escape(label)}: {escape((result.error or '').splitlines()[0])}", highlight=False)
-            if result.fatal:
-                raise StorageError(result.error or "the results store cannot be written")
-    return failures
-
-
-def _run_in_process(runner: Runner, tasks_: Sequence[TaskSpec], cells: Sequence[Cell],
-                    seeds: Sequence[int], *, force: bool) -> int:
-    """Seed by seed: every task × cell of the first seed, then of the next, so that a long study
-    stopped part-way holds whole designs (every task, variant and sweep point) with fewer seeds.
-    A run another process is computing (another grid on this store) is left for the end, then
-    waited for and reused: grids started together share the work."""
-    total = len(tasks_) * len(cells) * len(seeds)
-    done = failures = 0
-    later: list[tuple[TaskSpec, Cell, int]] = []
-    for wait, todo in ((False, [(task, cell, seed) for seed in seeds for task in tasks_ for cell in cells]),
-                       (True, later)):
-        for task, cell, seed in todo:
-            variant = cell.variant
-            try:
-                outcome = runner.run(task, variant, seed, force=force, transform=cell.transform, wait=wait)
-            except RunBusy:
-                later.append((task, cell, seed))
-                continue
-            except RunError as exc:
-                done += 1
-                failures += 1
-                err.print(f"[red]✗[/] {escape(f'[{done}/{total}] {task.name} · {variant.name} · seed {seed}')}: "
-                          f"{escape(str(exc))}", highlight=False)
-                continue
-            done += 1
-            label = f"[{done}/{total}] {task.name} · {variant.name} · seed {seed}"
-            metrics = outcome.run.metrics() if outcome.run else {}
-            value = metrics.get("test", {}).get("official", {}).get("value")
-            state = "reused" if outcome.reused else "done"
-            err.print(f"[green]✓[/] {escape(label)}: {state}, test {escape(task.official_metric)} = {value:.4f}  "
-                      f"[dim]{escape(str(outcome.run.path) if outcome.run else '')}[/]", highlight=False)
-    return failures
-
-
 @click.command()
 @store_options
 @click.option("--task", "-t", "task_names", multiple=True, required=True, help="Task name or task file (repeatable).")
@@ -242,7 +155,7 @@ def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], c
         device: str, force: bool, no_progress: bool, out_dir: Path | None) -> None:
     """Run task × variant × seed and print their leaderboard (written only with --out)."""
     overrides = [Override.parse(text) for text in param_texts]
-    chosen = [variant for ref in variant_names for variant in variants_of(app, ref)]
+    chosen = [variant for ref in variant_names for variant in app.variants(ref)]
     if classifier:
         adhoc_name = "+".join([*augmenter_names, classifier, *([explainer] if explainer else [])])
         chosen.append(VariantSpec(adhoc_name, ComponentSpec(classifier), tuple(ComponentSpec(a) for a in augmenter_names),
@@ -281,8 +194,8 @@ def grid(app: App, study: str, device: str, force: bool, no_progress: bool, out_
          executor: str, workers: int, address: str | None, dry_run: bool, as_json: bool) -> None:
     """Run every task × variant × seed of a study (a name or a study file), print its leaderboards
     and write them to leaderboards/<study name>/ (or --out)."""
-    spec = study_of(app, study)
-    plan = study_plan(app, spec)
+    spec = app.study(study)
+    plan = app.plan(spec)
     if dry_run:
         _dry_run(app, spec.tasks, plan.cells if plan else [Cell(v, v.name) for v in spec.variants], spec.seeds,
                  as_json=as_json)
