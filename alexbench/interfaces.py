@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 # A post's label set as one canonical string: defined with the task's labels, part of the contract.
 from alexbench.config.labels import LABEL_SET_SEPARATOR, join_labels, split_labels  # noqa: F401
-from alexbench.plugin.params import build_params
+from alexbench.config.params import build_params
 
 if TYPE_CHECKING:
     from alexbench.config.tasks import TaskSpec
@@ -81,7 +81,7 @@ class Component(abc.ABC):
     """Base of augmenters, classifiers and explainers.
 
     ``Params`` is a dataclass declaring every parameter with a default of its declared type
-    (checked when the component is registered, see :mod:`alexbench.plugin.params`).
+    (checked when the component is registered, see :mod:`alexbench.config.params`).
     """
 
     kind: ClassVar[str]
@@ -107,7 +107,7 @@ class Component(abc.ABC):
     @classmethod
     def from_params(cls, params: Mapping[str, Any] | None = None) -> Component:
         """Build from a mapping (a variant file's table), rejecting unknown keys and bad values
-        (checked by :func:`alexbench.plugin.params.build_params`)."""
+        (checked by :func:`alexbench.config.params.build_params`)."""
         return cls(build_params(f"{cls.kind} {cls.name!r}", cls.Params, dict(params or {})))
 
     def fingerprint(self, task: TaskSpec) -> dict[str, Any]:

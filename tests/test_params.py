@@ -12,10 +12,10 @@ import pytest
 from pydantic import AfterValidator, Field
 
 from alexbench import hookimpl
+from alexbench.config.params import build_params, check_params_class, check_value, expected, field_types, parse_text
 from alexbench.errors import ParamError, PluginError
 from alexbench.interfaces import Classifier, Prediction
 from alexbench.plugin.host import PluginHost
-from alexbench.plugin.params import build_params, check_params_class, check_value, expected, field_types, parse_text
 
 
 @dataclass(frozen=True)

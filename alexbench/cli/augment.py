@@ -22,12 +22,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from alexbench.cli.errors import reports_errors
+from alexbench.config.params import parse_text
 from alexbench.config.tasks import TaskCatalog
 from alexbench.data.augment import apply_chain
 from alexbench.data.splits import load_dataset
 from alexbench.interfaces import Context
 from alexbench.plugin.host import PluginHost
-from alexbench.plugin.params import parse_text
 from alexbench.progress import ProgressDisplay
 from alexbench.safetext import SafeConsole, rich_text
 

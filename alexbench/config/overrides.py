@@ -3,7 +3,7 @@
 COMPONENT names a place in the variant (``classifier``, ``explainer``, ``augmenter`` when the
 chain has one, ``augmenter1``, ``augmenter2``… in a chain) or a component by name
 (``tfidf_logreg``). VALUE is read as a TOML value (``10``, ``0.5``, ``true``, ``[1, 2]``,
-``"x"``), except that a string parameter takes the text as typed (:func:`alexbench.plugin.params.parse_text`).
+``"x"``), except that a string parameter takes the text as typed (:func:`alexbench.config.params.parse_text`).
 A variant given parameters this way is a new variant, named ``NAME[COMPONENT.KEY=VALUE,...]``, so
 its runs never mix with the named variant's on a leaderboard.
 """
@@ -15,9 +15,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from alexbench.config.params import parse_text
 from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.errors import AlexbenchError
-from alexbench.plugin.params import parse_text
 
 _ROLE = re.compile(r"augmenter(\d*)")
 

@@ -83,7 +83,7 @@ def alexbench_register_augmenters(registry: Registry[type[Augmenter]]) -> None:
     When a class is registered (a lazy one: when it is loaded): it subclasses ``Augmenter``,
     sets string ``name`` and ``version``, is registered under its own ``name``, no other plugin
     took that name, and its ``Params`` follow the rules
-    (:func:`alexbench.plugin.params.check_params_class`); a lazy entry's declared ``params`` and
+    (:func:`alexbench.config.params.check_params_class`); a lazy entry's declared ``params`` and
     ``version`` are the class's own. On every run: rows are ``Post`` objects with unique ids and
     labels from the task's label set, given rows keep their label, a generated row names a train
     post as its source and carries that post's label, and dev and test are untouched. Generated

@@ -3,7 +3,7 @@
 Plugins come only from the ``alexbench`` entry-point group (built-ins included) or from
 :meth:`PluginHost.register` (tests, notebooks). A plugin that fails to import, implements an
 unknown hook (or a hook without ``@hookimpl``), raises inside a registrar, or registers a
-component whose ``Params`` break the rules (:func:`alexbench.plugin.params.check_params_class`) is
+component whose ``Params`` break the rules (:func:`alexbench.config.params.check_params_class`) is
 reported by name in :attr:`PluginHost.broken`, with the file and line at fault and the
 traceback, and left out; the rest keep working, and a lookup of an unknown name says which
 plugins were left out and why.
@@ -28,11 +28,11 @@ from typing import Any, Literal, overload
 
 import pluggy
 
+from alexbench.config.params import check_params_class
 from alexbench.errors import PluginError, did_you_mean
+from alexbench.faults import BrokenPlugin, PluginInfo, broken_plugin, defined_at
 from alexbench.interfaces import COMPONENT_KINDS, REGISTRAR_HOOKS, Augmenter, Classifier, Component, Explainer, Metric
 from alexbench.plugin import hookspecs
-from alexbench.plugin.faults import BrokenPlugin, PluginInfo, broken_plugin, defined_at
-from alexbench.plugin.params import check_params_class
 from alexbench.plugin.registry import Registry
 
 GROUP = hookspecs.PROJECT

@@ -43,7 +43,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from alexbench.errors import ParamError, PluginError, did_you_mean
-from alexbench.plugin.faults import defined_at
+from alexbench.faults import defined_at
 
 _NOUNS: dict[Any, tuple[str, str]] = {bool: ("true/false", "true/false values"), int: ("an integer", "integers"),
                                       float: ("a number", "numbers"), str: ("a string", "strings")}

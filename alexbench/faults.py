@@ -38,9 +38,11 @@ class BrokenPlugin:
 _NOT_THE_PLUGIN = tuple(
     os.path.dirname(os.path.abspath(path)) + os.sep
     for path in (importlib.__file__, pluggy.__file__)
-) + (os.path.dirname(os.path.abspath(__file__)) + os.sep,  # alexbench/plugin/: host, registry, params
-   os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, "testing.py")),
-   os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, "kit")) + os.sep)
+) + (os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugin") + os.sep,  # host, registry
+   os.path.abspath(__file__),
+   os.path.join(os.path.dirname(os.path.abspath(__file__)), "config", "params.py"),  # a Params class's checks
+   os.path.join(os.path.dirname(os.path.abspath(__file__)), "testing.py"),
+   os.path.join(os.path.dirname(os.path.abspath(__file__)), "kit") + os.sep)
 
 
 def _origin(exc: BaseException) -> BaseException:
