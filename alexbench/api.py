@@ -30,8 +30,12 @@ from alexbench.config.studies import StudySpec, load_study
 from alexbench.config.sweeps import Cell, SweepPlan, expand
 from alexbench.config.tasks import Reference, TaskCatalog, TaskSpec, load_task, validate_metric
 from alexbench.config.variants import VariantCatalog, VariantSpec
+from alexbench.data.augment import AugmentReport, apply_chain
+from alexbench.data.splits import load_dataset
 from alexbench.errors import AlexbenchError, UnknownNameError
+from alexbench.interfaces import Augmenter, Context, Post
 from alexbench.plugin.host import PluginHost
+from alexbench.progress import ProgressDisplay
 from alexbench.report import sweep
 from alexbench.report.board import Leaderboard, build
 from alexbench.report.frames import boards_frame, runs_frame
@@ -45,7 +49,7 @@ if TYPE_CHECKING:
     import pandas
     from rich.console import Console
 
-__all__ = ["Bench", "Leaderboards", "RunEvent", "Runs", "StudyResult"]
+__all__ = ["AugmentPreview", "Bench", "Leaderboards", "RunEvent", "Runs", "StudyResult"]
 
 
 class Leaderboards(list[Leaderboard]):
@@ -86,6 +90,24 @@ class StudyResult:
     @property
     def ok(self) -> bool:
         return self.failures == 0
+
+
+@dataclass(frozen=True)
+class AugmentPreview:
+    """What :meth:`Bench.augment` made of a task's train split: the rows before and after, the
+    host's report (class counts, rows dropped and why) and the augmenter's own report."""
+
+    task: TaskSpec
+    augmenter: Augmenter
+    seed: int
+    train: tuple[Post, ...]
+    rows: tuple[Post, ...]
+    report: AugmentReport
+
+    @property
+    def augmenter_report(self) -> dict[str, object]:
+        """The augmenter's own ``last_report`` (errors, copies, what it rejected), if it keeps one."""
+        return getattr(self.augmenter, "last_report", None) or {}
 
 
 def _warn(message: str) -> None:
@@ -254,6 +276,23 @@ class Bench:
             check_official(task, self.host.metrics)
             task.check_data()
         return plan_grid(runner, tasks, cells, seeds)
+
+    def augment(self, task: str | Path, augmenter: str, params: dict[str, object] | None = None, *, seed: int = 0,
+                console: Console | None = None) -> AugmentPreview:
+        """An augmenter (with ``params``) applied to a task's train split, as a run would apply
+        it (rows copying dev or test text dropped); nothing is cached or trained. Progress goes to
+        ``console`` (stderr by default)."""
+        from rich.console import Console
+
+        spec = self.task(task)
+        data = load_dataset(spec)
+        built = self.host.build("augmenter", augmenter, dict(params or {}))
+        display = ProgressDisplay(console or Console(stderr=True))
+        held_out = {p.text for p in data.dev} | {p.text for p in data.test}
+        with display.active():
+            rows, report = apply_chain([built], data.train, held_out, Context(task=spec, seed=seed,
+                                                                               progress=display.track), None)
+        return AugmentPreview(spec, built, seed, tuple(data.train), tuple(rows), report)
 
     # -- reading ----------------------------------------------------------------------------
     def runs(self, task: str | None = None) -> Runs:

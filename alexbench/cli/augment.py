@@ -17,18 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from alexbench.api import Bench
 from alexbench.cli.errors import reports_errors
 from alexbench.config.params import parse_text
-from alexbench.config.tasks import TaskCatalog
-from alexbench.data.augment import apply_chain
-from alexbench.data.splits import load_dataset
-from alexbench.interfaces import Context
-from alexbench.plugin.host import PluginHost
-from alexbench.progress import ProgressDisplay
 from alexbench.safetext import SafeConsole, rich_text
 
 out = SafeConsole(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
@@ -115,17 +109,12 @@ def augment(task_name: str, augmenter_name: str, params: tuple[str, ...], seed: 
             data_root: Path | None, as_json: bool) -> None:
     """Preview an augmenter on a task's train split: class counts before/after, examples side by
     side, rows dropped and why. Nothing is cached or trained."""
-    host = PluginHost()
-    task = TaskCatalog(host.task_dirs(), _data_root(data_root)).load(task_name)
-    data = load_dataset(task)
-    augmenter = host.build("augmenter", augmenter_name, _typed(host.component_class("augmenter", augmenter_name), params))
-    display = ProgressDisplay(Console(stderr=True))
-    ctx = Context(task=task, seed=seed, progress=display.track)
-    held_out = {p.text for p in data.dev} | {p.text for p in data.test}
-    with display.active():
-        rows, report = apply_chain([augmenter], data.train, held_out, ctx, None)
-    own = getattr(augmenter, "last_report", None) or {}
-    sources = {p.id: p for p in data.train}
+    bench = Bench(data_root=_data_root(data_root))
+    preview = bench.augment(task_name, augmenter_name,
+                            _typed(bench.host.component_class("augmenter", augmenter_name), params), seed=seed)
+    task, augmenter, rows, report = preview.task, preview.augmenter, list(preview.rows), preview.report
+    own = preview.augmenter_report
+    sources = {p.id: p for p in preview.train}
     examples = _examples(rows, sources, n_examples, seed)
     copies = sum(1 for r in rows if r.meta.get("copy"))
     if as_json:
