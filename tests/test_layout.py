@@ -57,7 +57,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "fsio", "safetext"),
     ("progress", "selftest", "plugin.faults", "plugin.params"),
     ("config",),
-    ("interfaces",),
+    ("interfaces", "renderer"),
     ("plugin",),
     ("__init__",),
     ("data",),

@@ -36,6 +36,7 @@ from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.data.transforms import check_points
 from alexbench.errors import RunError, StorageError
 from alexbench.report import leaderboard as lb
+from alexbench.report.renderers import file_renderers
 from alexbench.run.claims import RunBusy
 from alexbench.run.executors import Job, make_executor
 from alexbench.run.guards import check_supported
@@ -67,6 +68,7 @@ def _run_grid(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds:
         for task in tasks_:  # so is a component that cannot handle a task (multi-label), or a name too long
             check_supported(task, cell.variant, parts.all())  # to name a folder
             store.check_names(task.name, cell.variant.name)
+    renderers = file_renderers(app.host) if out_dir is not None else []  # a clash of files: before any run
     if out_dir is not None:
         writable_dir(out_dir)
     total = len(tasks_) * len(cells) * len(seeds)
@@ -80,7 +82,7 @@ def _run_grid(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds:
                              plan=plan)  # a damaged run of the grid is one of its failures
     print_boards(boards)
     if out_dir is not None:
-        write_boards(boards, out_dir, again=again)
+        write_boards(boards, out_dir, again=again, renderers=renderers)
     if failures:
         err.print(f"[red]{failures} of {total} runs failed[/]; errors are in {escape(str(store.root / 'failed'))}")
     return 1 if failures else 0
@@ -234,7 +236,8 @@ def _run_in_process(runner: Runner, tasks_: Sequence[TaskSpec], cells: Sequence[
 @click.option("--force", is_flag=True, help="Recompute even if a finished run exists.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Also write the leaderboards here (Markdown, JSON, CSV, LaTeX, plots, index.html).")
+              help="Also write the leaderboards here (Markdown, JSON, CSV, LaTeX, plots, index.html, and the files of "
+                   "renderers that plugins add).")
 @click.pass_obj
 @reports_errors
 def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], classifier: str | None,
