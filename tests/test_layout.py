@@ -63,8 +63,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("data",),
     ("scoring",),
     ("run",),
-    ("kit",),
     ("report",),
+    ("kit",),  # the conformance kit draws leaderboards through renderers (kit/renderer.py)
     ("testing", "doctor"),
     ("cli",),
     ("__main__",),
