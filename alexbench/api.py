@@ -33,12 +33,14 @@ from alexbench.config.variants import VariantCatalog, VariantSpec
 from alexbench.data.augment import AugmentReport, apply_chain
 from alexbench.data.splits import load_dataset
 from alexbench.errors import AlexbenchError, UnknownNameError
-from alexbench.interfaces import Augmenter, Context, Post
+from alexbench.fsio import atomic_write_text
+from alexbench.interfaces import Augmenter, Context, Post, Renderer
 from alexbench.plugin.host import PluginHost
 from alexbench.progress import ProgressDisplay
-from alexbench.report import sweep
+from alexbench.report import sweep, sweep_tables
 from alexbench.report.board import Leaderboard, build
 from alexbench.report.frames import boards_frame, runs_frame
+from alexbench.report.renderers import file_renderers, write_board_files, write_pages
 from alexbench.run.dryrun import PlannedRun, plan_grid
 from alexbench.run.grid import GridOutcome, RunEvent, check_grid, run_grid
 from alexbench.run.runner import Runner
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
     import pandas
     from rich.console import Console
 
-__all__ = ["AugmentPreview", "Bench", "Leaderboards", "RunEvent", "Runs", "StudyResult"]
+__all__ = ["AugmentPreview", "Bench", "Leaderboards", "RunEvent", "Runs", "StudyResult", "WrittenBoards"]
 
 
 class Leaderboards(list[Leaderboard]):
@@ -108,6 +110,14 @@ class AugmentPreview:
     def augmenter_report(self) -> dict[str, object]:
         """The augmenter's own ``last_report`` (errors, copies, what it rejected), if it keeps one."""
         return getattr(self.augmenter, "last_report", None) or {}
+
+
+@dataclass(frozen=True)
+class WrittenBoards:
+    """What :meth:`Bench.write` wrote: each board's files (by task), then the pages of all boards."""
+
+    files: dict[str, list[Path]]
+    pages: list[Path]
 
 
 def _warn(message: str) -> None:
@@ -343,6 +353,29 @@ class Bench:
         if plan is not None:
             sweep.attach(boards, plan, [c.base for c in plan.cells if c.is_reference], self.host.metrics, n_boot)
         return Leaderboards(boards), damaged
+
+    def write(self, boards: Sequence[Leaderboard], out_dir: Path | str, *,
+              renderers: Sequence[Renderer] | None = None, plots: bool = True) -> WrittenBoards:
+        """Write the leaderboards into ``out_dir`` as ``grid --out`` does: each board's file of every
+        renderer with a suffix (Markdown, JSON, CSV, LaTeX and those plugins add), a swept study's
+        table, PNG plots (``plots``), then each page of all the boards (index.html). ``renderers``:
+        the file renderers (default: every registered one, checked for clashing files first)."""
+        out = Path(out_dir)
+        chosen = list(renderers) if renderers is not None else file_renderers(self.host)
+        written = WrittenBoards({}, [])
+        for board in boards:
+            paths = write_board_files(board, chosen, out)
+            if board.sweeps:
+                paths.append(out / f"{board.task}.sweep.csv")
+                atomic_write_text(paths[-1], sweep_tables.to_csv(board.sweeps))
+            if plots:
+                from alexbench.report.plots import write_plots  # matplotlib: imported only when plotting
+
+                paths += write_plots(board, out)
+            written.files[board.task] = paths
+        if boards:
+            written.pages.extend(write_pages(boards, chosen, out))
+        return written
 
     def _published(self, board: Leaderboard) -> list[Reference]:
         """The task file's published results (``[[references]]``): from the task of that name, or

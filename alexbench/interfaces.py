@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 # A post's label set as one canonical string: defined with the task's labels, part of the contract.
 from alexbench.config.labels import LABEL_SET_SEPARATOR, join_labels, split_labels  # noqa: F401
 from alexbench.config.params import build_params
+from alexbench.renderer import Renderer  # noqa: F401  (the renderer contract, alexbench/renderer.py)
 
 if TYPE_CHECKING:
     from alexbench.config.tasks import TaskSpec
@@ -297,12 +298,13 @@ COMPONENT_KINDS: dict[str, type[Component]] = {
     "explainer": Explainer,
 }
 
-#: The hook by which plugins register each kind of component (metrics too); the one such map.
+#: The hook by which plugins register each kind of component (metrics and renderers too); the one such map.
 REGISTRAR_HOOKS: dict[str, str] = {
     "augmenter": "alexbench_register_augmenters",
     "classifier": "alexbench_register_classifiers",
     "explainer": "alexbench_register_explainers",
     "metric": "alexbench_register_metrics",
+    "renderer": "alexbench_register_renderers",
 }
 
 

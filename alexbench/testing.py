@@ -19,8 +19,13 @@ not is checked to be refused there by the host (:mod:`alexbench.kit.multilabel`)
 can be registered in-process with ``plugins = (MyClassifier,)`` (classes or plugin objects with
 ``@alexbench.hookimpl`` hooks). Every failure message says what to change.
 
+A leaderboard format (a renderer) has its own contract: ``class TestMyFormat(RendererContract):
+renderer = "my_format"`` draws the leaderboards of real runs on the tiny tasks, and copies with
+names made to break formats, through it (:mod:`alexbench.kit.renderer`).
+
 Fixtures for your own tests: ``alexbench_task_file`` / ``alexbench_task`` (binary tiny task),
-``alexbench_multiclass_task_file`` / ``alexbench_multiclass_task``, ``alexbench_results`` (an
+``alexbench_multiclass_task_file`` / ``alexbench_multiclass_task``, ``alexbench_boards`` (leaderboards
+of real runs on the tiny tasks), ``alexbench_results`` (an
 empty results folder), ``alexbench_store`` (a ResultsStore there) and
 ``register_inline_plugin`` (a factory returning a PluginHost with in-process plugins added).
 
@@ -43,15 +48,17 @@ from alexbench.kit.contracts import AugmenterContract, ClassifierContract, _Cont
 from alexbench.kit.explainer import ExplainerContract
 from alexbench.kit.inline import inline_plugin, make_host
 from alexbench.kit.multilabel import MULTI_LABEL_KIND, declares_multi_label
+from alexbench.kit.renderer import RendererContract
 from alexbench.kit.tasks import TASK_KINDS, write_tiny_task
 
 if TYPE_CHECKING:
     from alexbench.config.tasks import TaskSpec
     from alexbench.plugin.host import PluginHost
+    from alexbench.report.board import Leaderboard
     from alexbench.run.store import ResultsStore
 
 __all__ = [
-    "TASK_KINDS", "AugmenterContract", "ClassifierContract", "ExplainerContract",
+    "TASK_KINDS", "AugmenterContract", "ClassifierContract", "ExplainerContract", "RendererContract",
     "inline_plugin", "make_host", "write_tiny_task",
 ]
 
@@ -95,6 +102,15 @@ def alexbench_store(alexbench_results: Path) -> ResultsStore:
     from alexbench.run.store import ResultsStore
 
     return ResultsStore(alexbench_results)
+
+
+@pytest.fixture(scope="session")
+def alexbench_boards(tmp_path_factory: pytest.TempPathFactory) -> list[Leaderboard]:
+    """Leaderboards of real runs on the tiny binary, three-class and multi-label tasks (built once
+    per session; :mod:`alexbench.kit.boards`): what ``RendererContract`` draws."""
+    from alexbench.kit.boards import kit_boards
+
+    return kit_boards(tmp_path_factory.mktemp("alexbench-boards"), make_host())
 
 
 @pytest.fixture

@@ -17,9 +17,10 @@ from alexbench.cli.plugin_commands import add_plugin_commands
 from alexbench.config.tasks import TaskCatalog, load_task
 from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.errors import PluginError
-from alexbench.interfaces import Augmenter, Classifier, Explainer, Explanation, Prediction
+from alexbench.interfaces import Augmenter, Classifier, Explainer, Explanation, Prediction, Renderer
 from alexbench.plugin.host import PluginHost
 from alexbench.run.runner import Runner
+from alexbench.safetext import terminal
 from alexbench.scoring.metrics import Metric
 
 from .conftest import REPO, make_tiny_task
@@ -144,6 +145,42 @@ def test_alexbench_register_metrics(tiny_task_file, store) -> None:
                                                                  'official = "predicted"\nparams = {label = "0"}'))
     metrics = runner.run(load_task(tiny_task_file), VariantSpec("majority", MAJORITY), 0).run.metrics()
     assert metrics["test"]["official"] == {"name": "predicted", "value": float(metrics["test"]["n"])}
+
+
+class Words(Renderer):
+    """Each row as a sentence."""
+
+    name = "words"
+    version = "1.0"
+    suffix = ".txt"
+
+    def render(self, board):
+        return "".join(f"{terminal(r.variant)} scores {r.test_official.mean:.2f}.\n" for r in board.rows)
+
+
+def test_alexbench_register_renderers(tiny_task, store, tmp_path, capsys) -> None:
+    """A plugin's format is printed by name (as ``--format words``) and its files are written with
+    the built-in ones (as ``--out``); a registrar that raises is left out, the others stay."""
+    from alexbench.cli.boards import print_boards, write_boards
+    from alexbench.report import leaderboard as lb
+    from alexbench.report.renderers import file_renderers
+
+    host = PluginHost(plugins=[("words-plugin", plugin(alexbench_register_renderers=lambda registry: registry.add(Words))),
+                               ("explodes", plugin(alexbench_register_renderers=explode))])
+    assert host.renderers.entry("words").plugin == "words-plugin" and "markdown" in host.renderers
+    assert [(b.name, "boom" in b.error) for b in host.broken] == [("explodes", True)]
+    Runner(host, store, show_progress=False).run(tiny_task, VariantSpec("majority", MAJORITY), 0)
+    boards = lb.build(store, metrics=host.metrics)
+    print_boards(boards, host.renderer("words"))
+    assert capsys.readouterr().out == "majority scores 0.00.\n"
+    from alexbench.cli.app import App
+
+    write_boards(App(None, store.root, _host=host), boards, tmp_path / "out", again="again",
+                 renderers=file_renderers(host), plots=False)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "index.html", "tiny.csv", "tiny.json", "tiny.md", "tiny.tex", "tiny.txt"]
+    assert (tmp_path / "out" / "tiny.txt").read_text() == "majority scores 0.00.\n"
+    assert "tiny.md, " in capsys.readouterr().err.replace("\n", "")
 
 
 def test_alexbench_task_dirs(tmp_path, monkeypatch) -> None:

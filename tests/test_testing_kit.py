@@ -331,7 +331,7 @@ def test_fixtures(alexbench_task, alexbench_multiclass_task, alexbench_task_file
 
 
 def test_register_inline_plugin_rejects_what_the_host_rejects(register_inline_plugin) -> None:
-    with pytest.raises(TypeError, match="is not an alexbench Augmenter, Classifier or Explainer"):
+    with pytest.raises(TypeError, match="is not an alexbench Augmenter, Classifier, Explainer or Renderer"):
         register_inline_plugin(dict)
     bad = types.SimpleNamespace(alexbench_register_classifiers=hookimpl(lambda registry, extra: None))
     with pytest.raises(PluginError, match="plugin 'bad' is invalid"):

@@ -3,7 +3,6 @@ and ``grid`` share with it."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -21,12 +20,10 @@ from alexbench.cli.app import (
 )
 from alexbench.cli.errors import reports_errors
 from alexbench.config.sweeps import SweepPlan
-from alexbench.errors import EXIT_FAILURE, AlexbenchError, FailureError
-from alexbench.fsio import atomic_write_text
+from alexbench.errors import EXIT_FAILURE, AlexbenchError, FailureError, PluginError
+from alexbench.interfaces import Renderer
 from alexbench.report import leaderboard as lb
-from alexbench.report import sweep_tables
-from alexbench.report.htmlpage import write_html
-from alexbench.report.latex import to_latex
+from alexbench.report.renderers import RICH, file_renderers
 from alexbench.safetext import rich_text, terminal
 
 #: ``--bootstrap``: a whole number of resamples, at least one (0 or fewer left the paired
@@ -44,25 +41,25 @@ def build_boards(app: App, task_names: Collection[str] | None, *, baseline: str 
     return list(boards), damaged
 
 
-def print_boards(boards: Sequence[lb.Leaderboard], fmt: str = "rich") -> None:
-    """Print the leaderboards on stdout (notes on stderr); nothing is written to disk."""
+def print_boards(boards: Sequence[lb.Leaderboard], renderer: Renderer | None = None) -> None:
+    """Print the leaderboards on stdout (notes on stderr); nothing is written to disk. Without a
+    ``renderer`` (``--format rich``) on the terminal's console: in colour, folded to its width,
+    with the ranking across tasks; otherwise the renderer's text (:meth:`Renderer.show`)."""
     for board in boards:
         for warning in board.warnings:  # stderr, whatever the format: a table of rows that do not compare
             err.print(f"[yellow]warning:[/] {escape(terminal(board.task))}: {escape(terminal(warning))}", highlight=False)
-        if fmt == "rich":
+        if renderer is None:
             lb.print_rich(out, board)
             for note in board.notes:
                 err.print(f"[yellow]note:[/] {escape(terminal(note))}", highlight=False)
-        elif fmt == "markdown":
-            click.echo(lb.to_markdown(board))
-        elif fmt == "json":
-            click.echo(json.dumps(board.to_dict(), indent=2, sort_keys=True))
-        elif fmt == "latex":
-            click.echo(to_latex(board), nl=False)
-        else:
-            click.echo(lb.to_csv(board), nl=False)
+    if renderer is not None:
+        text = renderer.show(boards)
+        if not isinstance(text, str):
+            raise PluginError(f"renderer {renderer.name!r}: show() returned {type(text).__name__}, not str")
+        click.echo(text, nl=False)
+        return
     ranks = lb.ranking(list(boards))
-    if ranks and fmt == "rich":
+    if ranks:
         table = Table(title=f"ranking across {len(boards)} tasks")
         for head in ("variant", "mean rank", "win rate"):
             table.add_column(head)
@@ -71,29 +68,44 @@ def print_boards(boards: Sequence[lb.Leaderboard], fmt: str = "rich") -> None:
         out.print(table)
 
 
-def write_boards(boards: Sequence[lb.Leaderboard], out_dir: Path, *, again: str, plots: bool = True) -> None:
-    """Write Markdown, JSON, CSV, LaTeX, PNG plots per task and one self-contained HTML page
-    (index.html) into ``out_dir``. A disk that fails now is a failure of the work (exit 1); the
-    runs are stored, and ``again`` says how to write the leaderboards later."""
-    try:
-        for board in boards:
-            paths = lb.write(board, out_dir)
-            paths.append(out_dir / f"{board.task}.tex")
-            atomic_write_text(paths[-1], to_latex(board))
-            if board.sweeps:
-                paths.append(out_dir / f"{board.task}.sweep.csv")
-                atomic_write_text(paths[-1], sweep_tables.to_csv(board.sweeps))
-            if plots:
-                from alexbench.report.plots import write_plots  # matplotlib: imported only when plotting
+def format_renderer(app: App, fmt: str) -> Renderer | None:
+    """``--format NAME``: None for the terminal's ``rich``, else the renderer registered as ``NAME``
+    (an unknown name is an error listing the registered ones)."""
+    return None if fmt == RICH else app.host.renderer(fmt)
 
-                paths += write_plots(board, out_dir)
+
+def write_boards(app: App, boards: Sequence[lb.Leaderboard], out_dir: Path, *, again: str, renderers: Sequence[Renderer],
+                 plots: bool = True) -> None:
+    """Write the leaderboards into ``out_dir`` (:meth:`alexbench.api.Bench.write`), a line on stderr
+    per board and page written. A disk that fails
+    now is a failure of the work (exit 1); the runs are stored, and ``again`` says how to write the
+    leaderboards later."""
+    try:
+        written = app.write(boards, out_dir, renderers=renderers, plots=plots)
+        for paths in written.files.values():
             err.print(escape(f"written: {', '.join(str(p) for p in paths)}"), highlight=False)
-        if boards:
-            page = write_html(boards, out_dir / "index.html")
+        for page in written.pages:
             err.print(escape(f"written: {page}"), highlight=False)
     except OSError as exc:
         raise FailureError(f"cannot write the leaderboards to {out_dir}: {exc.strerror or exc}; the runs are stored: "
                            f"{again}") from exc
+    except PluginError as exc:
+        raise PluginError(f"{exc}; the runs are stored: {again}") from exc
+
+
+class FormatOption(click.Option):
+    """``--format NAME``: its help lists the formats registered now (``alexbench_register_renderers``),
+    those plugins add included."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        app = ctx.find_object(App)
+        try:
+            names = ", ".join(app.host.renderers.names()) if app is not None else ""
+        except AlexbenchError:
+            names = ""
+        self.help = ("How to print the leaderboards: one of the registered formats, "
+                     + (names or "which 'alexbench plugins' lists") + " (rich: the terminal's tables, in colour).")
+        return super().get_help_record(ctx)
 
 
 @click.command()
@@ -104,10 +116,10 @@ def write_boards(boards: Sequence[lb.Leaderboard], out_dir: Path, *, again: str,
 @click.option("--baseline", "-b", default=None, help="Variant to compare every other variant with (Δ, significance).")
 @click.option("--bootstrap", "n_boot", type=BOOTSTRAP_RESAMPLES, default=1000, show_default=True,
               help="Bootstrap resamples for significance (at least 1).")
-@click.option("--format", "fmt", type=click.Choice(["rich", "markdown", "json", "csv", "latex"]), default="rich",
-              show_default=True)
+@click.option("--format", "fmt", cls=FormatOption, metavar="NAME", default=RICH, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Also write Markdown, JSON, CSV, LaTeX, PNG plots and index.html here (nothing is written without it).")
+              help="Also write Markdown, JSON, CSV, LaTeX, PNG plots and index.html here, and the files of renderers "
+                   "that plugins add (nothing is written without it).")
 @click.pass_obj
 @reports_errors
 def leaderboard(app: App, task_refs: tuple[str, ...], study: str | None, baseline: str | None, n_boot: int, fmt: str,
@@ -115,6 +127,7 @@ def leaderboard(app: App, task_refs: tuple[str, ...], study: str | None, baselin
     """Show the leaderboard(s) of finished runs: mean ± std over seeds, Δ and significance vs a
     baseline. Prints only; --out also writes them. 'leaderboard --study S --out DIR' renders a
     study exactly as 'grid S' does."""
+    renderer = format_renderer(app, fmt)  # an unknown format is refused before any work
     names = {app.task_name_of(ref, lookup=False) for ref in task_refs} or None
     variants_: list[str] | None = None
     seeds: tuple[int, ...] | None = None
@@ -127,8 +140,10 @@ def leaderboard(app: App, task_refs: tuple[str, ...], study: str | None, baselin
         variants_ = [c.variant.name for c in plan.cells] if plan else [v.name for v in spec.variants]
         seeds = spec.seeds
         baseline = baseline or spec.baseline
+    renderers: list[Renderer] = []
     if out_dir is not None:
         writable_dir(out_dir)
+        renderers = file_renderers(app.host)
     boards, damaged = build_boards(app, names, baseline=baseline, variants_=variants_, seeds=seeds, n_boot=n_boot,
                                    plan=plan)
     if not boards and damaged:
@@ -136,9 +151,9 @@ def leaderboard(app: App, task_refs: tuple[str, ...], study: str | None, baselin
     if not boards:
         raise AlexbenchError(f"no finished runs under {app.store().root}" + (f" for task(s) {sorted(names)}" if names else "")
                              + (f" of study {study!r}" if study else ""))
-    print_boards(boards, fmt)
+    print_boards(boards, renderer)
     if out_dir is not None:
-        write_boards(boards, out_dir, again="free space, then run this command again")
+        write_boards(app, boards, out_dir, again="free space, then run this command again", renderers=renderers)
     if damaged:
         err.print(f"[red]{damaged} stored run(s) left out[/]: they are damaged (see the warnings above)")
         sys.exit(EXIT_FAILURE)

@@ -34,8 +34,8 @@ from alexbench.scoring.significance import direction_note
 @click.pass_obj
 @reports_errors
 def plugins(app: App, as_json: bool) -> None:
-    """List plugins and the augmenters, classifiers, explainers and metrics they register, and
-    which of them handle multi-label tasks (label sets)."""
+    """List plugins and the augmenters, classifiers, explainers, metrics and leaderboard formats
+    (renderers) they register, and which of them handle multi-label tasks (label sets)."""
     host = app.host
     # Versions and parameters first: a component whose Params break the rules leaves its plugin
     # out (listed under broken), so the rows are made from what is left afterwards. A lazy entry
@@ -52,13 +52,17 @@ def plugins(app: App, as_json: bool) -> None:
     app.warn_broken()
     dist = {p.name: p for p in host.plugins()}
     rows: list[dict[str, Any]] = []
-    for kind in ("augmenter", "classifier", "explainer", "metric"):
+    for entry in list(host.renderers):  # loaded (and checked) first: one that fails leaves its plugin out
+        described["renderer", entry.name] = _renderer_info(host, entry.name)
+    for kind in ("augmenter", "classifier", "explainer", "metric", "renderer"):
         for entry in host.registry(kind):
             info = dist.get(entry.plugin or "")
             row: dict[str, Any] = {"kind": kind, "name": entry.name, "plugin": entry.plugin,
                                    "distribution": info.distribution if info else None,
                                    "description": entry.description}
-            if kind != "metric":
+            if kind == "renderer":
+                row.update(described[kind, entry.name])
+            elif kind != "metric":
                 row.update(described[kind, entry.name])
                 row["multi_label"] = _multi_label(entry)
             else:
@@ -81,8 +85,10 @@ def plugins(app: App, as_json: bool) -> None:
                  else rich_text(row.get("error") or "", "red"))
         if row["kind"] == "metric" and not row["higher_is_better"]:
             ptext = rich_text("lower is better")
+        if row["kind"] == "renderer" and "error" not in row:
+            ptext = rich_text(_writes(row))
         table.add_row(row["kind"], rich_text(row["name"]), rich_text(row.get("version") or ""),
-                      rich_text({True: "yes", False: "no", None: "?"}[row["multi_label"]]),
+                      rich_text({True: "yes", False: "no", None: "?"}.get(row.get("multi_label", ""), "–")),
                       rich_text(f"{row['plugin']} ({row['distribution'] or '-'})"), ptext)
     out.print(table)
     out.print("[dim]multi-label: whether a component runs on multi-label tasks (label sets; the host refuses "
@@ -93,6 +99,21 @@ def plugins(app: App, as_json: bool) -> None:
                   highlight=False)
     if host.broken and not host.trace:
         out.print(f"[dim]{TRACE_ENV}=1 shows the traceback of each broken plugin[/]", highlight=False)
+
+
+def _renderer_info(host: Any, name: str) -> dict[str, Any]:
+    """A renderer's version and the files ``--out`` writes with it."""
+    try:
+        renderer = host.renderer(name)
+    except AlexbenchError as exc:
+        return {"version": None, "error": str(exc)}
+    return {"version": renderer.version, "suffix": renderer.suffix, "page": renderer.page}
+
+
+def _writes(row: dict[str, Any]) -> str:
+    """What ``--out`` writes with a renderer, for the listing's last column."""
+    files = ([f"<task>{row['suffix']}"] if row["suffix"] else []) + ([row["page"]] if row["page"] else [])
+    return f"--format {row['name']}" + (f"; --out writes {' and '.join(files)}" if files else ", prints only")
 
 
 def _multi_label(entry: Any) -> bool | None:

@@ -29,7 +29,9 @@ from alexbench.cli.errors import reports_errors
 from alexbench.config.overrides import Override, apply_overrides
 from alexbench.config.sweeps import Cell, SweepPlan
 from alexbench.config.variants import ComponentSpec, VariantSpec
+from alexbench.interfaces import Renderer
 from alexbench.report import leaderboard as lb
+from alexbench.report.renderers import file_renderers
 from alexbench.run.grid import RunEvent
 from alexbench.safetext import rich_text
 
@@ -41,13 +43,20 @@ def _run_grid(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds:
     """Run the grid through the Python API (:meth:`alexbench.api.Bench.run_cells`), a line on
     stderr per run, then print its leaderboards and, when ``out_dir`` is given, write them there.
     Returns the exit code (1 when a run failed)."""
+    renderers: list[Renderer] = []
+
+    def before_runs() -> None:  # the output folder and a clash of renderers' files: before any run
+        if out_dir is not None:
+            renderers.extend(file_renderers(app.host))
+            writable_dir(out_dir)
+
     result = app.run_cells(task_names, cells, seeds, force=force, device=device, executor=executor, workers=workers,
                            address=address, show_progress=progress, on_event=_print_event, console=err,
                            n_boot=n_boot, baseline=baseline, plan=plan, study_path=study_path,
-                           before_runs=(lambda: writable_dir(out_dir)) if out_dir is not None else None)
+                           before_runs=before_runs)
     print_boards(result.leaderboards)
     if out_dir is not None:
-        write_boards(result.leaderboards, out_dir, again=again)
+        write_boards(app, result.leaderboards, out_dir, again=again, renderers=renderers)
     if result.failures:
         err.print(f"[red]{result.failures} of {len(result.events)} runs failed[/]; errors are in "
                   f"{escape(str(result.failed_dir))}")
@@ -147,7 +156,8 @@ def _dry_run(app: App, task_names: Sequence[str], cells: Sequence[Cell], seeds: 
 @click.option("--force", is_flag=True, help="Recompute even if a finished run exists.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Also write the leaderboards here (Markdown, JSON, CSV, LaTeX, plots, index.html).")
+              help="Also write the leaderboards here (Markdown, JSON, CSV, LaTeX, plots, index.html, and the files of "
+                   "renderers that plugins add).")
 @click.pass_obj
 @reports_errors
 def run(app: App, task_names: tuple[str, ...], variant_names: tuple[str, ...], classifier: str | None,

@@ -16,12 +16,12 @@ if TYPE_CHECKING:
 
 def inline_plugin(*classes: type) -> types.SimpleNamespace:
     """A plugin object registering the given component classes (augmenters, classifiers,
-    explainers in any mix) — what a package's module would do with ``@hookimpl`` hooks."""
+    explainers, renderers in any mix) — what a package's module would do with ``@hookimpl`` hooks."""
     by_hook: dict[str, list[type]] = {}
     for cls in classes:
         kind = getattr(cls, "kind", None)
         if kind not in REGISTRAR_HOOKS:
-            raise TypeError(f"{cls!r} is not an alexbench Augmenter, Classifier or Explainer subclass")
+            raise TypeError(f"{cls!r} is not an alexbench Augmenter, Classifier, Explainer or Renderer subclass")
         by_hook.setdefault(REGISTRAR_HOOKS[kind], []).append(cls)
 
     def registrar(members: list[type]) -> Callable[[Any], None]:

@@ -22,7 +22,7 @@ from typing import Any
 
 from alexbench.plugin import hookspecs
 
-GENERATED_NOTE = ("<!-- Generated from the docstrings in alexbench/plugin/hookspecs.py by "
+GENERATED_NOTE = ("<!-- Generated from the docstrings in alexbench/plugin/hookspecs.py (and renderspec.py) by "
                   "`python -m alexbench.plugin.hookdocs > docs/hooks.md`: edit those, not this file. -->")
 
 _ROLE = re.compile(r":(?:class|func|meth|mod|attr|data|exc|obj|hook):`(~?)([^`]+)`")

@@ -8,7 +8,7 @@ docs/hooks.md``; a test fails when the file is stale), and each hook has a test 
 
 A plugin is a module (or any object) registered under the ``alexbench`` entry-point group and
 implementing some of the hooks below, each decorated with ``alexbench.hookimpl``. The built-in
-plugins (``metrics``, ``baselines``, ``augment``, ``tasks``, ``transformers``, ``llm``) are
+plugins (``metrics``, ``renderers``, ``baselines``, ``augment``, ``tasks``, ``transformers``, ``llm``) are
 registered in ``pyproject.toml`` exactly like a third-party package registers its own:
 
 .. code-block:: toml
@@ -16,8 +16,8 @@ registered in ``pyproject.toml`` exactly like a third-party package registers it
     [project.entry-points.alexbench]
     my_plugin = "my_package.alexbench_plugin"
 
-Registrar hooks (``alexbench_register_augmenters``, ``_classifiers``, ``_explainers`` and
-``_metrics``) receive a :class:`~alexbench.plugin.registry.Registry`: ``registry.add(Class)``
+Registrar hooks (``alexbench_register_augmenters``, ``_classifiers``, ``_explainers``,
+``_metrics`` and ``_renderers``) receive a :class:`~alexbench.plugin.registry.Registry`: ``registry.add(Class)``
 (the class's ``name`` attribute is its name) or ``registry.add_lazy("name",
 "package.module:Class", params="package.params:Params", version="1.0")`` to defer importing
 heavy dependencies until the component is used; with ``params`` and ``version``, ``alexbench
@@ -249,6 +249,11 @@ def alexbench_register_metrics(registry: Registry[Metric]) -> None:
         def alexbench_register_metrics(registry):
             registry.add(Metric("false_positives", count_false_positives, higher_is_better=False))
     """
+
+
+# The renderer hook is specified in its own module (this one would grow past the layout's limit);
+# imported here, it takes its place among the registrar hooks for the host and docs/hooks.md.
+from alexbench.plugin.renderspec import alexbench_register_renderers  # noqa: E402, F401
 
 
 @hookspec

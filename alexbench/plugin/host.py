@@ -34,6 +34,7 @@ from alexbench.faults import BrokenPlugin, PluginInfo, broken_plugin, defined_at
 from alexbench.interfaces import COMPONENT_KINDS, REGISTRAR_HOOKS, Augmenter, Classifier, Component, Explainer, Metric
 from alexbench.plugin import hookspecs
 from alexbench.plugin.registry import Registry
+from alexbench.renderer import Renderer, check_renderer
 
 GROUP = hookspecs.PROJECT
 DISABLE_ENV = "ALEXBENCH_DISABLE_PLUGINS"
@@ -238,6 +239,7 @@ class PluginHost:
             kind: Registry(kind, _validate_component(kind), check_params_class) for kind in COMPONENT_KINDS
         }
         registries["metric"] = Registry("metric", validate_metric)
+        registries["renderer"] = Registry("renderer", check_renderer)
         for kind, hook_name in REGISTRAR_HOOKS.items():
             self._fill(registries[kind], hook_name)
             registries[kind].unknown_note = self.left_out_note
@@ -271,6 +273,17 @@ class PluginHost:
     @property
     def metrics(self) -> Registry[Any]:
         return self._registries["metric"]
+
+    @property
+    def renderers(self) -> Registry[Any]:
+        return self._registries["renderer"]
+
+    def renderer(self, name: str) -> Renderer:
+        """An instance of the renderer registered as ``name`` (a lazy one imported and checked now);
+        an unknown name is an error listing the registered ones."""
+        cls = self.renderers.get(name)
+        check_renderer(name, cls)
+        return cls()
 
     def registry(self, kind: str) -> Registry[Any]:
         return self._registries[kind]

@@ -40,6 +40,7 @@ from alexbench.report import sweep_tables
 from alexbench.report.board import SIGNIFICANCE_NOTE, Leaderboard, Row, Stat, ranking
 from alexbench.report.sweep_svg import curves_svg
 from alexbench.report.table import REFERENCE_NOTE, SIMULATED_NOTE, Column, build_table, reference_score
+from alexbench.safetext import terminal
 from alexbench.scoring.significance import verdict
 
 
@@ -56,10 +57,13 @@ def _escape(value: Any) -> Markup:
     """The environment's ``finalize``: every ``{{ value }}`` passes here before autoescaping. Text is
     escaped as ``html.escape(quote=True)`` spells it (``&quot;``, ``&#x27;``; markupsafe would
     write ``&#34;``, ``&#39;``), so the page stays byte for byte what it was before the templates;
-    markup (a macro's output, ``Markup``) passes as is."""
+    control characters and bidi overrides in it are shown as escapes (``\\x1b``, ``\\u202e``:
+    :func:`~alexbench.safetext.terminal`, newlines and tabs kept), as in every other format, so a
+    name cannot reorder the text around it or act on a terminal that shows the file; markup (a
+    macro's output, ``Markup``) passes as is."""
     if isinstance(value, Markup) or hasattr(value, "__html__"):
         return Markup(value)
-    return Markup(html.escape(str(value), quote=True))
+    return Markup(html.escape(terminal(value, multiline=True), quote=True))
 
 
 def _num(value: float | None) -> str:

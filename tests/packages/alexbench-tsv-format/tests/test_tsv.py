@@ -1,0 +1,5 @@
+from alexbench.testing import RendererContract
+
+
+class TestTsv(RendererContract):
+    renderer = "tsv"
