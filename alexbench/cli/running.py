@@ -207,8 +207,7 @@ def _run_in_process(runner: Runner, tasks_: Sequence[TaskSpec], cells: Sequence[
                 continue
             done += 1
             label = f"[{done}/{total}] {task.name} · {variant.name} · seed {seed}"
-            metrics = outcome.run.metrics() if outcome.run else {}
-            value = metrics.get("test", {}).get("official", {}).get("value")
+            value = outcome.run.scores().test.official.value if outcome.run else None
             state = "reused" if outcome.reused else "done"
             err.print(f"[green]✓[/] {escape(label)}: {state}, test {escape(task.official_metric)} = {value:.4f}  "
                       f"[dim]{escape(str(outcome.run.path) if outcome.run else '')}[/]", highlight=False)
