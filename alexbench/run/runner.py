@@ -310,7 +310,7 @@ class Runner:
             aug_report_dict, fit_report, dev_pred, test_pred = self._train_and_predict(
                 task, parts, data, ctx, files, log_lines, timed)
             reused_from = None
-        usage = {split: ClassifierUsage.from_dict({**pred.usage, "posts": len(posts)}, f"{split} usage")
+        usage = {split: ClassifierUsage.from_dict({**pred.usage, "posts": len(posts)}, "usage", split)
                  for split, pred, posts in (("dev", dev_pred, data.dev), ("test", test_pred, data.test)) if pred.usage}
         metrics = RunMetrics(run_id, self._score(task, data.dev, dev_pred.labels),
                              self._score(task, data.test, test_pred.labels),

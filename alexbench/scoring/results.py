@@ -124,8 +124,8 @@ class ClassScores:
     _COUNTS = ("predicted", "tp", "fp", "fn")
 
     @classmethod
-    def from_dict(cls, r: _Fields) -> ClassScores:
-        r.only("precision", "recall", "f1", "support", *cls._COUNTS)
+    def from_dict(cls, data: Any, source: str = "per-class scores", path: str = "") -> ClassScores:
+        r = _Fields(data, path, source).only("precision", "recall", "f1", "support", *cls._COUNTS)
         return cls(r.get("precision", _NUMBER), r.get("recall", _NUMBER), r.get("f1", _NUMBER), r.get("support", int),
                    *(r.get(k, int, optional=True) for k in cls._COUNTS))
 
@@ -145,8 +145,8 @@ class Confusion:
     kind: str | None = None
 
     @classmethod
-    def from_dict(cls, r: _Fields) -> Confusion:
-        r.only("labels", "matrix", "kind")
+    def from_dict(cls, data: Any, source: str = "confusion", path: str = "") -> Confusion:
+        r = _Fields(data, path, source).only("labels", "matrix", "kind")
         return cls(r.strings("labels"), _matrix(r, "matrix"), r.get("kind", str, optional=True))
 
     def to_dict(self) -> dict[str, Any]:
@@ -173,8 +173,8 @@ class SplitScores:
         per_class = r.section("per_class")
         return cls(r.get("n", int), OfficialScore(official.get("name", str), official.get("value", _NUMBER)),
                    {k: scalars.get(k, _NUMBER) for k in scalars.data},
-                   {k: ClassScores.from_dict(per_class.section(k)) for k in per_class.data},
-                   Confusion.from_dict(r.section("confusion")))
+                   {k: ClassScores.from_dict(per_class.get(k, dict), source, per_class.name(k)) for k in per_class.data},
+                   Confusion.from_dict(r.get("confusion", dict), source, r.name("confusion")))
 
     def to_dict(self) -> dict[str, Any]:
         return {"n": self.n, "official": {"name": self.official.name, "value": self.official.value},
@@ -192,7 +192,8 @@ class ClassifierUsage:
     recorded: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, r: _Fields) -> ClassifierUsage:
+    def from_dict(cls, data: Any, source: str = "classifier usage", path: str = "") -> ClassifierUsage:
+        r = _Fields(data, path, source)
         for key in ("cost_usd", "latency_p50_s", "latency_p95_s"):
             r.get(key, _NUMBER, optional=True, none=True)  # what the leaderboard reads: a number when present
         return cls(r.get("posts", int), {k: copy.deepcopy(v) for k, v in r.data.items() if k != "posts"})
@@ -302,8 +303,8 @@ class RunMetrics:
             None if before is None else SplitScores.from_dict(before, source, "test_before_explainer"),
             None if stats is None else ExplainerStats.from_dict(stats, source, "explainer"),
             copy.deepcopy(r.data.get("explainer_calibration")),
-            None if usage is None else {k: ClassifierUsage.from_dict(r.section("classifier_usage").section(k))
-                                        for k in usage})
+            None if usage is None else {k: ClassifierUsage.from_dict(v, source, f"classifier_usage.{k}")
+                                        for k, v in usage.items()})
 
     def to_dict(self) -> dict[str, Any]:
         """Exactly the stored ``metrics.json`` (keys a run did not record stay absent)."""
