@@ -65,7 +65,7 @@ hwm = [l for l in status.read_text().splitlines() if l.startswith("VmHWM:")] if 
 peak_mb = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": elapsed, "max_rss_mb": peak_mb,
                   "train_posts": len(runner.dataset(task).train),
-                  "official": outcome.run.metrics()["test"]["official"]["value"]}))
+                  "official": outcome.run.scores().test.official.value}))
 """
 
 

@@ -95,7 +95,7 @@ def test_codalab_mode_writes_scores_txt(demo_run, tmp_path: Path) -> None:
 def test_rescore_from_predictions_alone(demo_run, tmp_path: Path) -> None:
     host, _, run = demo_run
     unchanged, new = rescore(run, host.metrics)
-    assert unchanged and new["test"] == run.metrics()["test"]
+    assert unchanged and new.test == run.scores().test and new.to_dict()["test"] == run.metrics()["test"]
     # Tamper with a stored metric: rescore notices and, with write, repairs it.
     metrics = run.metrics()
     original = json.dumps(metrics)

@@ -19,7 +19,7 @@ from alexbench.config.tasks import TaskSpec, load_task
 from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.data.splits import load_dataset
 from alexbench.errors import TaskFileError
-from alexbench.interfaces import Classifier, Context, Post, Prediction, join_labels, split_labels
+from alexbench.interfaces import Classifier, Context, Explanation, Post, Prediction, join_labels, split_labels
 from alexbench.plugin.host import PluginHost
 from alexbench.run.runner import Runner
 from alexbench.scoring import metrics as m
@@ -182,16 +182,15 @@ def test_false_verdicts_remove_their_labels(tmp_path: Path, vc: TaskSpec) -> Non
     assert (p5.new_label, p5.status, p5.verdict) == ("mandates|misinformation", "unparsable", None)
 
     # the stats every leaderboard reads: a flip is a post whose set changed
-    stats = explainer_stats([e.__dict__ for e in out], {"p1": "side_effects|mandates", "p2": "misinformation"})
-    assert (stats["sent"], stats["flips"], stats["flips_fixed"], stats["flips_broke"]) == (4, 2, 1, 1)
-    assert stats["unparsable_rate"] == 0.25
+    stats = explainer_stats(out, {"p1": "side_effects|mandates", "p2": "misinformation"})
+    assert (stats.sent, stats.flips, stats.flips_fixed, stats.flips_broke) == (4, 2, 1, 1)
+    assert stats.unparsable_rate == 0.25
     # per label: 7 questions; access left p1 (not gold there: right), misinformation left p2 (gold: wrong)
-    assert (stats["label_questions"], stats["label_removals"], stats["label_removals_right"],
-            stats["removal_precision"]) == (7, 2, 1, 0.5)
+    assert (stats.label_questions, stats.label_removals, stats.label_removals_right,
+            stats.removal_precision) == (7, 2, 1, 0.5)
     # a single-label explainer's statistics keep their keys
-    single = explainer_stats([{"post_id": "a", "old_label": "1", "new_label": "0", "status": "ok", "verdict": False,
-                                 "reason": "", "details": {"latency_s": 0.5}}], {"a": "0"})
-    assert list(single) == ["posts", "sent", "flips", "flips_fixed", "flips_broke", "flip_precision", "unparsable_rate",
+    single = explainer_stats([Explanation("a", "1", "0", "ok", False, "", {"latency_s": 0.5})], {"a": "0"})
+    assert list(single.to_dict()) == ["posts", "sent", "flips", "flips_fixed", "flips_broke", "flip_precision", "unparsable_rate",
                             "failed_rate", "mean_latency_s", "latency_p50_s", "latency_p95_s",
                             "cost_per_1000_posts_usd", "cost_paid_usd"]
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from alexbench.interfaces import Explanation
 from alexbench.scoring.explainer_stats import explainer_stats
 from alexbench.scoring.metrics import (
     ScoreInput,
@@ -18,6 +19,7 @@ from alexbench.scoring.metrics import (
     per_class,
     weighted_f1,
 )
+from alexbench.scoring.results import ExplanationRow
 
 # 3 classes. gold/pred pairs:  a→a ×3, a→b ×1, b→b ×2, b→c ×1, c→c ×1, c→a ×2
 GOLD = ["a"] * 4 + ["b"] * 3 + ["c"] * 3
@@ -73,16 +75,19 @@ def test_degenerate_cases() -> None:
 
 def test_explainer_stats() -> None:
     exps = [
-        {"post_id": "1", "status": "not_sent", "old_label": "1", "new_label": "1", "details": {}},
-        {"post_id": "2", "status": "ok", "old_label": "1", "new_label": "0", "details": {"latency_s": 1.0}},
-        {"post_id": "3", "status": "ok", "old_label": "1", "new_label": "0", "details": {"latency_s": 3.0}},
-        {"post_id": "4", "status": "unparsable", "old_label": "1", "new_label": "1", "details": {}},
+        Explanation("1", "1", "1", "not_sent"),
+        Explanation("2", "1", "0", "ok", False, details={"latency_s": 1.0}),
+        Explanation("3", "1", "0", "ok", False, details={"latency_s": 3.0}),
+        Explanation("4", "1", "1", "unparsable"),
     ]
     stats = explainer_stats(exps, {"1": "1", "2": "0", "3": "1", "4": "0"})
-    assert (stats["sent"], stats["flips"], stats["flips_fixed"], stats["flips_broke"]) == (3, 2, 1, 1)
-    assert stats["flip_precision"] == pytest.approx(0.5)
-    assert stats["unparsable_rate"] == pytest.approx(1 / 3)
-    assert stats["mean_latency_s"] == pytest.approx(2.0)
+    assert (stats.sent, stats.flips, stats.flips_fixed, stats.flips_broke) == (3, 2, 1, 1)
+    assert stats.flip_precision == pytest.approx(0.5)
+    assert stats.unparsable_rate == pytest.approx(1 / 3)
+    assert stats.mean_latency_s == pytest.approx(2.0)
+    # the stored rows give the same statistics
+    assert explainer_stats([ExplanationRow.from_explanation(e) for e in exps], {"1": "1", "2": "0", "3": "1",
+                                                                                "4": "0"}) == stats
 
 
 labels_st = st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=80)

@@ -104,7 +104,7 @@ def rescore(app: App, run_ref: str | None, write: bool) -> None:
     changed = failed = 0
     for run_ in runs:
         try:
-            run_.metrics()
+            run_.scores()
             damage = ""
         except DamagedRunError as exc:
             damage = f" (stored metrics damaged: {exc})"
@@ -117,10 +117,10 @@ def rescore(app: App, run_ref: str | None, write: bool) -> None:
         if not unchanged:
             changed += 1
             verb = "rewritten" if write else "differs"
-            official = new["test"]["official"]
-            lower = direction_note(higher_is_better(official["name"], app.host.metrics))
-            err.print(f"[yellow]{verb}[/] {escape(str(run_.path))}: test {official['name']}{lower} = "
-                      f"{official['value']:.4f}{escape(damage)}", highlight=False)
+            official = new.test.official
+            lower = direction_note(higher_is_better(official.name, app.host.metrics))
+            err.print(f"[yellow]{verb}[/] {escape(str(run_.path))}: test {official.name}{lower} = "
+                      f"{official.value:.4f}{escape(damage)}", highlight=False)
     out.print(f"{len(runs)} runs rescored, {changed} differ from their stored metrics"
               + (" (rewritten)" if write and changed else "") + (f", {failed} cannot be rescored" if failed else ""))
     if failed or (changed and not write):

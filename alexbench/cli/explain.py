@@ -17,36 +17,37 @@ from alexbench.errors import AlexbenchError
 from alexbench.interfaces import split_labels
 from alexbench.run.store import ResultsStore, StoredRun, default_results_root
 from alexbench.safetext import SafeConsole, rich_text, terminal, terminal_json
+from alexbench.scoring.results import ExplanationRow
 
 
 def explained_rows(run: StoredRun, *, only_flips: bool = False, include_not_sent: bool = False) -> list[dict[str, Any]]:
     """Explanations of a run joined with its test predictions by post id: one row per post, or on
     a multi-label run one per (post, label asked about) (:func:`label_rows`)."""
-    preds = {r["id"]: r for r in run.predictions() if r["split"] == "test"}
+    golds = {r.id: r.gold for r in run.prediction_rows() if r.split == "test"}
     multi_label = run.spec().task.multi_label
     rows = []
-    for e in run.explanations():
-        if e["status"] == "not_sent" and not include_not_sent:
+    for e in run.explanation_rows():
+        if e.status == "not_sent" and not include_not_sent:
             continue
-        pred = preds.get(e["post_id"], {})
-        details = e.get("details") or {}
+        gold = golds.get(e.post_id)
+        details = e.details
         if multi_label and details.get("labels"):
-            rows += label_rows(e, pred.get("gold"), details, only_flips=only_flips)
+            rows += label_rows(e, gold, details, only_flips=only_flips)
             continue
-        flipped = e["new_label"] != e["old_label"]
+        flipped = e.new_label != e.old_label
         if only_flips and not flipped:
             continue
         row = {
-            "id": e["post_id"], "gold": pred.get("gold"), "classifier": e["old_label"], "final": e["new_label"],
-            "status": e["status"], "verdict": e["verdict"], "reason": e["reason"], "flipped": flipped,
-            "fixed": flipped and pred.get("gold") == e["new_label"], "cached": details.get("cached"),
+            "id": e.post_id, "gold": gold, "classifier": e.old_label, "final": e.new_label,
+            "status": e.status, "verdict": e.verdict, "reason": e.reason, "flipped": flipped,
+            "fixed": flipped and gold == e.new_label, "cached": details.get("cached"),
             "latency_s": details.get("latency_s"), "error": details.get("error"),
         }
         rows.append({"id": row.pop("id"), "label": None, **row} if multi_label else row)
     return rows
 
 
-def label_rows(e: dict[str, Any], gold: str | None, details: dict[str, Any], *,
+def label_rows(e: ExplanationRow, gold: str | None, details: dict[str, Any], *,
                only_flips: bool = False) -> list[dict[str, Any]]:
     """A multi-label explanation's rows: one per label asked about (``details.labels``), with that
     label's status, verdict and reason. ``flipped``: the label left the post's set; ``fixed``: it
@@ -60,8 +61,8 @@ def label_rows(e: dict[str, Any], gold: str | None, details: dict[str, Any], *,
         if only_flips and not removed:
             continue
         rows.append({
-            "id": e["post_id"], "label": record["label"], "gold": gold, "classifier": e["old_label"],
-            "final": e["new_label"], "status": record["status"], "verdict": record["verdict"],
+            "id": e.post_id, "label": record["label"], "gold": gold, "classifier": e.old_label,
+            "final": e.new_label, "status": record["status"], "verdict": record["verdict"],
             "reason": record["reason"], "flipped": removed,
             "fixed": removed and gold_set is not None and record["label"] not in gold_set,
             "cached": record.get("cached"), "latency_s": details.get("latency_s"), "error": record.get("error"),
@@ -179,7 +180,7 @@ def explain(run_ref: str, results: Path | None, limit: int | None, only_flips: b
         for row in shown:
             click.echo(terminal_json(json.dumps(row, ensure_ascii=False)))
         return
-    stats = run.metrics().get("explainer", {})
+    stats = run.scores().explainer
     multi_label = spec.task.multi_label
     table = Table(title=rich_text(f"{spec.task.name} · {spec.variant.name} · seed {spec.seed} — "
                                   f"{len(shown)} of {len(rows)} {'(post, label) questions' if multi_label else 'posts'}"),
@@ -198,10 +199,10 @@ def explain(run_ref: str, results: Path | None, limit: int | None, only_flips: b
         table.add_row(rich_text(row["id"]), *text, rich_text(row["gold"]), rich_text(row["classifier"]), *asked,
                       final, _verdict_text(row), reason)
     out.print(table)
-    if stats:
-        precision = stats.get("flip_precision")
-        out.print(f"sent {stats.get('sent')} of {stats.get('posts')}, flips {stats.get('flips')} "
-                  f"(fixed {stats.get('flips_fixed')}, broke {stats.get('flips_broke')}"
+    if stats is not None:
+        precision = stats.flip_precision
+        out.print(f"sent {stats.sent} of {stats.posts}, flips {stats.flips} "
+                  f"(fixed {stats.flips_fixed}, broke {stats.flips_broke}"
                   f"{f', precision {precision:.3f}' if precision is not None else ''}), "
-                  f"unparsable rate {stats.get('unparsable_rate')}, failed rate {stats.get('failed_rate')}",
+                  f"unparsable rate {stats.unparsable_rate}, failed rate {stats.failed_rate}",
                   highlight=False)

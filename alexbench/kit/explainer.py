@@ -114,7 +114,7 @@ class ExplainerContract(_Contract):
                          "new_label = old_label)")
         # The real runner enforces the same rule and stores what it accepted.
         run = self.run(task, tmp_path / "results").run
-        stored = run.explanations()
+        stored = run.explanation_rows()
         assert len(stored) == len(self.dataset(task).test)
-        final = {row["id"]: row["pred"] for row in run.predictions() if row["split"] == "test"}
-        assert all(final[e["post_id"]] == e["new_label"] for e in stored)
+        final = {row.id: row.pred for row in run.prediction_rows() if row.split == "test"}
+        assert all(final[e.post_id] == e.new_label for e in stored)

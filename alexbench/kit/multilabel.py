@@ -106,8 +106,8 @@ class MultiLabelContract:
             load_task(write_tiny_task(tmp_path / "task", MULTI_LABEL_KIND))
         if declares_multi_label(host, kind, name):
             run = self.run(task, tmp_path / "results", host).run  # type: ignore[attr-defined]
-            stored = run.predictions()
-            bad = [(r["id"], r["pred"]) for r in stored if label_problem(task, r["pred"]) is not None]
+            stored = run.prediction_rows()
+            bad = [(r.id, r.pred) for r in stored if label_problem(task, r.pred) is not None]
             assert not bad, f"{kind} {name!r} declares multi_label = True, but stored predictions {bad[:3]} are " \
                             f"not label sets: {LABEL_SET_FIX}"
             return

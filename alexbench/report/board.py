@@ -20,6 +20,7 @@ from alexbench.run.rescoring import stored_scoring
 from alexbench.run.runspec import RunSpec
 from alexbench.run.store import DamagedRunError, ResultsStore, StoredRun
 from alexbench.scoring.metrics import Metric, ScoreInput, higher_is_better
+from alexbench.scoring.results import PredictionRow, RunMetrics, SplitScores
 from alexbench.scoring.significance import Comparison, Counted, compare, direction_note, holm
 
 
@@ -44,18 +45,18 @@ class Stat:
         return {"mean": self.mean, "std": self.std, "n": len(self.values), "values": self.values}
 
 
-def classifier_usage_stats(metrics: list[dict[str, Any]]) -> dict[str, Stat]:
+def classifier_usage_stats(metrics: list[RunMetrics]) -> dict[str, Stat]:
     """Over seeds, what the classifier's test predictions cost where every run recorded it
     (``classifier_usage.test``): USD per 1,000 test posts and the model's latency p50/p95."""
-    tests = [m.get("classifier_usage", {}).get("test") for m in metrics]
-    if not tests or not all(isinstance(t, dict) for t in tests):
+    tests = [(m.classifier_usage or {}).get("test") for m in metrics]
+    if not tests or any(t is None for t in tests):
         return {}
     out: dict[str, Stat] = {}
-    costs = [1000 * t["cost_usd"] / t["posts"] for t in tests if t.get("cost_usd") is not None and t.get("posts")]
+    costs = [1000 * t.cost_usd / t.posts for t in tests if t is not None and t.cost_usd is not None and t.posts]
     if len(costs) == len(tests):
         out["cost_per_1000_posts_usd"] = Stat(costs)
     for key in ("latency_p50_s", "latency_p95_s"):
-        values = [float(t[key]) for t in tests if t.get(key) is not None]
+        values = [float(v) for t in tests if (v := getattr(t, key)) is not None]
         if len(values) == len(tests):
             out[key] = Stat(values)
     return out
@@ -153,8 +154,8 @@ SIGNIFICANCE_NOTE = ("Δ = difference of the seed-averaged official test metric 
                      "predictions is in the JSON.")
 
 
-def _current_runs(runs: list[tuple[StoredRun, RunSpec, dict[str, Any]]]) -> tuple[
-        list[tuple[StoredRun, RunSpec, dict[str, Any]]], list[int]]:
+def _current_runs(runs: list[tuple[StoredRun, RunSpec, RunMetrics]]) -> tuple[
+        list[tuple[StoredRun, RunSpec, RunMetrics]], list[int]]:
     """The runs of a variant's newest definition, one per seed (the newest), and the seeds left
     out because only an older definition was run for them: a row never mixes definitions (a
     changed variant, task file or data), which mean ± std and paired tests would silently blur."""
@@ -183,7 +184,7 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
     grouped: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for run in store.runs(task):
         try:
-            spec, metrics_json = run.spec(), run.metrics()
+            spec, scores = run.spec(), run.scores()
         except DamagedRunError as exc:
             if on_damaged is None:
                 raise
@@ -193,7 +194,7 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
             continue
         if seeds is not None and spec.seed not in seeds:
             continue
-        grouped[spec.task.name][spec.variant.name].append((run, spec, metrics_json))
+        grouped[spec.task.name][spec.variant.name].append((run, spec, scores))
     boards = []
     for task_name in sorted(grouped):
         rows: list[Row] = []
@@ -209,27 +210,28 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
                              "the variant (or of the task or its data) was run for them; rerun them to include them")
             first_spec, first_metrics = items[0][1], items[0][2]
             official = first_spec.task.official_metric
-            labels = first_metrics["test"]["confusion"]["labels"]
-            tests = [m["test"] for _, _, m in items]
+            labels = list(first_metrics.test.confusion.labels)
+            tests = [m.test for _, _, m in items]
             row = Row(
                 task=task_name, variant=variant, official_metric=official,
-                seeds=[s.seed for _, s, _ in items], run_ids=[m["run_id"] for _, _, m in items],
-                test_official=Stat([t["official"]["value"] for t in tests]),
-                dev_official=Stat([m["dev"]["official"]["value"] for _, _, m in items]),
-                scalars={k: Stat([t["scalars"][k] for t in tests]) for k in tests[0]["scalars"]
-                         if all(k in t["scalars"] for t in tests)},
-                per_class_f1={lab: Stat([t["per_class"][lab]["f1"] for t in tests]) for lab in labels},
+                seeds=[s.seed for _, s, _ in items], run_ids=[m.run_id for _, _, m in items],
+                test_official=Stat([t.official.value for t in tests]),
+                dev_official=Stat([m.dev.official.value for _, _, m in items]),
+                scalars={k: Stat([t.scalars[k] for t in tests]) for k in tests[0].scalars
+                         if all(k in t.scalars for t in tests)},
+                per_class_f1={lab: Stat([t.per_class[lab].f1 for t in tests]) for lab in labels},
                 components=first_spec.variant.components(),
                 runs=[r for r, _, _ in items],
-                confusion=_summed([t["confusion"]["matrix"] for t in tests]),
+                confusion=_summed([t.confusion.matrix for t in tests]),
                 provenance=_provenance_summary(items[0][0], first_spec),
                 label_counts=_label_counts(labels, tests) if first_spec.task.multi_label else {},
                 simulated=first_spec.variant.uses_gold_labels,
             )
             row.classifier_usage = classifier_usage_stats([m for _, _, m in items])
-            if all("explainer" in m for _, _, m in items):
+            stats = [m.explainer for _, _, m in items]
+            if all(s is not None for s in stats):
                 for key in EXPLAINER_KEYS + JSON_ONLY_EXPLAINER_KEYS:  # the tables and CSV show the first
-                    values = [m["explainer"][key] for _, _, m in items if m["explainer"].get(key) is not None]
+                    values = [v for s in stats if (v := getattr(s, key)) is not None]
                     if values:
                         row.explainer[key] = Stat([float(v) for v in values])
             rows.append(row)
@@ -244,18 +246,18 @@ def build(store: ResultsStore, task: str | None = None, *, baseline: str | None 
 
 
 def _summed(matrices: list[Any]) -> Any:
-    """Element-wise sum of equally shaped nested lists: square confusion matrices, or a
+    """Element-wise sum of equally shaped nested lists (or tuples): square confusion matrices, or a
     multi-label run's one ``[[tn, fp], [fn, tp]]`` per label."""
-    if isinstance(matrices[0], list):
+    if isinstance(matrices[0], (list, tuple)):
         return [_summed([m[i] for m in matrices]) for i in range(len(matrices[0]))]
     return sum(matrices)
 
 
-def _label_counts(labels: list[str], tests: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+def _label_counts(labels: list[str], tests: list[SplitScores]) -> dict[str, dict[str, int]]:
     """Multi-label: per label, gold and predicted test posts with it, tp, fp, fn, summed over seeds."""
     out = {}
     for i, label in enumerate(labels):
-        (_, fp), (fn, tp) = _summed([t["confusion"]["matrix"][i] for t in tests])
+        (_, fp), (fn, tp) = _summed([t.confusion.matrix[i] for t in tests])
         out[label] = {"gold": tp + fn, "predicted": tp + fp, "tp": tp, "fp": fp, "fn": fn}
     return out
 
@@ -300,8 +302,8 @@ def _provenance_summary(run: StoredRun, spec: RunSpec) -> dict[str, Any]:
             "task_file_sha256": spec.task.file_sha256, "data_sha256": dict(spec.data), "schema": spec.schema}
 
 
-def _test_predictions(run: StoredRun) -> dict[str, dict[str, Any]]:
-    return {r["id"]: r for r in run.predictions() if r["split"] == "test"}
+def _test_predictions(run: StoredRun) -> dict[str, PredictionRow]:
+    return {r.id: r for r in run.prediction_rows() if r.split == "test"}
 
 
 def _compare_to_baseline(board: Leaderboard, baseline: str, metrics: Registry[Metric] | None, n_boot: int) -> None:
@@ -354,10 +356,10 @@ def compare_rows(board: Leaderboard, base: Row, rows: Sequence[Row], metrics: Re
         if any(set(p) != set(ids) for p in (*preds, *base_preds)):
             board.notes.append(f"{row.variant}: test posts differ from {base.variant}'s; not compared")
             continue
-        gold = [base_preds[0][i]["gold"] for i in ids]
-        extra = [base_preds[0][i].get("extra", {}) for i in ids]
-        compared[row.variant] = compare(gold, [[p[i]["pred"] for i in ids] for p in preds],
-                                        [[p[i]["pred"] for i in ids] for p in base_preds], official, extra,
+        gold = [base_preds[0][i].gold for i in ids]
+        extra = [base_preds[0][i].inputs for i in ids]
+        compared[row.variant] = compare(gold, [[p[i].pred for i in ids] for p in preds],
+                                        [[p[i].pred for i in ids] for p in base_preds], official, extra,
                                         n_boot=n_boot, higher_is_better=board.higher_is_better, counted=counted)
     if compared:
         names = list(compared)

@@ -63,15 +63,15 @@ def boards_frame(boards: Iterable[Leaderboard]) -> pandas.DataFrame:
 def run_record(run: StoredRun) -> dict[str, Any]:
     """One stored run: what it is (task, variant, seed, sweep point, run id, folder) and what it
     measured (official metric on test and dev, each test metric)."""
-    spec, metrics = run.spec(), run.metrics()
+    spec, scores = run.spec(), run.scores()
     record: dict[str, Any] = {
         "task": spec.task.name, "variant": spec.variant.name, "seed": spec.seed, "run_id": run.run_id,
         "transform": ", ".join(f"{k}={v}" for k, v in spec.transform.items()) if spec.transform else None,
         "official_metric": spec.task.official_metric,
-        "test": metrics["test"]["official"]["value"], "dev": metrics["dev"]["official"]["value"],
-        "n_test": metrics["test"].get("n"), "path": str(run.path),
+        "test": scores.test.official.value, "dev": scores.dev.official.value,
+        "n_test": scores.test.n, "path": str(run.path),
     }
-    record.update({f"test_{name}": value for name, value in metrics["test"].get("scalars", {}).items()})
+    record.update({f"test_{name}": value for name, value in scores.test.scalars.items()})
     return record
 
 

@@ -51,7 +51,7 @@ def stored_predictions(runner: Runner, task: TaskSpec, spec: RunSpec) -> tuple[S
     run = runner.store.with_classifier_of(spec)
     if run is None:
         return None
-    return run, {f"{r['split']}\t{r['id']}": str(r["classifier_pred"]) for r in run.predictions()}
+    return run, {f"{r.split}\t{r.id}": r.classifier_pred for r in run.prediction_rows()}
 
 
 def _prediction(posts: Sequence[Post], labels: Sequence[str], n_labels: int) -> Prediction:

@@ -78,7 +78,7 @@ def run_job(job: Job) -> JobResult:
         outcome = runner.run(task, variant_from_dict(job.variant), job.seed, force=job.force, transform=transform)
         if outcome.run is None:
             raise RunError(f"run {task_name}/{outcome.variant}/seed {job.seed} finished without a stored run")
-        value = outcome.run.metrics()["test"]["official"]["value"]
+        value = outcome.run.scores().test.official.value
         return JobResult(job, task_name, True, outcome.reused, str(outcome.run.path), value)
     except StorageError as exc:
         return JobResult(job, task_name, False, error=str(exc), fatal=True)

@@ -142,7 +142,7 @@ def _in_process(runner: Runner, tasks: Sequence[TaskSpec], cells: Sequence[Cell]
                 event = RunEvent(len(events) + 1, total, task.name, variant.name, seed, "failed",
                                  task.official_metric, error=str(exc))
             else:
-                value = outcome.run.metrics()["test"]["official"]["value"] if outcome.run else None
+                value = outcome.run.scores().test.official.value if outcome.run else None
                 event = RunEvent(len(events) + 1, total, task.name, variant.name, seed,
                                  "reused" if outcome.reused else "done", task.official_metric, value,
                                  outcome.run.path if outcome.run else None)

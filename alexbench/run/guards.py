@@ -17,6 +17,7 @@ from alexbench.data.splits import Dataset
 from alexbench.errors import ParamError, PluginError, RunError, UnsupportedTaskError
 from alexbench.fsio import sha256_file
 from alexbench.interfaces import Classifier, Component, Explainer, Explanation, Post, Prediction
+from alexbench.scoring.results import ExplanationRow, ResultsError, SplitScores
 
 
 def unsupported(task: TaskSpec, components: Sequence[Component | None]) -> list[str]:
@@ -86,10 +87,11 @@ STATUSES = ("not_sent", "ok", "unparsable", "failed")
 
 
 def check_explanations(exp: Explainer, posts: Sequence[Post], pred: Prediction,
-                       out: Sequence[Explanation], task: TaskSpec) -> None:
+                       out: Sequence[Explanation], task: TaskSpec) -> list[ExplanationRow]:
     """An explainer's answers for ``posts``: one :class:`Explanation` per post, in order, naming
     the post and its predicted label, with a valid status and label, changed only with a parsed
-    False verdict. Each message names the component, the post and what to change."""
+    False verdict, and rows the run can store (a reason is text, a verdict a bool or None, details
+    a JSON object); returns those rows. Each message names the component, the post and what to change."""
     who = f"explainer {exp.name!r}"
     if not isinstance(out, (list, tuple)) or not all(isinstance(e, Explanation) for e in out):
         kind = type(out).__name__ if not isinstance(out, (list, tuple)) else \
@@ -118,6 +120,19 @@ def check_explanations(exp: Explainer, posts: Sequence[Post], pred: Prediction,
             raise PluginError(f"{who} changed the label of post {post.id!r} from {e.old_label!r} to {e.new_label!r} "
                               f"without a parsed False verdict (status {e.status!r}, verdict {e.verdict!r}): a label "
                               "changes only with status='ok' and verdict=False; otherwise return new_label=old_label")
+    try:
+        return [ExplanationRow.from_explanation(e, f"explanation of post {e.post_id!r}") for e in out]
+    except ResultsError as exc:
+        raise PluginError(f"{who}: {exc}: see alexbench.interfaces.Explanation") from None
+
+
+def checked_scores(task: TaskSpec, scores: Mapping[str, object]) -> SplitScores:
+    """A split's scores as metrics.json records them; a metric plugin's value that is not a number
+    fails the run, naming it."""
+    try:
+        return SplitScores.from_dict(scores, "score()")
+    except ResultsError as exc:
+        raise PluginError(f"the metrics of task {task.name!r} are not what metrics.json records: {exc}") from None
 
 
 def post_rows(posts: Sequence[Post]) -> list[tuple[str, str, str | None, dict[str, str]]]:

@@ -6,7 +6,6 @@ rewritten (``alexbench rescore``), and its test predictions written as a submiss
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from alexbench.config.labels import LabelSpace
 from alexbench.config.tasks import TaskSpec
@@ -19,6 +18,7 @@ from alexbench.run.store import CHECKSUMMED, StoredRun
 from alexbench.scoring.metrics import StoredScoring
 from alexbench.scoring.rescore import check_predictions, keep_decisions, recompute, same_metrics, stored_space
 from alexbench.scoring.rescore import recorded_counts as counts_of
+from alexbench.scoring.results import PredictionRow, RunMetrics
 from alexbench.scoring.submission import check_test_ids, write_submission_file
 
 
@@ -41,24 +41,24 @@ def recorded_counts(run: StoredRun) -> dict[str, int]:
         return {}
 
 
-def checked_predictions(run: StoredRun, space: LabelSpace, *, verify: bool = True) -> list[Any]:
+def checked_predictions(run: StoredRun, space: LabelSpace, *, verify: bool = True) -> list[PredictionRow]:
     """The run's predictions.jsonl rows, checked row by row (:func:`check_predictions`) and, unless
     ``verify`` is False, against their checksum."""
-    rows = run.predictions(verify=verify)
     path = run.path / "predictions.jsonl"
-    check_predictions(path, rows, space, recorded_counts(run), run._repair(path.name))
-    return rows
+    counts = recorded_counts(run)
+    return run.prediction_rows(verify=verify, check=lambda rows: check_predictions(
+        path, rows, space, counts, run._repair(path.name)))
 
 
-def recompute_run(run: StoredRun, metrics: Registry[Metric], *, verify: bool = True) -> dict[str, Any]:
+def recompute_run(run: StoredRun, metrics: Registry[Metric], *, verify: bool = True) -> RunMetrics:
     """metrics.json as the run would write it, from run_spec.json, predictions.jsonl and
     explanations.jsonl alone (metrics.json itself is not read: it may be the damaged file)."""
     scoring = stored_scoring(run.spec())
     rows = checked_predictions(run, stored_space(scoring), verify=verify)
-    return recompute(run.run_id, scoring, rows, run.explanations(verify=verify), metrics)
+    return recompute(run.run_id, scoring, rows, run.explanation_rows(verify=verify), metrics)
 
 
-def rescore(run: StoredRun, metrics: Registry[Metric], write: bool = False) -> tuple[bool, dict[str, Any]]:
+def rescore(run: StoredRun, metrics: Registry[Metric], write: bool = False) -> tuple[bool, RunMetrics]:
     """Returns (unchanged, recomputed); with ``write``, replaces metrics.json atomically and records
     its checksum. A damaged metrics.json (not JSON, missing what it must hold, or edited: its
     checksum differs) counts as changed, so ``write`` repairs it. Raises :class:`DamagedRunError`
@@ -72,17 +72,17 @@ def rescore(run: StoredRun, metrics: Registry[Metric], write: bool = False) -> t
         verifiable = False
     new = recompute_run(run, metrics, verify=verifiable)
     try:
-        old = run.metrics()
+        old = run.scores()
     except DamagedRunError:
         old = None
     try:
-        recorded = run.metrics(verify=False)  # an edit elsewhere must not lose the run's decisions
+        recorded = run.scores(verify=False)  # an edit elsewhere must not lose the run's decisions
     except DamagedRunError:
         recorded = None
-    keep_decisions(new, recorded)
+    new = keep_decisions(new, recorded)
     unchanged = old is not None and same_metrics(new, old)
     if write and not unchanged:
-        atomic_write_json(run.path / "metrics.json", new)
+        atomic_write_json(run.path / "metrics.json", new.to_dict())
         sealed = {"metrics.json": run.metrics(verify=False)}  # as written and read back
         if not verifiable:
             sealed.update({name: run._read(name, lines=True) for name in CHECKSUMMED[1:] if (run.path / name).exists()})
@@ -100,6 +100,6 @@ def write_submission(run: StoredRun, task: TaskSpec, out_dir: Path) -> Path:
     if run_task != task.name:
         raise AlexbenchError(f"run {run.path} is a run of task {run_task!r}, not {task.name!r}")
     rows = checked_predictions(run, task.label_space)  # each once, a label of the task
-    predictions = {r["id"]: r["pred"] for r in rows if r["split"] == "test"}
+    predictions = {r.id: r.pred for r in rows if r.split == "test"}
     check_test_ids(f"run {run.path}", task, list(predictions))
     return write_submission_file(task, predictions, out_dir)

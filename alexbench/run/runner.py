@@ -59,6 +59,7 @@ from alexbench.run.guards import (
     check_files,
     check_prediction,
     check_supported,
+    checked_scores,
     post_rows,
     watched_files,
 )
@@ -68,6 +69,7 @@ from alexbench.run.seeding import seed_everything
 from alexbench.run.store import RESUME_HINT, SCHEMA_VERSION, DamagedRunError, ResultsStore, StoredRun, storage_exhausted
 from alexbench.scoring.explainer_stats import add_calibration_threshold, explainer_stats
 from alexbench.scoring.metrics import score
+from alexbench.scoring.results import ClassifierUsage, ExplanationRow, PredictionRow, RunMetrics, SplitScores
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ def _stage_component(stage: str, parts: Components) -> str:
 def _stored_predictions(run: StoredRun, data: Dataset) -> tuple[Prediction, Prediction]:
     """A stored run's classifier predictions for ``data``'s dev and test posts (probabilities as
     stored, rounded to 6 decimals)."""
-    rows = {(r["split"], r["id"]): r for r in run.predictions()}
+    rows = {(r.split, r.id): r for r in run.prediction_rows()}
 
     def pred(split: str, posts: Sequence[Post]) -> Prediction:
         try:
@@ -124,7 +126,7 @@ def _stored_predictions(run: StoredRun, data: Dataset) -> tuple[Prediction, Pred
         except KeyError as exc:
             raise DamagedRunError(f"{run.path / 'predictions.jsonl'}: no {split} prediction for post "
                                   f"{exc.args[0][1]!r}") from None
-        return Prediction([str(r["classifier_pred"]) for r in got], [list(r["probs"]) for r in got])
+        return Prediction([r.classifier_pred for r in got], [list(r.probs) for r in got])
 
     return pred("dev", data.dev), pred("test", data.test)
 
@@ -274,8 +276,7 @@ class Runner:
         timings: dict[str, float] = {}
         log_lines: list[str] = []
         def official(posts: Sequence[Post], labels: Sequence[str]) -> float:
-            value = self._score(task, posts, list(labels))["official"]["value"]
-            return float(value if value is not None else 0.0)
+            return float(self._score(task, posts, list(labels)).official.value)
 
         ctx = Context(task=task, seed=seed, device=self.device, cache_dir=self.store.cache_dir,
                       progress=self.display.track, log=log_lines.append, objective=official)
@@ -299,7 +300,7 @@ class Runner:
                 dev_pred, test_pred = _stored_predictions(source, data)
                 stored = source.provenance()
                 aug_report_dict, fit_report = stored.get("augmentation", {}), stored.get("fit", {})
-                reused_from = {"run_id": source.metrics().get("run_id"), "path": str(source.path)}
+                reused_from = {"run_id": source.scores().run_id, "path": str(source.path)}
                 log_lines.append(f"classifier predictions (dev and test) from stored run {source.path}: same "
                                  "task, posts, augmenters, classifier and seed; nothing was trained")
             except DamagedRunError as exc:  # its files are named by `leaderboard`; this run trains instead
@@ -309,17 +310,14 @@ class Runner:
             aug_report_dict, fit_report, dev_pred, test_pred = self._train_and_predict(
                 task, parts, data, ctx, files, log_lines, timed)
             reused_from = None
-        metrics: dict[str, Any] = {
-            "run_id": run_id,
-            "dev": self._score(task, data.dev, dev_pred.labels),
-            "test": self._score(task, data.test, test_pred.labels),
-        }
-        usage = {split: {**pred.usage, "posts": len(posts)} for split, pred, posts in
-                 (("dev", dev_pred, data.dev), ("test", test_pred, data.test)) if pred.usage}
-        if usage:  # what a model-calling classifier's predictions cost (absent when reused from a stored run)
-            metrics["classifier_usage"] = usage
+        usage = {split: ClassifierUsage.from_dict({**pred.usage, "posts": len(posts)}, "usage", split)
+                 for split, pred, posts in (("dev", dev_pred, data.dev), ("test", test_pred, data.test)) if pred.usage}
+        metrics = RunMetrics(run_id, self._score(task, data.dev, dev_pred.labels),
+                             self._score(task, data.test, test_pred.labels),
+                             # what a model-calling classifier's predictions cost (none when reused from a stored run)
+                             classifier_usage=usage or None)
         final_test = list(test_pred.labels)
-        explanations: list[dict[str, Any]] = []
+        explanations: list[ExplanationRow] = []
         exp = parts.explainer
         if exp is not None:
             seed_everything(seed)  # the explainer's randomness never depends on what training used
@@ -328,25 +326,23 @@ class Runner:
                 return official(data.dev, labels)
 
             calibration = timed("calibrate", lambda: exp.calibrate(data.dev, dev_pred, ctx, dev_official))
-            if calibration is not None:
-                metrics["explainer_calibration"] = calibration
             out = timed("explain", lambda: exp.explain(data.test, test_pred, ctx))
             check_files(files, "during explanation", f"The explainer {exp.name!r} must never write to the task's files.")
-            check_explanations(exp, data.test, test_pred, out, task)
+            explanations = check_explanations(exp, data.test, test_pred, out, task)
             failures = check_explainer_failures(exp, out, self.explainer_max_failed)  # too many: the run fails
             if failures:
                 log_lines.append(f"WARNING: {failures}")
                 self.console.print("[yellow]warning:[/] " + escape(f"{self.display.prefix}{failures}"), highlight=False)
-            explanations = [dataclasses.asdict(e) for e in out]
             final_test = [e.new_label for e in out]
-            metrics["test_before_explainer"] = metrics["test"]
-            metrics["test"] = self._score(task, data.test, final_test)
-            metrics["explainer"] = explainer_stats(explanations, {p.id: str(p.label) for p in data.test})
-            add_calibration_threshold(metrics["explainer"], calibration)
+            metrics = dataclasses.replace(
+                metrics, test_before_explainer=metrics.test, test=self._score(task, data.test, final_test),
+                explainer=add_calibration_threshold(
+                    explainer_stats(explanations, {p.id: str(p.label) for p in data.test}), calibration),
+                explainer_calibration=calibration)
 
         def rows(split: str, posts: Sequence[Post], pred: Prediction, final: Sequence[str]) -> list[dict[str, Any]]:
-            return [{"split": split, "id": p.id, "gold": p.label, "pred": f, "classifier_pred": c,
-                     "probs": [round(x, 6) for x in pr], **({"extra": dict(p.extra)} if p.extra else {})}
+            return [PredictionRow(split, p.id, str(p.label), f, c, tuple(round(x, 6) for x in pr),
+                                  dict(p.extra) if p.extra else None).to_dict()
                     for p, c, f, pr in zip(posts, pred.labels, final, pred.probs)]
 
         provenance = {
@@ -364,13 +360,13 @@ class Runner:
         }
         files: dict[str, Any] = {
             "run_spec.json": spec.to_dict(),
-            "metrics.json": metrics,
+            "metrics.json": metrics.to_dict(),
             "provenance.json": provenance,
             "predictions.jsonl": rows("dev", data.dev, dev_pred, dev_pred.labels)
             + rows("test", data.test, test_pred, final_test),
         }
         if explanations:
-            files["explanations.jsonl"] = explanations
+            files["explanations.jsonl"] = [e.to_dict() for e in explanations]
         return files
 
     def _train_and_predict(self, task: TaskSpec, parts: Components, data: Dataset, ctx: Context,
@@ -412,5 +408,6 @@ class Runner:
         used += [("metric", task.official_metric)]
         return [self.host.plugin_of(kind, name) for kind, name in dict.fromkeys(used)]
 
-    def _score(self, task: TaskSpec, posts: Sequence[Post], pred: Sequence[str]) -> dict[str, Any]:
-        return score(task, [str(p.label) for p in posts], pred, self.host.metrics, [p.extra for p in posts])
+    def _score(self, task: TaskSpec, posts: Sequence[Post], pred: Sequence[str]) -> SplitScores:
+        return checked_scores(task, score(task, [str(p.label) for p in posts], pred, self.host.metrics,
+                                          [p.extra for p in posts]))

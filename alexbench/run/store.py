@@ -40,6 +40,7 @@ from alexbench.fsio import (
 )
 from alexbench.run import claims
 from alexbench.run.runspec import RunSpec, RunSpecError
+from alexbench.scoring.results import ExplanationRow, PredictionRow, ResultsError, RunMetrics
 
 RESULTS_ENV = "ALEXBENCH_RESULTS"
 SCHEMA_VERSION = 3  # 2: run_spec.task records labels, positive and metric params; 3: "posts" fingerprints, run id = runid.identity
@@ -87,18 +88,6 @@ def content_sha256(content: Any) -> str:
     return sha256_obj(content)
 
 
-#: What the leaderboard, rescore and grid read from a run's metrics.json, per split.
-_METRICS_KEYS = (("official", "value"), ("scalars",), ("per_class",), ("confusion", "labels"), ("confusion", "matrix"))
-
-
-def _missing(data: Any, keys: tuple[str, ...]) -> bool:
-    for key in keys:
-        if not isinstance(data, dict) or key not in data:
-            return True
-        data = data[key]
-    return False
-
-
 @dataclass(frozen=True)
 class StoredRun:
     path: Path
@@ -115,6 +104,15 @@ class StoredRun:
     def _read(self, name: str, *, lines: bool = False) -> Any:
         """A JSON file of the run (or JSON lines), with errors that name the file, the line and
         the repair."""
+        if lines:
+            return [row for _, row in self._numbered(name)]
+        return self._parse(name, lines=False)
+
+    def _numbered(self, name: str) -> list[tuple[int, Any]]:
+        """The rows of a JSON-lines file of the run, each with its line number (blank lines skipped)."""
+        return self._parse(name, lines=True)  # type: ignore[no-any-return]
+
+    def _parse(self, name: str, *, lines: bool) -> Any:
         path = self.path / name
 
         def bad(line: int, exc: json.JSONDecodeError) -> DamagedRunError:
@@ -133,7 +131,7 @@ class StoredRun:
                     if not line.strip():
                         continue
                     try:
-                        rows.append(json.loads(line))
+                        rows.append((number, json.loads(line)))
                     except json.JSONDecodeError as exc:
                         raise bad(number, exc) from None
                 return rows
@@ -177,33 +175,65 @@ class StoredRun:
         except RunSpecError as exc:
             raise DamagedRunError(f"{exc}; {self._repair('run_spec.json')}") from None
 
+    def _metrics(self, verify: bool) -> tuple[dict[str, Any], RunMetrics]:
+        raw = self._read("metrics.json")
+        try:
+            typed = RunMetrics.from_dict(raw, str(self.path / "metrics.json"))
+        except ResultsError as exc:
+            raise DamagedRunError(f"{exc}; {self._repair('metrics.json')}") from None
+        return self._verified("metrics.json", raw, verify), typed
+
+    def scores(self, *, verify: bool = True) -> RunMetrics:
+        """metrics.json, typed: checked whole and (unless ``verify`` is False) against its checksum."""
+        return self._metrics(verify)[1]
+
     def metrics(self, *, verify: bool = True) -> dict[str, Any]:
-        """metrics.json, checked whole and (unless ``verify`` is False) against its checksum."""
-        metrics = self._read("metrics.json")
-        for split in ("dev", "test"):
-            for keys in _METRICS_KEYS:
-                if _missing(metrics, (split, *keys)):
-                    raise DamagedRunError(f"{self.path / 'metrics.json'}: {'.'.join((split, *keys))} is missing; "
-                                          f"{self._repair('metrics.json')}")
-        return self._verified("metrics.json", metrics, verify)
+        """metrics.json as raw JSON (checked as :meth:`scores` checks it); readers use :meth:`scores`."""
+        return self._metrics(verify)[0]
 
     def provenance(self) -> dict[str, Any]:
         return self._read("provenance.json")
 
     def predictions(self, *, verify: bool = True) -> list[dict[str, Any]]:
+        """predictions.jsonl as raw JSON rows, unchecked but against its checksum; readers use
+        :meth:`prediction_rows`."""
         return self._verified("predictions.jsonl", self._read("predictions.jsonl", lines=True), verify)
 
     def explanations(self, *, verify: bool = True) -> list[dict[str, Any]]:
+        """explanations.jsonl as raw JSON rows (none without an explainer); readers use
+        :meth:`explanation_rows`."""
         path = self.path / "explanations.jsonl"
         if not path.exists():
             return []
         return self._verified("explanations.jsonl", self._read("explanations.jsonl", lines=True), verify)
 
+    def prediction_rows(self, *, verify: bool = True,
+                        check: Callable[[list[Any]], None] | None = None) -> list[PredictionRow]:
+        """predictions.jsonl, typed, each row checked (errors name the line and the field); ``check``
+        is first given the raw rows (a caller's own checks of them, e.g. labels of the task)."""
+        return self._typed_rows("predictions.jsonl", PredictionRow, verify, check)
+
+    def explanation_rows(self, *, verify: bool = True) -> list[ExplanationRow]:
+        """explanations.jsonl, typed (empty for a run without an explainer)."""
+        if not (self.path / "explanations.jsonl").exists():
+            return []
+        return self._typed_rows("explanations.jsonl", ExplanationRow, verify)
+
+    def _typed_rows(self, name: str, kind: Any, verify: bool, check: Callable[[list[Any]], None] | None = None) -> Any:
+        numbered = self._numbered(name)
+        rows = self._verified(name, [row for _, row in numbered], verify)
+        if check is not None:
+            check(rows)
+        try:
+            return [kind.from_dict(row, f"{self.path / name}:{line}") for line, row in numbered]
+        except ResultsError as exc:
+            raise DamagedRunError(f"{exc}; {self._repair(name)}") from None
+
     def check(self) -> None:
         """Raise :class:`DamagedRunError` unless the run's spec and metrics can be read whole
         (what reusing the run and its leaderboard row need)."""
         self.spec()
-        self.metrics()
+        self.scores()
 
 
 def _seal_written(run: StoredRun) -> None:

@@ -7,6 +7,7 @@ the stored run is the store's side (:mod:`alexbench.run.rescoring`)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from alexbench.errors import DamagedRunError
 from alexbench.plugin.registry import Registry
 from alexbench.scoring.explainer_stats import add_calibration_threshold, explainer_stats
 from alexbench.scoring.metrics import Metric, StoredScoring, score
+from alexbench.scoring.results import ExplanationRow, PredictionRow, RunMetrics, SplitScores
 
 _REQUIRED = ("split", "id", "gold", "pred")
 
@@ -76,25 +78,28 @@ def stored_space(scoring: StoredScoring) -> LabelSpace:
     return LabelSpace(scoring.labels, scoring.multi_label, empty="" if scoring.multi_label else None)
 
 
-def recompute(run_id: str, scoring: StoredScoring, rows: Sequence[Mapping[str, Any]],
-              explanations: Sequence[Mapping[str, Any]], metrics: Registry[Metric]) -> dict[str, Any]:
+def recompute(run_id: str, scoring: StoredScoring, rows: Sequence[PredictionRow],
+              explanations: Sequence[ExplanationRow], metrics: Registry[Metric]) -> RunMetrics:
     """metrics.json as the run would write it, from its checked predictions (``rows``) and
     explanations alone."""
-    out: dict[str, Any] = {"run_id": run_id}
-    for split in ("dev", "test"):
-        part = [r for r in rows if r["split"] == split]
-        out[split] = score(scoring, [r["gold"] for r in part], [r["pred"] for r in part], metrics,
-                           [r.get("extra", {}) for r in part])
+    def scored(part: Sequence[PredictionRow], labels: Sequence[str], where: str) -> SplitScores:
+        return SplitScores.from_dict(score(scoring, [r.gold for r in part], list(labels), metrics,
+                                           [r.inputs for r in part]), "score()", where)
+
+    dev, test = ([r for r in rows if r.split == split] for split in ("dev", "test"))
+    out = RunMetrics(run_id, scored(dev, [r.pred for r in dev], "dev"), scored(test, [r.pred for r in test], "test"))
     if explanations:
-        test = [r for r in rows if r["split"] == "test"]
-        out["test_before_explainer"] = score(scoring, [r["gold"] for r in test], [r["classifier_pred"] for r in test],
-                                             metrics, [r.get("extra", {}) for r in test])
-        out["explainer"] = explainer_stats(explanations, {r["id"]: r["gold"] for r in test})
+        out = dataclasses.replace(
+            out, test_before_explainer=scored(test, [r.classifier_pred for r in test], "test_before_explainer"),
+            explainer=explainer_stats(explanations, {r.id: r.gold for r in test}))
     return out
 
 
 def same_metrics(a: Any, b: Any) -> bool:
-    """Equal, floats within 1e-9 (a rescore that changes nothing)."""
+    """Equal, floats within 1e-9 (a rescore that changes nothing); of two :class:`RunMetrics`, their
+    JSON."""
+    if isinstance(a, RunMetrics) and isinstance(b, RunMetrics):
+        return same_metrics(a.to_dict(), b.to_dict())
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same_metrics(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
@@ -104,15 +109,16 @@ def same_metrics(a: Any, b: Any) -> bool:
     return a == b
 
 
-def keep_decisions(new: dict[str, Any], old: dict[str, Any] | None) -> None:
-    """What the run decided rather than measured cannot come back from its predictions: the
-    explainer's calibration on dev (its candidates and the threshold chosen) is kept from the
-    stored metrics.json, so a rewrite never loses it; so is what a model-calling classifier's
-    predictions cost (``classifier_usage``), which its predictions do not hold."""
-    if old is not None and isinstance(old.get("classifier_usage"), dict):
-        new["classifier_usage"] = old["classifier_usage"]
-    calibration = old.get("explainer_calibration") if old is not None else None
-    if calibration is None or "explainer" not in new:
-        return
-    new["explainer_calibration"] = calibration
-    add_calibration_threshold(new["explainer"], calibration)
+def keep_decisions(new: RunMetrics, old: RunMetrics | None) -> RunMetrics:
+    """``new`` with what the run decided rather than measured, which cannot come back from its
+    predictions: the explainer's calibration on dev (its candidates and the threshold chosen) is
+    kept from the stored metrics.json, so a rewrite never loses it; so is what a model-calling
+    classifier's predictions cost (``classifier_usage``), which its predictions do not hold."""
+    if old is None:
+        return new
+    if old.classifier_usage is not None:
+        new = dataclasses.replace(new, classifier_usage=old.classifier_usage)
+    if old.explainer_calibration is None or new.explainer is None:
+        return new
+    return dataclasses.replace(new, explainer_calibration=old.explainer_calibration,
+                               explainer=add_calibration_threshold(new.explainer, old.explainer_calibration))
