@@ -42,6 +42,7 @@ from alexbench.report.board import Leaderboard, build
 from alexbench.report.frames import boards_frame, runs_frame
 from alexbench.report.renderers import file_renderers, write_board_files, write_pages
 from alexbench.run.dryrun import PlannedRun, plan_grid
+from alexbench.run.explanations import explained_rows, fill_reasons, post_texts
 from alexbench.run.grid import GridOutcome, RunEvent, check_grid, run_grid
 from alexbench.run.runner import Runner
 from alexbench.run.store import DamagedRunError, ResultsStore, StoredRun, safe_part
@@ -309,6 +310,26 @@ class Bench:
         """The store's runs (of ``task``, a name), damaged ones included: reading one raises
         :class:`~alexbench.run.store.DamagedRunError` naming the file and the repair."""
         return Runs(self.store().runs(task))
+
+    def explained(self, run_ref: str, *, only_flips: bool = False, include_not_sent: bool = False,
+                  texts: bool = True, task: str | None = None, reasons: bool = False) -> list[dict[str, object]]:
+        """A stored run's explanations as ``alexbench explain`` shows them: one row per post checked
+        (multi-label: per (post, label) asked about) with gold, prediction, final label, verdict,
+        reason and, with ``texts``, the post's text (None when the task's data is not here);
+        ``reasons`` asks the run's explainer for reasons it did not store (never written into the
+        run). ``run_ref``: a run folder or (a prefix of) its hash."""
+        store = self.store()
+        run = store.get(run_ref)
+        if not (run.path / "explanations.jsonl").is_file():
+            raise AlexbenchError(f"run {run.path} has no explainer (no explanations.jsonl)")
+        rows = explained_rows(run, only_flips=only_flips, include_not_sent=include_not_sent)
+        found = post_texts(run, self._data_root(), task)[0] if texts else {}
+        for row in rows:
+            row["text"] = found.get(row["id"])
+        if reasons:
+            fill_reasons(store, run, [r for r in rows if r["status"] == "ok" and not r["reason"]], self._data_root(),
+                         task, host=self.host)
+        return rows
 
     def leaderboards(self, tasks: str | Collection[str] | None = None, *, study: str | Path | None = None,
                      baseline: str | None = None, n_boot: int = 1000) -> Leaderboards:

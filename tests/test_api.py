@@ -103,3 +103,29 @@ def test_the_command_line_never_imports_pandas() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert "tfidf-balanced" in done.stdout  # the command ran
     assert done.stderr.strip().endswith("pandas imported: False"), done.stderr
+
+
+def test_explained_joins_a_runs_verdicts_with_gold_and_texts(tmp_path: Path) -> None:
+    from alexbench.config.variants import ComponentSpec, VariantSpec
+    from alexbench.data.splits import load_dataset
+    from alexbench.plugin.host import PluginHost
+
+    from .leaderboard_runs import PLUGIN
+
+    api = Bench(results=tmp_path / "results", _host=PluginHost(plugins=[("veto", PLUGIN)], disabled=[], trace=False))
+    variant = VariantSpec("tfidf+veto", ComponentSpec("tfidf_logreg", {"class_weight": "balanced"}),
+                          explainer=ComponentSpec("third_party_veto"))
+    result = api.run("demo", variant, seeds=[1], show_progress=False)
+    run = api.runs("demo")[0]
+    rows = api.explained(run.run_id)
+    gold = {r.id: r.gold for r in run.prediction_rows() if r.split == "test"}
+    texts = {p.id: p.text for p in load_dataset(api.task("demo")).test}
+    assert result.ok and rows and {r["id"] for r in rows} <= set(gold)
+    for row in rows:
+        assert row["gold"] == gold[row["id"]] and row["text"]
+        assert row["flipped"] == (row["final"] != row["classifier"])
+        assert row["text"] == texts[row["id"]]
+    flips = api.explained(run.run_id, only_flips=True)
+    assert [r["id"] for r in flips] == [r["id"] for r in rows if r["flipped"]]
+    with pytest.raises(AlexbenchError, match="no explainer"):
+        api.explained(str(api.run("demo", "tfidf", seeds=[1], show_progress=False).events[0].run_path))

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from alexbench.cli.explain import _fill_reasons, explained_rows
 from alexbench.config.tasks import load_task
 from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.errors import AlexbenchError
 from alexbench.plugin.host import PluginHost
+from alexbench.run.explanations import explained_rows, fill_reasons
 from alexbench.run.runner import Runner
 from alexbench.run.store import ResultsStore
 
@@ -31,4 +31,4 @@ def test_an_explainer_without_reasons_is_named_in_the_error(tmp_path: Path) -> N
     for row in rows:
         row["reason"] = ""  # as if stored without one
     with pytest.raises(AlexbenchError, match="explainer 'third_party_veto' cannot give reasons afterwards"):
-        _fill_reasons(store, run, rows, None, host=host)
+        fill_reasons(store, run, rows, None, host=host)

@@ -11,12 +11,13 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from alexbench.cli.explain import explain, explained_rows
+from alexbench.cli.explain import explain
 from alexbench.config.tasks import TaskSpec
 from alexbench.config.variants import ComponentSpec, VariantSpec
 from alexbench.interfaces import split_labels
 from alexbench.plugin.host import PluginHost
 from alexbench.report import leaderboard as lb
+from alexbench.run.explanations import explained_rows
 from alexbench.run.runner import Runner
 
 from .test_llm_multilabel import PLUGIN, vc  # noqa: F401 - the fixture and the classifier's plugin
