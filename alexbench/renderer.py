@@ -14,12 +14,14 @@ import abc
 import inspect
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from alexbench.errors import PluginError
 
-if TYPE_CHECKING:
-    from alexbench.report.board import Leaderboard
+#: What a renderer draws: a :class:`alexbench.report.board.Leaderboard`. Named, not imported: the
+#: contract stands below the report that builds the boards (importing it, even for type checkers
+#: only, would tie the contracts to the whole pipeline in one circle).
+Leaderboard = Any
 
 #: A file suffix (``.md``, ``.sweep.txt``) and a page's file name (``index.html``): no folders.
 SUFFIX = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9._-]*")

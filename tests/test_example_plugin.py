@@ -127,9 +127,12 @@ def test_plugins_json_shape() -> None:
     data = json.loads(result.stdout)
     assert set(data) == {"entries", "broken", "plugins"} and data["broken"] == []
     kinds = {e["kind"] for e in data["entries"]}
-    assert kinds == {"augmenter", "classifier", "explainer", "metric"}
+    assert kinds == {"augmenter", "classifier", "explainer", "metric", "renderer"}
     for entry in data["entries"]:
         common = {"kind", "name", "plugin", "distribution", "description"}
+        if entry["kind"] == "renderer":  # a format: the file it writes per board, or its one page
+            assert set(entry) == common | {"version", "suffix", "page"}, entry
+            continue
         assert set(entry) == (common | {"multi_label", "higher_is_better"} if entry["kind"] == "metric"
                               else common | {"version", "params", "multi_label"}), entry
         if entry["kind"] != "metric":
@@ -146,3 +149,4 @@ def test_plugins_json_shape() -> None:
     assert plugins["baselines"] == {"name": "baselines", "distribution": "alexbench",
                                     "version": importlib.metadata.version("alexbench"), "module": "alexbench_baselines"}
     assert all(e["plugin"] in plugins for e in data["entries"])
+    assert entries["renderer", "markdown"]["suffix"] == ".md" and entries["renderer", "html"]["page"] == "index.html"
