@@ -166,7 +166,7 @@ class Bench:
         return self._catalog
 
     def _data_root(self) -> Path | None:
-        return Path(self.data_root) if self.data_root is not None else None
+        return None if self.data_root is None else Path(self.data_root)
 
     def store(self) -> ResultsStore:
         """The results store (a new handle each call: cheap, it holds only the root)."""
@@ -333,23 +333,27 @@ class Bench:
 
     def leaderboards(self, tasks: str | Collection[str] | None = None, *, study: str | Path | None = None,
                      baseline: str | None = None, n_boot: int = 1000) -> Leaderboards:
-        """The leaderboards of finished runs: of ``tasks`` (names or task files; all when None),
-        or of a ``study`` (its tasks, variants, seeds, baseline and sweep outputs), exactly as the
-        grid builds them. Damaged runs are left out with a warning."""
-        names = None if tasks is None else {self.task_name_of(t, lookup=False) for t in ([tasks] if isinstance(tasks, str) else tasks)}
-        variants: list[str] | None = None
-        seeds: Collection[int] | None = None
-        plan = None
-        if study is not None:
-            spec = self.study(study)
-            plan = self.plan(spec)
-            study_tasks = {self.task_name_of(ref) for ref in spec.tasks}
-            names = study_tasks if names is None else names & study_tasks
-            variants = [c.variant.name for c in plan.cells] if plan else [v.name for v in spec.variants]
-            seeds = spec.seeds
-            baseline = baseline or spec.baseline
+        """The leaderboards of finished runs of ``tasks`` (all when None) or a ``study``
+        (:meth:`board_selection`), as the grid builds them; damaged runs are left out with a warning."""
+        names, variants, seeds, baseline, plan = self.board_selection(tasks, study=study, baseline=baseline)
         return self.leaderboards_of(names, baseline=baseline, variants=variants, seeds=seeds, n_boot=n_boot,
                                     plan=plan)[0]
+
+    def board_selection(self, tasks: str | Collection[str] | None = None, *, study: str | Path | None = None,
+                        baseline: str | None = None) -> tuple[set[str] | None, list[str] | None,
+                                                              tuple[int, ...] | None, str | None, SweepPlan | None]:
+        """Which boards :meth:`leaderboards` builds: the task names (None: all), and with a
+        ``study`` its tasks (intersected with ``tasks``), variants (a sweep's cells), seeds,
+        baseline (unless ``baseline`` is given) and sweep plan."""
+        refs = [tasks] if isinstance(tasks, str) else tasks
+        names = None if refs is None else {self.task_name_of(t, lookup=False) for t in refs}
+        if study is None:
+            return names, None, None, baseline, None
+        spec = self.study(study)
+        plan = self.plan(spec)
+        study_tasks = {self.task_name_of(ref) for ref in spec.tasks}
+        variants = [c.variant.name for c in plan.cells] if plan else [v.name for v in spec.variants]
+        return study_tasks if names is None else names & study_tasks, variants, spec.seeds, baseline or spec.baseline, plan
 
     def leaderboards_of(self, task_names: Collection[str] | None, *, baseline: str | None = None,
                         variants: Collection[str] | None = None, seeds: Collection[int] | None = None,

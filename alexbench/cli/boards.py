@@ -128,18 +128,7 @@ def leaderboard(app: App, task_refs: tuple[str, ...], study: str | None, baselin
     baseline. Prints only; --out also writes them. 'leaderboard --study S --out DIR' renders a
     study exactly as 'grid S' does."""
     renderer = format_renderer(app, fmt)  # an unknown format is refused before any work
-    names = {app.task_name_of(ref, lookup=False) for ref in task_refs} or None
-    variants_: list[str] | None = None
-    seeds: tuple[int, ...] | None = None
-    plan = None
-    if study is not None:
-        spec = app.study(study)
-        plan = app.plan(spec)
-        study_tasks = {app.task_name_of(ref) for ref in spec.tasks}
-        names = study_tasks if names is None else names & study_tasks
-        variants_ = [c.variant.name for c in plan.cells] if plan else [v.name for v in spec.variants]
-        seeds = spec.seeds
-        baseline = baseline or spec.baseline
+    names, variants_, seeds, baseline, plan = app.board_selection(task_refs or None, study=study, baseline=baseline)
     renderers: list[Renderer] = []
     if out_dir is not None:
         writable_dir(out_dir)
