@@ -41,10 +41,11 @@ def test_lazy_entries_import_only_on_use() -> None:
 
 def test_listing_plugins_imports_no_heavy_library() -> None:
     """`alexbench plugins` shows every parameter of the lazily registered transformer and TF-IDF
-    classifiers (declared with params= and version=) without importing torch or scikit-learn."""
+    classifiers (declared with params= and version=) without importing torch or scikit-learn; nor
+    scipy or jinja2, which only drawing a board needs (the built-in renderers are a plugin too)."""
     code = ("import json, sys\nfrom alexbench.cli.main import main\ntry:\n    main(['plugins', '--json'])\n"
             "except SystemExit:\n    pass\nheavy = ('torch', 'transformers', 'sklearn', 'textattack', 'nlpaug', "
-            "'litellm', 'llama_cpp')\nprint(json.dumps(sorted(m for m in heavy if m in sys.modules)), file=sys.stderr)")
+            "'litellm', 'llama_cpp', 'scipy', 'jinja2')\nprint(json.dumps(sorted(m for m in heavy if m in sys.modules)), file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
     entries = {e["name"]: e for e in json.loads(result.stdout)["entries"]}

@@ -17,14 +17,15 @@ from alexbench.errors import PluginError
 from alexbench.fsio import atomic_write_text
 from alexbench.plugin.hookspecs import hookimpl
 from alexbench.renderer import Renderer
-from alexbench.report.board import Leaderboard
-from alexbench.report.csvjson import to_csv, to_json
-from alexbench.report.latex import to_latex
-from alexbench.report.markdown import to_markdown
 
 if TYPE_CHECKING:
     from alexbench.plugin.host import PluginHost
     from alexbench.plugin.registry import Registry
+    from alexbench.report.board import Leaderboard
+
+# Every format module is imported when it draws: they import the board model and, through it,
+# scipy (~1.5 s), and every command that builds the plugin host loads this plugin, most of them
+# (plugins, validate, run --dry-run, doctor) without drawing a board.
 
 #: The format the terminal prints (``--format``'s default, and what ``run`` and ``grid`` print).
 RICH = "rich"
@@ -59,6 +60,8 @@ class Markdown(Renderer):
     suffix = ".md"
 
     def render(self, board: Leaderboard) -> str:
+        from alexbench.report.markdown import to_markdown
+
         return to_markdown(board)
 
     def show(self, boards: Sequence[Leaderboard]) -> str:
@@ -73,6 +76,8 @@ class Json(Renderer):
     suffix = ".json"
 
     def render(self, board: Leaderboard) -> str:
+        from alexbench.report.csvjson import to_json
+
         return to_json(board) + "\n"
 
 
@@ -84,6 +89,8 @@ class Csv(Renderer):
     suffix = ".csv"
 
     def render(self, board: Leaderboard) -> str:
+        from alexbench.report.csvjson import to_csv
+
         return to_csv(board)
 
 
@@ -95,6 +102,8 @@ class Latex(Renderer):
     suffix = ".tex"
 
     def render(self, board: Leaderboard) -> str:
+        from alexbench.report.latex import to_latex
+
         return to_latex(board)
 
 

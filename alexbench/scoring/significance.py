@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import binomtest
 
 from alexbench.scoring.tables import Tables
 
@@ -145,6 +144,8 @@ def mcnemar_exact(gold: Sequence[str], a: Sequence[str], b: Sequence[str]) -> tu
     b_only = sum(1 for g, x, y in zip(gold, a, b) if y == g and x != g)
     if a_only + b_only == 0:
         return 1.0, (0, 0)
+    from scipy.stats import binomtest  # ~1 s to import: only when a board is compared, not for every command
+
     return float(binomtest(a_only, a_only + b_only, 0.5).pvalue), (a_only, b_only)
 
 
