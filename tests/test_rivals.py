@@ -295,39 +295,3 @@ class TestEmbedLogRegContract(ClassifierContract):
 class TestLLMParaphraseContract(AugmenterContract):
     component = "llm_paraphrase"
     params = {"n": 1, "cache": False}
-
-
-@pytest.mark.slow
-def test_the_dry_run_counts_the_tokens_the_llm_classifier_then_sends_on_the_demo(tmp_path) -> None:
-    """``grid --dry-run`` on the demo (zero-shot, calibrated on dev) plans exactly the questions and
-    prompt tokens the run then sends."""
-    import subprocess
-
-    study = tmp_path / "study.toml"
-    study.write_text('[study]\nname = "llm-demo"\ntasks = ["demo"]\nvariants = ["llm-zero-shot"]\nseeds = [1]\n'
-                     'baseline = "llm-zero-shot"\n')
-    results = tmp_path / "results"
-
-    def cli(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "alexbench", *args], capture_output=True, text=True, cwd=tmp_path)
-        assert done.returncode == 0, done.stderr[-2000:]
-        return done.stdout
-
-    def plan() -> dict[str, Any]:
-        runs = json.loads(cli("grid", str(study), "--results", str(results), "--dry-run", "--json"))["runs"]
-        (run,) = [r for r in runs if r["component"] == "classifier"]
-        return run
-
-    before = plan()["plan"]
-    cli("grid", str(study), "--results", str(results), "--no-progress", "--out", str(tmp_path / "board"))
-    (metrics_file,) = results.glob("runs/demo/llm-zero-shot/*/metrics.json")
-    provenance = json.loads((metrics_file.parent / "provenance.json").read_text())
-    dev, test = provenance["fit"]["dev_usage"], json.loads(metrics_file.read_text())["classifier_usage"]["test"]
-    assert before["posts"] == 90 + 120 and before["to_send"] == dev["from_model"] + test["from_model"] == 210
-    assert before["prompt_tokens"] == dev["prompt_tokens"] + test["prompt_tokens"] > 0
-    assert plan()["reused"]  # and once it is stored, the dry run plans nothing
-    # The board shows what the classifier's model cost (local: 0) and keeps it in the JSON.
-    assert "classifier $/1k posts" in (tmp_path / "board" / "demo.md").read_text()
-    (row,) = json.loads((tmp_path / "board" / "demo.json").read_text())["rows"]
-    assert row["classifier_usage"]["cost_per_1000_posts_usd"]["mean"] == 0.0
-    assert "latency_p50_s" not in row["classifier_usage"]  # the machine's, not the method's: terminal only

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from alexbench.errors import FailureError
+from alexbench.jsonfields import JsonFields
 from alexbench.run import runid
 
 
@@ -29,49 +30,8 @@ class RunSpecError(FailureError):
     """A stored run spec is malformed: names the file (when known) and the field."""
 
 
-def _where(source: Path | str | None, field_: str) -> str:
-    return f"{source}: {field_}" if source is not None else field_
-
-
-class _Reader:
-    """Typed access to one JSON object of a spec, with errors naming the file and the field."""
-
-    def __init__(self, data: Any, path: str, source: Path | str | None) -> None:
-        if not isinstance(data, Mapping):
-            raise RunSpecError(f"{_where(source, path or 'run spec')}: expected a JSON object, got {type(data).__name__}")
-        self.data, self.path, self.source = data, path, source
-
-    def _name(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def fail(self, key: str, problem: str) -> RunSpecError:
-        return RunSpecError(f"{_where(self.source, self._name(key))}: {problem}")
-
-    def get(self, key: str, kinds: type | tuple[type, ...], *, optional: bool = False, none: bool = False) -> Any:
-        if key not in self.data:
-            if optional:
-                return None
-            raise self.fail(key, "is missing")
-        value = self.data[key]
-        if value is None and none:
-            return None
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _tuple(kinds)):
-            names = " or ".join(k.__name__ for k in _tuple(kinds)) + (" or null" if none else "")
-            raise self.fail(key, f"expected {names}, got {value!r}")
-        return copy.deepcopy(value)
-
-    def section(self, key: str) -> _Reader:
-        return _Reader(self.get(key, dict), self._name(key), self.source)
-
-    def reject_unknown(self, known: tuple[str, ...]) -> None:
-        unknown = sorted(set(self.data) - set(known))
-        if unknown:
-            raise self.fail(unknown[0], f"unknown field (known: {', '.join(known)}); was the run stored by a "
-                                        "newer alexbench?")
-
-
-def _tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kinds if isinstance(kinds, tuple) else (kinds,)
+def _reader(data: Any, path: str, source: Path | str | None) -> JsonFields:
+    return JsonFields(data, path, source, RunSpecError, whole="run spec")
 
 
 @dataclass(frozen=True)
@@ -97,7 +57,7 @@ class RecordedComponent:
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "component", source: Path | str | None = None) -> RecordedComponent:
-        r = _Reader(data, where, source)
+        r = _reader(data, where, source)
         return cls(r.get("kind", str), r.get("name", str), r.get("version", str),
                    r.get("params", dict), r.get("fingerprint", dict, optional=True),
                    {k: copy.deepcopy(v) for k, v in r.data.items() if k not in cls._KEYS})
@@ -127,9 +87,9 @@ class RecordedTask:
     multi_label: bool = False
 
     @classmethod
-    def from_dict(cls, r: _Reader) -> RecordedTask:
-        r.reject_unknown(("name", "version", "file_sha256", "labels", "positive", "official_metric", "metric_params",
-                          "multi_label"))
+    def from_dict(cls, r: JsonFields) -> RecordedTask:
+        r.only("name", "version", "file_sha256", "labels", "positive", "official_metric", "metric_params",
+                          "multi_label")
         labels = r.get("labels", list, optional=True)
         if labels is not None and not all(isinstance(x, str) for x in labels):
             raise r.fail("labels", f"expected a list of strings, got {labels!r}")
@@ -163,8 +123,8 @@ class RecordedVariant:
     explainer: RecordedComponent | None = None
 
     @classmethod
-    def from_dict(cls, r: _Reader) -> RecordedVariant:
-        r.reject_unknown(("name", "description", "augmenters", "classifier", "explainer"))
+    def from_dict(cls, r: JsonFields) -> RecordedVariant:
+        r.only("name", "description", "augmenters", "classifier", "explainer")
         augmenters = r.get("augmenters", list)
         explainer = r.get("explainer", dict, none=True)
         return cls(
@@ -211,8 +171,8 @@ class RunSpec:
     @classmethod
     def from_dict(cls, data: Any, source: Path | str | None = None) -> RunSpec:
         """A stored spec (``source``, the file it came from, is named in errors)."""
-        r = _Reader(data, "", source)
-        r.reject_unknown(("schema", "task", "data", "posts", "variant", "seed", "transform"))
+        r = _reader(data, "", source)
+        r.only("schema", "task", "data", "posts", "variant", "seed", "transform")
         return cls(r.get("schema", int, optional=True), RecordedTask.from_dict(r.section("task")), r.get("data", dict),
                    r.get("posts", dict, optional=True), RecordedVariant.from_dict(r.section("variant")),
                    r.get("seed", int), r.get("transform", dict, optional=True))

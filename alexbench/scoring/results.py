@@ -16,76 +16,23 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from alexbench.errors import FailureError
 from alexbench.interfaces import Explanation
-
-#: A JSON number (a bool is not one).
-_NUMBER = (int, float)
+from alexbench.jsonfields import NUMBER, JsonFields
 
 
 class ResultsError(FailureError):
     """A stored result is malformed: names the file (and line) and the field."""
 
 
-class _Fields:
-    """Typed access to one JSON object of a result, with errors naming the source and the field."""
-
-    def __init__(self, data: Any, path: str, source: str) -> None:
-        if not isinstance(data, Mapping):
-            raise ResultsError(f"{source}: {path + ': ' if path else ''}expected a JSON object, "
-                               f"got {type(data).__name__}")
-        self.data, self.path, self.source = data, path, source
-
-    def name(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def fail(self, key: str, problem: str) -> ResultsError:
-        return ResultsError(f"{self.source}: {self.name(key)}: {problem}")
-
-    def get(self, key: str, kinds: type | tuple[type, ...], *, optional: bool = False, none: bool = False) -> Any:
-        """The value of ``key`` (a deep copy) of one of ``kinds``; None when ``optional`` and absent,
-        or when ``none`` and null."""
-        if key not in self.data:
-            if optional:
-                return None
-            raise self.fail(key, "is missing")
-        value = self.data[key]
-        if value is None and none:
-            return None
-        kinds = kinds if isinstance(kinds, tuple) else (kinds,)
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            names = ("number" if kinds == _NUMBER else " or ".join(k.__name__ for k in kinds)) + (" or null" if none else "")
-            raise self.fail(key, f"expected {names}, got {value!r}")
-        return copy.deepcopy(value)
-
-    def section(self, key: str) -> _Fields:
-        return _Fields(self.get(key, dict), self.name(key), self.source)
-
-    def numbers(self, key: str) -> tuple[Any, ...]:
-        values = self.get(key, list)
-        if not all(isinstance(v, _NUMBER) and not isinstance(v, bool) for v in values):
-            raise self.fail(key, f"expected a list of numbers, got {values!r}")
-        return tuple(values)
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        values = self.get(key, list)
-        if not all(isinstance(v, str) for v in values):
-            raise self.fail(key, f"expected a list of strings, got {values!r}")
-        return tuple(values)
-
-    def only(self, *known: str) -> _Fields:
-        unknown = sorted(set(self.data) - set(known))
-        if unknown:
-            raise self.fail(unknown[0], f"unknown field (known: {', '.join(known)}); was the run stored by a newer "
-                                        "alexbench?")
-        return self
+def _fields(data: Any, path: str, source: str) -> JsonFields:
+    return JsonFields(data, path, source, ResultsError)
 
 
-def _matrix(r: _Fields, key: str) -> tuple[Any, ...]:
+def _matrix(r: JsonFields, key: str) -> tuple[Any, ...]:
     """A confusion matrix as nested tuples of counts: square (single-label) or one 2×2 per label."""
     def nested(value: Any) -> Any:
         if isinstance(value, list):
@@ -125,8 +72,8 @@ class ClassScores:
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "per-class scores", path: str = "") -> ClassScores:
-        r = _Fields(data, path, source).only("precision", "recall", "f1", "support", *cls._COUNTS)
-        return cls(r.get("precision", _NUMBER), r.get("recall", _NUMBER), r.get("f1", _NUMBER), r.get("support", int),
+        r = _fields(data, path, source).only("precision", "recall", "f1", "support", *cls._COUNTS)
+        return cls(r.get("precision", NUMBER), r.get("recall", NUMBER), r.get("f1", NUMBER), r.get("support", int),
                    *(r.get(k, int, optional=True) for k in cls._COUNTS))
 
     def to_dict(self) -> dict[str, Any]:
@@ -146,7 +93,7 @@ class Confusion:
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "confusion", path: str = "") -> Confusion:
-        r = _Fields(data, path, source).only("labels", "matrix", "kind")
+        r = _fields(data, path, source).only("labels", "matrix", "kind")
         return cls(r.strings("labels"), _matrix(r, "matrix"), r.get("kind", str, optional=True))
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,12 +114,12 @@ class SplitScores:
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "scores", path: str = "") -> SplitScores:
-        r = _Fields(data, path, source).only("n", "official", "scalars", "per_class", "confusion")
+        r = _fields(data, path, source).only("n", "official", "scalars", "per_class", "confusion")
         official = r.section("official").only("name", "value")
         scalars = r.section("scalars")
         per_class = r.section("per_class")
-        return cls(r.get("n", int), OfficialScore(official.get("name", str), official.get("value", _NUMBER)),
-                   {k: scalars.get(k, _NUMBER) for k in scalars.data},
+        return cls(r.get("n", int), OfficialScore(official.get("name", str), official.get("value", NUMBER)),
+                   {k: scalars.get(k, NUMBER) for k in scalars.data},
                    {k: ClassScores.from_dict(per_class.get(k, dict), source, per_class.name(k)) for k in per_class.data},
                    Confusion.from_dict(r.get("confusion", dict), source, r.name("confusion")))
 
@@ -193,9 +140,9 @@ class ClassifierUsage:
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "classifier usage", path: str = "") -> ClassifierUsage:
-        r = _Fields(data, path, source)
+        r = _fields(data, path, source)
         for key in ("cost_usd", "latency_p50_s", "latency_p95_s"):
-            r.get(key, _NUMBER, optional=True, none=True)  # what the leaderboard reads: a number when present
+            r.get(key, NUMBER, optional=True, none=True)  # what the leaderboard reads: a number when present
         return cls(r.get("posts", int), {k: copy.deepcopy(v) for k, v in r.data.items() if k != "posts"})
 
     def to_dict(self) -> dict[str, Any]:
@@ -254,15 +201,15 @@ class ExplainerStats:
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "explainer statistics", path: str = "") -> ExplainerStats:
-        r = _Fields(data, path, source).only(*cls._REQUIRED, *cls._NULLABLE, *cls.LATER, "failed", "threshold",
+        r = _fields(data, path, source).only(*cls._REQUIRED, *cls._NULLABLE, *cls.LATER, "failed", "threshold",
                                              *cls._LABELS, "removal_precision")
         labelled = "label_questions" in r.data
         return cls(**{k: r.get(k, int) for k in cls._REQUIRED},
-                   **{k: r.get(k, _NUMBER, none=True) for k in cls._NULLABLE},
-                   **{k: r.get(k, _NUMBER, none=True, optional=True) for k in cls.LATER},
-                   failed=r.get("failed", int, optional=True), threshold=r.get("threshold", _NUMBER, optional=True),
+                   **{k: r.get(k, NUMBER, none=True) for k in cls._NULLABLE},
+                   **{k: r.get(k, NUMBER, none=True, optional=True) for k in cls.LATER},
+                   failed=r.get("failed", int, optional=True), threshold=r.get("threshold", NUMBER, optional=True),
                    **{k: r.get(k, int, optional=not labelled) for k in cls._LABELS},
-                   removal_precision=r.get("removal_precision", _NUMBER, none=True, optional=not labelled),
+                   removal_precision=r.get("removal_precision", NUMBER, none=True, optional=not labelled),
                    absent=frozenset(k for k in cls.LATER if k not in r.data))
 
     def to_dict(self) -> dict[str, Any]:
@@ -293,7 +240,7 @@ class RunMetrics:
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "metrics.json") -> RunMetrics:
-        r = _Fields(data, "", source).only("run_id", "dev", "test", "test_before_explainer", "explainer",
+        r = _fields(data, "", source).only("run_id", "dev", "test", "test_before_explainer", "explainer",
                                            "explainer_calibration", "classifier_usage")
         before = r.get("test_before_explainer", dict, optional=True)
         stats = r.get("explainer", dict, optional=True)
@@ -336,7 +283,7 @@ class PredictionRow:
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "prediction") -> PredictionRow:
-        r = _Fields(data, "", source).only("split", "id", "gold", "pred", "classifier_pred", "probs", "extra")
+        r = _fields(data, "", source).only("split", "id", "gold", "pred", "classifier_pred", "probs", "extra")
         return cls(*(r.get(k, str) for k in ("split", "id", "gold", "pred", "classifier_pred")), r.numbers("probs"),
                    r.get("extra", dict, optional=True))
 
@@ -366,7 +313,7 @@ class ExplanationRow:
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "explanation") -> ExplanationRow:
-        r = _Fields(data, "", source).only("post_id", "old_label", "new_label", "status", "verdict", "reason",
+        r = _fields(data, "", source).only("post_id", "old_label", "new_label", "status", "verdict", "reason",
                                            "details")
         return cls(*(r.get(k, str) for k in ("post_id", "old_label", "new_label", "status")),
                    r.get("verdict", bool, none=True), r.get("reason", str), r.get("details", dict))
