@@ -2,7 +2,8 @@
 
 * the ``llm`` classifier's local label scoring on the demo (bundled Gemma-3-270M, llama.cpp in its
   child process, prefix state reused): seconds per post and per (post, label), zero-shot and
-  4-shot (2 examples per class); goal ≤ 0.3 s per post per label zero-shot;
+  4-shot (2 examples per class); goal ≤ 0.3 s per post per label zero-shot; and the wall time per
+  post against the model's own time for it (goal ≤ 1.2×: the harness adds little to the model);
 * ``embed_logreg``'s embedding throughput (posts/s) on CONSTRAINT 2021's 6,420 train posts
   against a hand-written torch loop over the same model, tokens and batch size (goal ≥ 0.9×), and
   the whole run (embed train + dev + test, fit, predict) from an empty cache.
@@ -53,6 +54,13 @@ def test_local_label_scoring_seconds_per_post(benchmark, shots: int, record_rati
                                 model_p50_s=pred.usage["latency_p50_s"])
     record_ratio(f"llm classifier, local, {shots * len(task.labels)}-shot: s per post per label", per_label,
                  goal="<= 0.3", unit="s", detail=f"{per_post:.3f} s/post; {len(posts)} demo posts, prefix reused")
+    # Against the limit: the model's own time for a post (one request, every label scored from the
+    # saved prefix state) is what a post must cost; the rest is the harness. Before the local model's
+    # hash was remembered it was 2x (0.23 s of file hashing a post).
+    model_s = pred.usage["latency_p50_s"]
+    record_ratio(f"llm classifier, local, {shots * len(task.labels)}-shot: wall per post vs the model's own time",
+                 per_post / model_s, goal="<= 1.2",
+                 detail=f"{per_post:.3f} s/post wall, model p50 {model_s:.3f} s/post (the engine's child, IPC included)")
 
 
 @pytest.mark.skipif(not (DATA_ROOT / "constraint2021_covid_fakenews").is_dir(),

@@ -279,9 +279,11 @@ def test_spacing_survives_any_deletion_or_swap(text: str, data) -> None:
     if kept and len(kept) < len(tokens) and len(set(tokens)) == len(tokens):
         expected = "".join((" " if s and i else "") + t for i, (t, s) in enumerate(kept))
         assert join_with_spacing(tokens, spaces, [t for t, _ in kept]) == expected
-    if len(tokens) >= 2:
+    # Swaps too: with a token there twice (":\x85:0" swapped to "0::"), which ':' took which spacing
+    # cannot be told from the output, and either reading is right.
+    if len(tokens) >= 2 and len(set(tokens)) == len(tokens):
         i, j = data.draw(st.tuples(st.integers(0, len(tokens) - 1), st.integers(0, len(tokens) - 1)))
-        assume(tokens[i] != tokens[j])  # swapping two identical tokens changes nothing to see
+        assume(i != j)
         order = list(range(len(tokens)))
         order[i], order[j] = order[j], order[i]
         expected = "".join((" " if spaces[k] and n else "") + tokens[k] for n, k in enumerate(order))
