@@ -21,7 +21,7 @@ from alexbench.scoring.significance import Comparison
 from .conftest import REPO
 
 #: Boards rendered by the current code (the others were rendered before the latencies left the files).
-CURRENT = [REPO / "leaderboards" / "demo" / "demo.json"]
+CURRENT = [REPO / "leaderboards" / "demo" / "demo.json", REPO / "leaderboards" / "alex-ablation" / "demo.json"]
 
 
 def _stat(data: dict[str, Any]) -> Stat:
