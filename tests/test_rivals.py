@@ -245,11 +245,16 @@ def test_paraphrases_keep_labels_and_leaks_are_dropped_by_the_host(scripted, tin
 # -- the conformance kit on the three rivals --------------------------------------------------------
 def _kit_tasks() -> list[str]:
     """The kit's tiny tasks, each with a classifier template beside it (the llm classifier needs one)."""
+    import atexit
+    import shutil
     import tempfile
 
     from alexbench.kit.tasks import write_tiny_task
 
+    # Made when the module is collected (the contracts' ``tasks`` is a class attribute), so no
+    # fixture can own it: removed when the test process ends.
     root = Path(tempfile.mkdtemp(prefix="alexbench-rival-kit-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     templates = {
         "binary": TINY_CLASSIFY,
         "multiclass": TINY_CLASSIFY.replace("answered yes when its author reports their own COVID-19 diagnosis, "
