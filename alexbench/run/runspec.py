@@ -89,13 +89,11 @@ class RecordedTask:
     @classmethod
     def from_dict(cls, r: JsonFields) -> RecordedTask:
         r.only("name", "version", "file_sha256", "labels", "positive", "official_metric", "metric_params",
-                          "multi_label")
-        labels = r.get("labels", list, optional=True)
-        if labels is not None and not all(isinstance(x, str) for x in labels):
-            raise r.fail("labels", f"expected a list of strings, got {labels!r}")
+               "multi_label")
+        labels = r.strings("labels") if "labels" in r.data else None
         scored = labels is not None  # schema 2 on: labels, positive and metric_params together
         return cls(r.get("name", str), r.get("version", str), r.get("file_sha256", str),
-                   r.get("official_metric", str), tuple(labels) if scored else None,
+                   r.get("official_metric", str), labels,
                    r.get("positive", str, none=True, optional=not scored),
                    r.get("metric_params", dict, optional=not scored),
                    bool(r.get("multi_label", bool, optional=True)))
